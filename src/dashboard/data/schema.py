@@ -1,0 +1,74 @@
+"""The DuckDB schema of DESIGN §3: a contract that importers, tests and users' scripts rely on.
+
+Documented column by column in docs/data-model.md; ``tests/data/test_schema.py`` keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+# Columns that reveal the treatment arm; the access layer never selects them for a blinded viewer.
+ARM_REVEALING_COLUMNS: dict[str, tuple[str, ...]] = {
+    "subjects": ("arm",),
+    "infusions": ("product", "dose_cells_1e6", "volume_ml"),
+    "study": ("active_arm", "control_arm", "arms"),
+}
+
+TABLES: dict[str, str] = {
+    "study": """
+        study_id VARCHAR NOT NULL, title VARCHAR NOT NULL, planned_n INTEGER NOT NULL,
+        data_cut_date DATE NOT NULL, blinded BOOLEAN NOT NULL,
+        arms VARCHAR[] NOT NULL, active_arm VARCHAR NOT NULL, control_arm VARCHAR NOT NULL,
+        source VARCHAR NOT NULL, simulated BOOLEAN NOT NULL,
+        enrolment_start DATE, enrolment_months DOUBLE, follow_up_days INTEGER NOT NULL""",
+    "subjects": """
+        usubjid VARCHAR PRIMARY KEY, site_id VARCHAR NOT NULL, arm VARCHAR NOT NULL,
+        randomized_on DATE NOT NULL, day1_on DATE NOT NULL, age INTEGER, sex VARCHAR,
+        weight_kg DOUBLE, etiology VARCHAR, lf_type VARCHAR, status VARCHAR NOT NULL,
+        death_on DATE, death_cause VARCHAR, transplant_on DATE, withdrawn_on DATE,
+        last_contact_on DATE NOT NULL, baseline_meld DOUBLE, baseline_ascites_grade INTEGER""",
+    "visits": """
+        visit VARCHAR NOT NULL, visit_num INTEGER PRIMARY KEY, target_day INTEGER NOT NULL,
+        window_lo INTEGER NOT NULL, window_hi INTEGER NOT NULL""",
+    "lab_results": """
+        usubjid VARCHAR NOT NULL, paramcd VARCHAR NOT NULL, param VARCHAR NOT NULL,
+        unit VARCHAR NOT NULL, visit VARCHAR, visit_num INTEGER, study_day INTEGER NOT NULL,
+        collected_on DATE NOT NULL, value DOUBLE NOT NULL, lower_limit DOUBLE, upper_limit DOUBLE""",
+    "infusions": """
+        usubjid VARCHAR NOT NULL, infusion_num INTEGER NOT NULL, given_on DATE NOT NULL,
+        study_day INTEGER NOT NULL, product VARCHAR, dose_cells_1e6 DOUBLE, volume_ml DOUBLE""",
+    "vital_signs": """
+        usubjid VARCHAR NOT NULL, infusion_num INTEGER, timepoint VARCHAR, hours_after DOUBLE,
+        paramcd VARCHAR NOT NULL, value DOUBLE NOT NULL, unit VARCHAR NOT NULL""",
+    "adverse_events": """
+        ae_id INTEGER NOT NULL, usubjid VARCHAR NOT NULL, term VARCHAR NOT NULL, soc VARCHAR NOT NULL,
+        grade INTEGER NOT NULL, serious BOOLEAN NOT NULL, related BOOLEAN NOT NULL,
+        infusion_related BOOLEAN NOT NULL, infusion_num INTEGER, onset_hours_after DOUBLE,
+        onset_day INTEGER NOT NULL, end_day INTEGER, outcome VARCHAR NOT NULL""",
+    "ascites": """
+        usubjid VARCHAR NOT NULL, visit VARCHAR NOT NULL, visit_num INTEGER NOT NULL,
+        study_day INTEGER NOT NULL, grade INTEGER NOT NULL, depth_cm DOUBLE NOT NULL,
+        volume_ml DOUBLE NOT NULL""",
+    "data_cuts": """
+        cut_id INTEGER NOT NULL, cut_date DATE NOT NULL, loaded_at TIMESTAMP NOT NULL,
+        source VARCHAR NOT NULL, row_counts VARCHAR NOT NULL, checksum VARCHAR NOT NULL""",
+}
+
+SUBJECT_STATUSES = ("on study", "completed", "died", "transplanted", "withdrawn", "lost to follow-up")
+SEXES = ("M", "F")
+ASCITES_GRADES = {0: "none", 1: "mild", 2: "moderate", 3: "severe"}
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table of the data model in an empty database."""
+    for name, columns in TABLES.items():
+        con.execute(f"CREATE TABLE {name} ({columns})")
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Column names of ``table`` in storage order."""
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [r[0] for r in rows]
