@@ -44,7 +44,8 @@ TABLES: dict[str, str] = {
         ae_id INTEGER NOT NULL, usubjid VARCHAR NOT NULL, term VARCHAR NOT NULL, soc VARCHAR NOT NULL,
         grade INTEGER NOT NULL, serious BOOLEAN NOT NULL, related BOOLEAN NOT NULL,
         infusion_related BOOLEAN NOT NULL, infusion_num INTEGER, onset_hours_after DOUBLE,
-        onset_day INTEGER NOT NULL, end_day INTEGER, outcome VARCHAR NOT NULL""",
+        onset_day INTEGER NOT NULL, end_day INTEGER, outcome VARCHAR NOT NULL,
+        led_to_discontinuation BOOLEAN NOT NULL""",
     "ascites": """
         usubjid VARCHAR NOT NULL, visit VARCHAR NOT NULL, visit_num INTEGER NOT NULL,
         study_day INTEGER NOT NULL, grade INTEGER NOT NULL, depth_cm DOUBLE NOT NULL,

@@ -1,0 +1,91 @@
+"""Writing a trial database atomically, and opening one read-only.
+
+A new database is written to a temporary file beside the target and renamed over it, so a reader
+never sees half a load and running dashboards keep their open file until they reload (DESIGN §8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from dashboard.data.schema import TABLES, create_tables, table_columns
+
+# lab_results is stored ordered by paramcd, usubjid so DuckDB skips other labs' row groups (DESIGN §7).
+STORAGE_ORDER = {"lab_results": "paramcd, usubjid, study_day", "vital_signs": "usubjid, infusion_num, hours_after"}
+
+
+def connect_readonly(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+    """Open a trial database for reading; viewers never write to it."""
+    if not Path(path).exists():
+        raise FileNotFoundError(f"No trial database at {path}. Run `python -m dashboard simulate` or import a cut.")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def content_checksum(con: duckdb.DuckDBPyConnection) -> str:
+    """SHA-256 over every table's row count and order-independent row-hash aggregate."""
+    digest = hashlib.sha256()
+    for table in TABLES:
+        if table == "data_cuts":
+            continue
+        count, agg = con.execute(f"SELECT count(*), coalesce(bit_xor(hash({table})), 0) FROM {table}").fetchone()
+        digest.update(f"{table}:{count}:{agg};".encode())
+    return digest.hexdigest()
+
+
+def write_trial(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *, source: str,
+                previous_cuts: pd.DataFrame | None = None) -> dict:
+    """Write ``tables`` to a new DuckDB file and atomically rename it to ``path``; return the cut record."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        with duckdb.connect(str(tmp)) as con:
+            create_tables(con)
+            for name, df in tables.items():
+                _insert(con, name, df)
+            cut = _record_cut(con, tables, source, previous_cuts)
+            con.execute("CHECKPOINT")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return cut
+
+
+def _insert(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame) -> None:
+    columns = table_columns(con, name)
+    missing = [c for c in columns if c not in df.columns]
+    if missing and name != "data_cuts":
+        raise ValueError(f"write_trial: table {name} lacks columns {missing}")
+    con.register("incoming", df)
+    order = f" ORDER BY {STORAGE_ORDER[name]}" if name in STORAGE_ORDER else ""
+    select = ", ".join(f'"{c}"' for c in columns)
+    con.execute(f"INSERT INTO {name} SELECT {select} FROM incoming{order}")
+    con.unregister("incoming")
+
+
+def _record_cut(con, tables, source, previous_cuts) -> dict:
+    if previous_cuts is not None and len(previous_cuts):
+        con.register("previous_cuts", previous_cuts)
+        con.execute("INSERT INTO data_cuts SELECT * FROM previous_cuts")
+        con.unregister("previous_cuts")
+    cut_id = 1 if previous_cuts is None or not len(previous_cuts) else int(previous_cuts["cut_id"].max()) + 1
+    counts = {name: int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]) for name in TABLES if name != "data_cuts"}
+    cut_date = con.execute("SELECT data_cut_date FROM study").fetchone()[0]
+    record = {
+        "cut_id": cut_id,
+        "cut_date": cut_date,
+        "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None),
+        "source": source,
+        "row_counts": json.dumps(counts, sort_keys=True),
+        "checksum": content_checksum(con),
+    }
+    con.execute("INSERT INTO data_cuts VALUES ($cut_id, $cut_date, $loaded_at, $source, $row_counts, $checksum)", record)
+    return record
