@@ -1,0 +1,225 @@
+"""Domain layer: ascites by visit (grade distribution, depth/volume, free of ascites, shifts, Sankey).
+
+Input rows: ``usubjid``, ``visit``, ``visit_num``, ``study_day``, ``grade`` (ICA 0 none, 1 mild,
+2 moderate, 3 severe), ``depth_cm``, ``volume_ml`` and an optional group column. As everywhere,
+``group_col=None`` pools all patients under ``POOLED_LABEL`` (DESIGN §4); baseline is visit_num 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from dashboard.domain.labstats import (VisitSummary, _check_conf_level, _check_group_col, _group_order,
+                                       _require_columns, _visit_labels, summarise_by_visit, with_group)
+
+GRADES = (0, 1, 2, 3)
+GRADE_LABELS = {0: "none", 1: "mild", 2: "moderate", 3: "severe"}
+SHIFT_VISITS = ("W4", "W12", "W24", "W48")
+MEASURES = ("depth_cm", "volume_ml")
+REQUIRED = ("usubjid", "visit", "visit_num", "grade")
+
+
+@dataclass(frozen=True)
+class FreeOfAscites:
+    """Proportion with grade 0 per group and visit; ``summary`` columns group, visit_num, visit, n,
+    n_free, proportion, ci_lower, ci_upper."""
+
+    summary: pd.DataFrame
+    conf_level: float
+    method: str
+
+
+def _check(func: str, df: pd.DataFrame, group_col: str | None) -> None:
+    _require_columns(func, "df", df, REQUIRED)
+    _check_group_col(func, df, group_col)
+    bad = sorted(set(df["grade"].dropna().astype(int)) - set(GRADES))
+    if bad:
+        raise ValueError(f"{func}: df.grade has {bad}; allowed grades: {list(GRADES)}.")
+
+
+def grade_distribution(df: pd.DataFrame, *, group_col: str | None = None,
+                       groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """Counts and percentages of each grade per group and visit.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``group``, ``visit_num``, ``visit``, ``grade``, ``grade_label``, ``count``, ``n``
+        (patients assessed at that visit), ``pct`` (100 * count / n); all four grades per group and
+        visit, zeros included, so stacked bars always sum to 100.
+    """
+    _check("grade_distribution", df, group_col)
+    data = with_group(df, group_col).dropna(subset=["grade", "visit_num"])
+    labels = _visit_labels(data)
+    rows = []
+    for g in _group_order(data, groups):
+        sub = data[data["group"] == g]
+        for vnum, part in sub.groupby("visit_num", sort=True):
+            counts = part["grade"].astype(int).value_counts()
+            n = len(part)
+            for grade in GRADES:
+                c = int(counts.get(grade, 0))
+                rows.append(dict(group=g, visit_num=int(vnum), visit=labels[int(vnum)], grade=grade,
+                                 grade_label=GRADE_LABELS[grade], count=c, n=n, pct=100.0 * c / n))
+    return pd.DataFrame(rows, columns=["group", "visit_num", "visit", "grade", "grade_label", "count", "n",
+                                       "pct"])
+
+
+def measure_by_visit(df: pd.DataFrame, *, measure: str = "depth_cm", group_col: str | None = None,
+                     groups: Sequence[str] | None = None, conf_level: float = 0.95) -> VisitSummary:
+    """Mean (t CI), median and IQR of ``depth_cm`` or ``volume_ml`` by visit: see summarise_by_visit."""
+    if measure not in MEASURES:
+        raise ValueError(f"measure_by_visit: measure must be one of {list(MEASURES)}, got {measure!r}.")
+    return summarise_by_visit(df, value_col=measure, group_col=group_col, groups=groups,
+                              conf_level=conf_level)
+
+
+def free_of_ascites(df: pd.DataFrame, *, group_col: str | None = None, groups: Sequence[str] | None = None,
+                    conf_level: float = 0.95) -> FreeOfAscites:
+    """Proportion of assessed patients with grade 0, with the exact Clopper-Pearson CI.
+
+    Notes
+    -----
+    Clopper-Pearson limits from beta quantiles: lower = Beta(a/2; x, n-x+1), upper =
+    Beta(1-a/2; x+1, n-x), with lower 0 when x = 0 and upper 1 when x = n; identical to R
+    ``binom.test(x, n)$conf.int`` and scipy ``binomtest(...).proportion_ci(method="exact")``.
+    """
+    func = "free_of_ascites"
+    _check(func, df, group_col)
+    _check_conf_level(func, conf_level)
+    dist = grade_distribution(df, group_col=group_col, groups=groups)
+    free = dist[dist["grade"] == 0].rename(columns={"count": "n_free"})
+    x, n = free["n_free"].to_numpy(float), free["n"].to_numpy(float)
+    a = 1 - conf_level
+    with np.errstate(invalid="ignore"):
+        lower = np.where(x > 0, stats.beta.ppf(a / 2, x, n - x + 1), 0.0)
+        upper = np.where(x < n, stats.beta.ppf(1 - a / 2, x + 1, n - x), 1.0)
+    summary = free[["group", "visit_num", "visit", "n", "n_free"]].reset_index(drop=True)
+    summary["proportion"] = x / n
+    summary["ci_lower"], summary["ci_upper"] = lower, upper
+    method = (f"Proportion free of ascites (ICA grade 0) among patients assessed at the visit; exact "
+              f"Clopper-Pearson {conf_level:.0%} CI (as R binom.test).")
+    return FreeOfAscites(summary=summary, conf_level=conf_level, method=method)
+
+
+def grade_shift(df: pd.DataFrame, *, group_col: str | None = None, groups: Sequence[str] | None = None,
+                visits: Sequence[str] = SHIFT_VISITS) -> pd.DataFrame:
+    """Grade at each chosen visit compared with baseline: improved (lower), stable, worsened (higher).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``group``, ``visit``, ``n`` (patients with both a baseline and that visit),
+        ``improved``, ``stable``, ``worsened``; one row per group and chosen visit in the given order.
+    """
+    func = "grade_shift"
+    _check(func, df, group_col)
+    known = set(df["visit"].astype(str))
+    unknown = [v for v in visits if v not in known]
+    if unknown:
+        raise ValueError(f"{func}: visits {unknown} not in df.visit; allowed: {sorted(known)}.")
+    data = with_group(df, group_col).dropna(subset=["grade"])
+    base = data[data["visit_num"] == 0].drop_duplicates("usubjid", keep="last").set_index("usubjid")["grade"]
+    rows = []
+    for g in _group_order(data, groups):
+        sub = data[data["group"] == g]
+        for v in visits:
+            at = sub[sub["visit"].astype(str) == v].drop_duplicates("usubjid").set_index("usubjid")["grade"]
+            b = base.reindex(at.index)
+            keep = b.notna()
+            d = np.sign(at[keep] - b[keep])
+            rows.append(dict(group=g, visit=v, n=int(keep.sum()), improved=int((d < 0).sum()),
+                             stable=int((d == 0).sum()), worsened=int((d > 0).sum())))
+    return pd.DataFrame(rows, columns=["group", "visit", "n", "improved", "stable", "worsened"])
+
+
+def resolution_times(df: pd.DataFrame, exit_days: Mapping[str, float] | pd.Series | None = None, *,
+                     group_col: str | None = None) -> pd.DataFrame:
+    """Time to resolution (first grade-0 assessment) for patients with ascites at baseline.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Ascites rows with ``usubjid``, ``visit_num``, ``study_day``, ``grade``.
+    exit_days : mapping or Series usubjid -> study day, optional
+        Day the patient left the study (death, transplant, withdrawal). Assessments after it are
+        ignored: ascites gone after a transplant is surgery, not resolution.
+    group_col : str or None
+        Arm column; None pools under ``POOLED_LABEL``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``usubjid``, ``time_days``, ``event``, ``group``; ``time_days`` is the study day of the
+        first post-baseline grade-0 assessment (``event`` 1), else of the last post-baseline assessment
+        (``event`` 0, censored; patients with no post-baseline assessment are censored at their
+        baseline day). Patients with grade 0 or no baseline assessment are not at risk and left out.
+    """
+    func = "resolution_times"
+    _require_columns(func, "df", df, ("usubjid", "visit_num", "study_day", "grade"))
+    _check_group_col(func, df, group_col)
+    data = with_group(df, group_col).dropna(subset=["grade", "study_day"])
+    if exit_days is not None:
+        ex = pd.Series(exit_days, dtype=float)
+        limit = data["usubjid"].map(ex)
+        data = data[limit.isna() | (data["study_day"] <= limit)]
+    data = data.sort_values(["usubjid", "study_day"])
+    base = data[data["visit_num"] == 0].drop_duplicates("usubjid", keep="last")
+    at_risk = base[base["grade"] > 0]
+    post = data[(data["visit_num"] > 0) & data["usubjid"].isin(at_risk["usubjid"])]
+    first_free = post[post["grade"] == 0].groupby("usubjid")["study_day"].min()
+    last = post.groupby("usubjid")["study_day"].max()
+    out = at_risk[["usubjid", "group", "study_day"]].set_index("usubjid")
+    event = out.index.isin(first_free.index)
+    out["time_days"] = np.where(event, first_free.reindex(out.index),
+                                last.reindex(out.index).fillna(out["study_day"]))
+    out["event"] = event.astype(int)
+    return out.reset_index()[["usubjid", "time_days", "event", "group"]]
+
+
+def grade_transitions(df: pd.DataFrame, *, visits: Sequence[str], group_col: str | None = None,
+                      groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """Links for a Sankey: patients moving from each grade at one chosen visit to a grade at the next.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``group``, ``source_visit``, ``source_grade``, ``target_visit``, ``target_grade``,
+        ``source`` and ``target`` (node labels "W4: mild"), ``count`` > 0. Only patients assessed at
+        both visits of a pair contribute; with ``group_col`` set, one set of links per group, in the
+        order of ``groups`` (default: order of first appearance).
+    """
+    func = "grade_transitions"
+    _check(func, df, group_col)
+    if len(visits) < 2:
+        raise ValueError(f"{func}: visits needs at least two visit labels, got {list(visits)}.")
+    known = set(df["visit"].astype(str))
+    unknown = [v for v in visits if v not in known]
+    if unknown:
+        raise ValueError(f"{func}: visits {unknown} not in df.visit; allowed: {sorted(known)}.")
+    data = with_group(df, group_col).dropna(subset=["grade"])
+    wide = (data[data["visit"].astype(str).isin(visits)].drop_duplicates(["usubjid", "visit"])
+            .pivot(index="usubjid", columns="visit", values="grade"))
+    groups = data.drop_duplicates("usubjid").set_index("usubjid")["group"].reindex(wide.index)
+    parts = []
+    for a, b in zip(visits[:-1], visits[1:]):
+        pair = pd.DataFrame({"group": groups, "source_grade": wide[a], "target_grade": wide[b]}).dropna()
+        c = pair.astype({"source_grade": int, "target_grade": int}).groupby(
+            ["group", "source_grade", "target_grade"]).size().rename("count").reset_index()
+        c["source_visit"], c["target_visit"] = a, b
+        parts.append(c)
+    out = pd.concat(parts, ignore_index=True)
+    # Keep the study's group order (active first), not groupby's alphabetical one.
+    order = _group_order(data, groups)
+    out = out[out["group"].isin(order)]
+    out = out.iloc[np.lexsort((out.index, out["group"].map({g: i for i, g in enumerate(order)})))]
+    out = out.reset_index(drop=True)
+    out["source"] = out["source_visit"] + ": " + out["source_grade"].map(GRADE_LABELS)
+    out["target"] = out["target_visit"] + ": " + out["target_grade"].map(GRADE_LABELS)
+    return out[["group", "source_visit", "source_grade", "target_visit", "target_grade", "source", "target",
+                "count"]]

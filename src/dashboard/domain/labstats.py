@@ -1,0 +1,490 @@
+"""Domain layer: lab statistics by visit, arm comparison, shift tables, eDISH/mDISH, exits by interval.
+
+Pure functions on lab rows (``usubjid``, ``paramcd``, ``visit``, ``visit_num``, ``study_day``,
+``value``, ``lower_limit``, ``upper_limit`` and an optional group column). The rule this module keeps:
+``group_col=None`` means pooled, and pooled results carry exactly one group, ``POOLED_LABEL``; arms
+are never relabelled (DESIGN §4). Baseline is ``visit_num == 0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+from dashboard.domain import POOLED_LABEL
+from dashboard.domain.labs import lab
+
+SUMMARY_COLUMNS = ("group", "visit_num", "visit", "n", "mean", "sd", "se", "ci_lower", "ci_upper",
+                   "median", "q1", "q3", "min", "max")
+COMPARISON_COLUMNS = ("visit_num", "visit", "n_active", "n_reference", "diff", "lower", "upper", "p",
+                      "p_wilcoxon", "warning")
+HIGH_CATEGORIES = ("normal", ">1x ULN", ">3x ULN", ">10x ULN")
+LOW_CATEGORIES = ("normal", "<LLN")
+MISSING = "missing"
+QUADRANTS = ("Hy's law", "Temple's corollary", "cholestasis", "normal range")
+EXIT_STATUSES = {"died": "died", "transplanted": "transplanted", "withdrawn": "withdrawn",
+                 "lost to follow-up": "lost_to_follow_up"}
+# Statuses of patients still in (or regularly out of) the study: not exits, ignored by the count.
+NON_EXIT_STATUSES = ("on study", "completed")
+# Below this many patients per arm a comparison is shown but flagged (brief; DSMB reading aid).
+MIN_PER_ARM = 5
+
+QUARTILE_NOTE = "quartiles by linear interpolation (numpy 'linear' = R quantile type 7)"
+
+
+@dataclass(frozen=True)
+class VisitSummary:
+    """Descriptive statistics per group and visit; ``summary`` has columns ``SUMMARY_COLUMNS``."""
+
+    summary: pd.DataFrame
+    value_col: str
+    conf_level: float
+    method: str
+
+
+@dataclass(frozen=True)
+class ArmComparison:
+    """Change from baseline, active vs reference, per post-baseline visit (``COMPARISON_COLUMNS``)."""
+
+    summary: pd.DataFrame
+    active: str
+    reference: str
+    conf_level: float
+    method: str
+
+
+@dataclass(frozen=True)
+class DishResult:
+    """eDISH/mDISH: ``patients`` (usubjid, group, alt_peak, bili_peak, quadrant), ``counts``
+    (group, quadrant, n), the cut-offs and the scale ("xULN" or "xbaseline")."""
+
+    patients: pd.DataFrame
+    counts: pd.DataFrame
+    alt_cut: float
+    bili_cut: float
+    scale: str
+    method: str
+
+
+# ---------------------------------------------------------------------------------------------------
+# Validation helpers (public functions call these first; private helpers trust their inputs).
+
+def _require_columns(func: str, arg: str, df: pd.DataFrame, columns: Sequence[str]) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"{func}: argument {arg!r} must be a pandas DataFrame, got {type(df).__name__}.")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{func}: argument {arg!r} lacks column(s) {missing}; required: {list(columns)}.")
+
+
+def _check_group_col(func: str, df: pd.DataFrame, group_col: str | None) -> None:
+    if group_col is not None and group_col not in df.columns:
+        raise ValueError(f"{func}: group_col={group_col!r} is not a column; use one of "
+                         f"{list(df.columns)} or None for pooled results.")
+
+
+def _check_conf_level(func: str, conf_level: float) -> None:
+    if not (isinstance(conf_level, (int, float)) and 0 < conf_level < 1):
+        raise ValueError(f"{func}: conf_level must be a number strictly between 0 and 1, got {conf_level!r}.")
+
+
+def _check_single_param(func: str, df: pd.DataFrame) -> None:
+    # Averaging ALT and BILI together is meaningless; callers filter to one parameter first.
+    if "paramcd" in df.columns and df["paramcd"].nunique() > 1:
+        raise ValueError(f"{func}: argument 'df' holds several paramcd values "
+                         f"{sorted(df['paramcd'].unique())}; pass rows of one lab parameter.")
+
+
+def with_group(df: pd.DataFrame, group_col: str | None) -> pd.DataFrame:
+    """Copy of ``df`` with a ``group`` column: the arm, or ``POOLED_LABEL`` for every row when pooled."""
+    out = df.copy()
+    out["group"] = POOLED_LABEL if group_col is None else out[group_col].astype(str)
+    return out
+
+
+def _group_order(df: pd.DataFrame, groups: Sequence[str] | None) -> list[str]:
+    present = list(pd.unique(df["group"]))
+    return present if groups is None else [g for g in groups]
+
+
+def _visit_labels(df: pd.DataFrame) -> dict[int, str]:
+    if "visit" not in df.columns:
+        return {}
+    first = df.dropna(subset=["visit_num"]).drop_duplicates("visit_num")
+    return dict(zip(first["visit_num"].astype(int), first["visit"].astype(str)))
+
+
+# ---------------------------------------------------------------------------------------------------
+
+def add_change_from_baseline(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``base``, ``chg`` (value - base) and ``pchg`` (100 * chg / base) per usubjid and paramcd.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Lab rows with ``usubjid``, ``paramcd``, ``visit_num``, ``value`` (``study_day`` optional).
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``df`` with ``base``, ``chg``, ``pchg``; NaN where the patient has no baseline,
+        and ``pchg`` NaN where the baseline is 0 (a percentage of zero is undefined).
+
+    Notes
+    -----
+    Baseline is the ``visit_num == 0`` row; if there are several, the last by ``study_day``
+    (DESIGN §3: "the last value on or before day 1").
+    """
+    _require_columns("add_change_from_baseline", "df", df, ("usubjid", "paramcd", "visit_num", "value"))
+    out = df.copy()
+    base = out[out["visit_num"] == 0].dropna(subset=["value"])
+    if "study_day" in base.columns:
+        base = base.sort_values("study_day", kind="stable")
+    base = base.drop_duplicates(["usubjid", "paramcd"], keep="last")[["usubjid", "paramcd", "value"]]
+    base = base.rename(columns={"value": "base"})
+    out = out.drop(columns=[c for c in ("base", "chg", "pchg") if c in out.columns])
+    out = out.merge(base, on=["usubjid", "paramcd"], how="left", validate="many_to_one")
+    out.index = df.index
+    out["chg"] = out["value"] - out["base"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["pchg"] = np.where(out["base"] != 0, 100.0 * out["chg"] / out["base"], np.nan)
+    return out
+
+
+def summarise_by_visit(df: pd.DataFrame, *, value_col: str = "value", group_col: str | None = None,
+                       groups: Sequence[str] | None = None, conf_level: float = 0.95) -> VisitSummary:
+    """n, mean, SD, SE, t-based CI of the mean, median, quartiles, min, max per group and visit.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of one parameter with ``visit_num``, ``visit`` (optional) and ``value_col``.
+    value_col : str
+        ``"value"``, ``"chg"`` or ``"pchg"`` for labs; any numeric column (``depth_cm``) otherwise.
+    group_col : str or None
+        Column holding the arm; None pools every row under ``POOLED_LABEL``.
+    groups : sequence of str, optional
+        Groups to report and their order (a listed group with no rows gets no summary rows).
+    conf_level : float
+        Confidence level of the mean's CI.
+
+    Returns
+    -------
+    VisitSummary
+        ``summary`` with columns ``SUMMARY_COLUMNS``; ``method`` for the footnote.
+
+    Notes
+    -----
+    SD with n-1; CI mean +/- t(1-alpha/2, n-1) * SD/sqrt(n) (as R ``t.test``); SD/SE/CI are NaN when
+    n < 2. Quartiles by numpy "linear" interpolation, which equals R ``quantile(type = 7)``. For
+    ``chg``/``pchg`` the baseline visit is left out: its change is zero by definition.
+    """
+    func = "summarise_by_visit"
+    _require_columns(func, "df", df, ("visit_num", value_col))
+    _check_group_col(func, df, group_col)
+    _check_conf_level(func, conf_level)
+    _check_single_param(func, df)
+    if not pd.api.types.is_numeric_dtype(df[value_col]):
+        raise ValueError(f"{func}: value_col={value_col!r} must be numeric (e.g. 'value', 'chg', 'pchg').")
+    data = with_group(df, group_col).dropna(subset=[value_col, "visit_num"])
+    if value_col in ("chg", "pchg"):
+        data = data[data["visit_num"] != 0]
+    labels = _visit_labels(df)
+    rows = []
+    for g in _group_order(data, groups):
+        sub = data[data["group"] == g]
+        for vnum, part in sub.groupby("visit_num", sort=True):
+            rows.append(_describe(g, int(vnum), labels.get(int(vnum), str(vnum)),
+                                  part[value_col].to_numpy(float), conf_level))
+    summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    pct = f"{conf_level:.0%}"
+    method = (f"{value_col}: mean with {pct} t-based CI (SD with n-1); median with IQR, {QUARTILE_NOTE}.")
+    return VisitSummary(summary=summary, value_col=value_col, conf_level=conf_level, method=method)
+
+
+def _describe(group: str, vnum: int, visit: str, x: np.ndarray, conf_level: float) -> dict:
+    n = len(x)
+    mean = x.mean()
+    sd = x.std(ddof=1) if n >= 2 else np.nan
+    se = sd / np.sqrt(n) if n >= 2 else np.nan
+    half = stats.t.ppf((1 + conf_level) / 2, n - 1) * se if n >= 2 else np.nan
+    q1, median, q3 = np.quantile(x, [0.25, 0.5, 0.75], method="linear")
+    return dict(group=group, visit_num=vnum, visit=visit, n=n, mean=mean, sd=sd, se=se,
+                ci_lower=mean - half, ci_upper=mean + half, median=median, q1=q1, q3=q3,
+                min=x.min(), max=x.max())
+
+
+def compare_arms_by_visit(df: pd.DataFrame, *, group_col: str, active: str, reference: str,
+                          conf_level: float = 0.95) -> ArmComparison:
+    """ANCOVA of change from baseline (chg ~ arm + base) with the Wilcoxon rank-sum test alongside.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of one parameter; ``base``/``chg`` are added by :func:`add_change_from_baseline` if absent.
+    group_col : str
+        The arm column (a comparison needs arms, so it cannot be None).
+    active, reference : str
+        Arm names; ``diff`` is active minus reference.
+    conf_level : float
+        Confidence level of the adjusted difference.
+
+    Returns
+    -------
+    ArmComparison
+        ``summary`` with columns ``COMPARISON_COLUMNS`` per post-baseline visit.
+
+    Notes
+    -----
+    ANCOVA by ordinary least squares (statsmodels OLS, as R ``lm(chg ~ arm + base)``); ``diff`` is
+    the arm coefficient, the baseline-adjusted mean difference, with its t-based CI and p. The
+    Wilcoxon rank-sum p is scipy ``mannwhitneyu`` two-sided, always the normal approximation with
+    tie correction and continuity correction (as R ``wilcox.test(exact = FALSE, correct = TRUE)``),
+    so the p does not switch method with sample size or ties. p-values are nominal, unadjusted for
+    multiplicity across visits and parameters.
+    """
+    func = "compare_arms_by_visit"
+    if group_col is None:
+        raise ValueError(f"{func}: group_col must name the arm column; pooled data cannot be compared.")
+    _require_columns(func, "df", df, ("usubjid", "visit_num", "value", group_col))
+    _check_conf_level(func, conf_level)
+    _check_single_param(func, df)
+    arms = set(df[group_col].astype(str))
+    for name, arm in (("active", active), ("reference", reference)):
+        if arm not in arms:
+            raise ValueError(f"{func}: {name}={arm!r} is not a value of {group_col!r}; allowed: {sorted(arms)}.")
+    if active == reference:
+        raise ValueError(f"{func}: active and reference must differ, both are {active!r}.")
+    if df.duplicated(["usubjid", "visit_num"]).any():
+        raise ValueError(f"{func}: argument 'df' has several rows for one usubjid and visit_num; "
+                         "pass one value per patient and visit.")
+    data = df if {"base", "chg"} <= set(df.columns) else add_change_from_baseline(
+        df if "paramcd" in df.columns else df.assign(paramcd="_"))
+    data = data[(data["visit_num"] > 0) & data[group_col].astype(str).isin([active, reference])]
+    data = data.dropna(subset=["chg", "base"])
+    labels = _visit_labels(df)
+    rows = [_compare_one(int(v), labels.get(int(v), str(v)), part, group_col, active, reference, conf_level)
+            for v, part in data.groupby("visit_num", sort=True)]
+    summary = pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+    method = (f"ANCOVA chg ~ arm + baseline (OLS, as R lm): adjusted mean difference {active} - {reference} "
+              f"with {conf_level:.0%} CI; Wilcoxon rank-sum on chg (normal approximation with tie and "
+              "continuity correction, as R wilcox.test(exact=FALSE)); p-values nominal, unadjusted for "
+              "multiplicity.")
+    return ArmComparison(summary=summary, active=active, reference=reference, conf_level=conf_level,
+                         method=method)
+
+
+def _compare_one(vnum: int, visit: str, part: pd.DataFrame, group_col: str, active: str, reference: str,
+                 conf_level: float) -> dict:
+    is_active = (part[group_col].astype(str) == active).to_numpy()
+    n_a, n_r = int(is_active.sum()), int((~is_active).sum())
+    row = dict(visit_num=vnum, visit=visit, n_active=n_a, n_reference=n_r, diff=np.nan, lower=np.nan,
+               upper=np.nan, p=np.nan, p_wilcoxon=np.nan, warning="")
+    small = [f"{arm} n={n}" for arm, n in ((active, n_a), (reference, n_r)) if n < MIN_PER_ARM]
+    if small:
+        row["warning"] = f"fewer than {MIN_PER_ARM} patients ({', '.join(small)}): interpret with caution"
+    if n_a == 0 or n_r == 0:
+        return row
+    chg = part["chg"].to_numpy(float)
+    # Three coefficients (intercept, arm, base) need at least one residual degree of freedom.
+    if n_a + n_r > 3:
+        X = np.column_stack([np.ones(len(chg)), is_active.astype(float), part["base"].to_numpy(float)])
+        fit = sm.OLS(chg, X).fit()
+        lo, hi = fit.conf_int(alpha=1 - conf_level)[1]
+        row.update(diff=fit.params[1], lower=lo, upper=hi, p=fit.pvalues[1])
+    res = stats.mannwhitneyu(chg[is_active], chg[~is_active], alternative="two-sided",
+                             use_continuity=True, method="asymptotic")
+    row["p_wilcoxon"] = res.pvalue
+    return row
+
+
+# ---------------------------------------------------------------------------------------------------
+
+def _limits(df: pd.DataFrame, paramcd: str) -> tuple[pd.Series, pd.Series]:
+    """Each record's own reference limits, falling back to the registry default where missing."""
+    p = lab(paramcd)
+    lo = df["lower_limit"] if "lower_limit" in df.columns else pd.Series(np.nan, index=df.index)
+    hi = df["upper_limit"] if "upper_limit" in df.columns else pd.Series(np.nan, index=df.index)
+    return (lo.astype(float).fillna(np.nan if p.lower_limit is None else p.lower_limit),
+            hi.astype(float).fillna(np.nan if p.upper_limit is None else p.upper_limit))
+
+
+def shift_table(df: pd.DataFrame, *, group_col: str | None, paramcd: str) -> pd.DataFrame:
+    """Baseline category versus worst post-baseline category, counts per group.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``group``, ``baseline``, ``worst_post_baseline``, ``n``: every combination of the
+        categories (plus ``"missing"`` for a patient with no baseline or no post-baseline value),
+        zero counts included so the table has a fixed shape.
+
+    Notes
+    -----
+    worse="high" labs: "normal" (<= ULN, low values included), ">1x ULN", ">3x ULN", ">10x ULN"
+    (strictly greater). worse="low" labs (ALB, CHE, PTA, SODIUM, PROT): "normal" (>= LLN), "<LLN".
+    Limits are each record's own, else the registry default.
+    """
+    func = "shift_table"
+    _require_columns(func, "df", df, ("usubjid", "paramcd", "visit_num", "value"))
+    _check_group_col(func, df, group_col)
+    try:
+        param = lab(paramcd)
+    except KeyError as exc:
+        raise ValueError(f"shift_table: paramcd: {exc.args[0]}") from None
+    if param.derived or (param.worse == "high" and param.upper_limit is None):
+        raise ValueError(f"{func}: paramcd={paramcd!r} has no reference range; choose a measured lab.")
+    data = with_group(df[df["paramcd"] == paramcd], group_col).dropna(subset=["value", "visit_num"])
+    lo, hi = _limits(data, paramcd)
+    if param.worse == "high":
+        cats = HIGH_CATEGORIES
+        ratio = data["value"] / hi
+        rank = np.select([ratio > 10, ratio > 3, ratio > 1], [3, 2, 1], default=0)
+    else:
+        cats = LOW_CATEGORIES
+        rank = np.where(data["value"] < lo, 1, 0)
+    data = data.assign(rank=rank)
+    base = (data[data["visit_num"] == 0].sort_values("study_day" if "study_day" in data else "visit_num")
+            .groupby("usubjid")["rank"].last())
+    worst = data[data["visit_num"] > 0].groupby("usubjid")["rank"].max()
+    pats = data.drop_duplicates("usubjid")[["usubjid", "group"]].set_index("usubjid")
+    labels = list(cats) + [MISSING]
+    pats["baseline"] = [cats[int(r)] if r == r else MISSING for r in base.reindex(pats.index)]
+    pats["worst_post_baseline"] = [cats[int(r)] if r == r else MISSING for r in worst.reindex(pats.index)]
+    grid = pd.MultiIndex.from_product([list(pd.unique(pats["group"])), labels, labels],
+                                      names=["group", "baseline", "worst_post_baseline"])
+    counts = pats.groupby(["group", "baseline", "worst_post_baseline"]).size().reindex(grid, fill_value=0)
+    return counts.rename("n").reset_index()
+
+
+# ---------------------------------------------------------------------------------------------------
+
+def edish(df_alt_bili: pd.DataFrame, *, group_col: str | None, alt_cut: float = 3.0,
+          bili_cut: float = 2.0) -> DishResult:
+    """eDISH: per patient peak post-baseline ALT and total bilirubin as multiples of ULN.
+
+    Notes
+    -----
+    Peaks are taken separately (not necessarily on the same day), as in the FDA eDISH plot. Quadrants:
+    "Hy's law" ALT >= 3x ULN and BILI >= 2x ULN; "Temple's corollary" ALT >= 3x, BILI < 2x;
+    "cholestasis" ALT < 3x, BILI >= 2x; "normal range" otherwise. Patients without a post-baseline
+    value of both labs are left out.
+    """
+    _check_dish_input("edish", df_alt_bili, group_col, alt_cut, bili_cut)
+    data = with_group(df_alt_bili[df_alt_bili["paramcd"].isin(["ALT", "BILI"])], group_col)
+    data = data.dropna(subset=["value", "visit_num"])
+    # Registry fallback is per parameter: a BILI row with no ULN takes BILI's default, not ALT's.
+    uln = pd.Series(np.nan, index=data.index)
+    for code in ("ALT", "BILI"):
+        mask = data["paramcd"] == code
+        uln[mask] = _limits(data[mask], code)[1]
+    data = data.assign(x=data["value"] / uln)
+    post = data[data["visit_num"] > 0]
+    return _dish(post, "x", alt_cut, bili_cut, "xULN", data,
+                 f"eDISH: peak post-baseline ALT and total bilirubin as multiples of ULN (each record's own "
+                 f"ULN); Hy's law quadrant ALT >= {alt_cut:g}x ULN and bilirubin >= {bili_cut:g}x ULN.")
+
+
+def mdish(df_alt_bili: pd.DataFrame, *, group_col: str | None, alt_cut: float = 3.8,
+          bili_cut: float = 4.8) -> DishResult:
+    """mDISH: peak post-baseline ALT and bilirubin as multiples of each patient's own baseline.
+
+    Notes
+    -----
+    For patients with abnormal baseline liver tests (here, liver failure) multiples of ULN say little;
+    the modified eDISH uses multiples of baseline with cut-offs 3.8x (ALT) and 4.8x (bilirubin)
+    (Lewis/Regev mDISH proposal). Patients without a positive baseline of both labs are left out.
+    """
+    _check_dish_input("mdish", df_alt_bili, group_col, alt_cut, bili_cut)
+    data = with_group(df_alt_bili[df_alt_bili["paramcd"].isin(["ALT", "BILI"])], group_col)
+    data = add_change_from_baseline(data.dropna(subset=["value", "visit_num"]))
+    data = data[data["base"] > 0]
+    data = data.assign(x=data["value"] / data["base"])
+    post = data[data["visit_num"] > 0]
+    return _dish(post, "x", alt_cut, bili_cut, "xbaseline", data,
+                 f"mDISH: peak post-baseline ALT and total bilirubin as multiples of the patient's baseline; "
+                 f"cut-offs ALT {alt_cut:g}x and bilirubin {bili_cut:g}x baseline.")
+
+
+def _check_dish_input(func: str, df: pd.DataFrame, group_col: str | None, alt_cut: float,
+                      bili_cut: float) -> None:
+    _require_columns(func, "df_alt_bili", df, ("usubjid", "paramcd", "visit_num", "value"))
+    _check_group_col(func, df, group_col)
+    for name, v in (("alt_cut", alt_cut), ("bili_cut", bili_cut)):
+        if not (isinstance(v, (int, float)) and v > 0):
+            raise ValueError(f"{func}: {name} must be a positive number, got {v!r}.")
+
+
+def _dish(post: pd.DataFrame, col: str, alt_cut: float, bili_cut: float, scale: str,
+          all_rows: pd.DataFrame, method: str) -> DishResult:
+    peak = post.pivot_table(index="usubjid", columns="paramcd", values=col, aggfunc="max")
+    peak = peak.reindex(columns=["ALT", "BILI"]).dropna()
+    groups = all_rows.drop_duplicates("usubjid").set_index("usubjid")["group"]
+    pats = pd.DataFrame({"usubjid": peak.index, "group": groups.reindex(peak.index).to_numpy(),
+                         "alt_peak": peak["ALT"].to_numpy(), "bili_peak": peak["BILI"].to_numpy()})
+    a, b = pats["alt_peak"] >= alt_cut, pats["bili_peak"] >= bili_cut
+    pats["quadrant"] = np.select([a & b, a & ~b, ~a & b], list(QUADRANTS[:3]), default=QUADRANTS[3])
+    grid = pd.MultiIndex.from_product([list(pd.unique(all_rows["group"])), list(QUADRANTS)],
+                                      names=["group", "quadrant"])
+    counts = pats.groupby(["group", "quadrant"]).size().reindex(grid, fill_value=0).rename("n").reset_index()
+    return DishResult(patients=pats, counts=counts, alt_cut=alt_cut, bili_cut=bili_cut, scale=scale,
+                      method=method)
+
+
+# ---------------------------------------------------------------------------------------------------
+
+def deaths_between_visits(subjects_df: pd.DataFrame, visits_df: pd.DataFrame, *,
+                          group_col: str | None) -> pd.DataFrame:
+    """Deaths, transplants, withdrawals and losses to follow-up between consecutive scheduled visits.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``group``, ``interval``, ``from_visit``, ``to_visit``, ``from_day``, ``to_day``,
+        ``died``, ``transplanted``, ``withdrawn``, ``lost_to_follow_up``, ``total``; one row per
+        group and interval, zero rows included. Intervals are (from_day, to_day]: an exit on a
+        visit's target day counts before that visit. Exits on or before the first visit's target day
+        fall in ("", first]; after the last visit in (last, "") with ``to_visit`` "".
+    """
+    func = "deaths_between_visits"
+    _require_columns(func, "subjects_df", subjects_df, ("usubjid", "status", "exit_day"))
+    _require_columns(func, "visits_df", visits_df, ("visit", "visit_num", "target_day"))
+    _check_group_col(func, subjects_df, group_col)
+    allowed = set(EXIT_STATUSES) | set(NON_EXIT_STATUSES)
+    bad = sorted(set(subjects_df["status"].dropna()) - allowed)
+    if bad:
+        raise ValueError(f"{func}: subjects_df.status has {bad}; allowed: {sorted(allowed)}.")
+    subj = with_group(subjects_df, group_col)
+    exits = subj[subj["status"].isin(list(EXIT_STATUSES))]
+    if exits["exit_day"].isna().any():
+        ids = exits.loc[exits["exit_day"].isna(), "usubjid"].tolist()[:5]
+        raise ValueError(f"{func}: subjects_df.exit_day is missing for exited patients {ids}; "
+                         "every died/transplanted/withdrawn/lost row needs its study day.")
+    vis = visits_df.sort_values("visit_num")
+    days = vis["target_day"].to_numpy(float)
+    names = vis["visit"].astype(str).tolist()
+    edges = [-np.inf, *days, np.inf]
+    from_v, to_v = ["", *names], [*names, ""]
+    labels = [f"{f or 'start'} - {t or 'end'}" for f, t in zip(from_v, to_v)]
+    # right=True gives (lo, hi] bins: exit on a target day belongs to the interval ending there.
+    idx = pd.cut(exits["exit_day"].astype(float), bins=edges, right=True, labels=False)
+    exits = exits.assign(interval=idx.astype(int), kind=exits["status"].map(EXIT_STATUSES))
+    kinds = list(EXIT_STATUSES.values())
+    grid = pd.MultiIndex.from_product([list(pd.unique(subj["group"])), range(len(labels)), kinds],
+                                      names=["group", "interval", "kind"])
+    counts = exits.groupby(["group", "interval", "kind"]).size().reindex(grid, fill_value=0)
+    out = counts.unstack("kind")[kinds].reset_index()
+    out["total"] = out[kinds].sum(axis=1)
+    i = out["interval"].to_numpy()
+    out["from_visit"] = [from_v[k] for k in i]
+    out["to_visit"] = [to_v[k] for k in i]
+    out["from_day"] = [edges[k] for k in i]
+    out["to_day"] = [edges[k + 1] for k in i]
+    out["interval"] = [labels[k] for k in i]
+    out.columns.name = None
+    return out[["group", "interval", "from_visit", "to_visit", "from_day", "to_day", *kinds, "total"]]

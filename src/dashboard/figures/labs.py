@@ -1,0 +1,201 @@
+"""Figures layer: lab figures by visit (mean/median with CI or IQR, boxes, spaghetti, eDISH).
+
+Pure builders: results in, ``go.Figure`` out; no Streamlit, no SQL. Group names come from the data
+the access layer allowed, so a pooled (blinded) result draws one series, ``POOLED_LABEL``, and no arm.
+Boxes are drawn from precomputed quartiles so the browser receives aggregates, not raw rows (DESIGN §7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.domain import POOLED_LABEL
+from dashboard.domain.labstats import QUADRANTS, DishResult, VisitSummary
+from dashboard.figures.style import POOLED_COLOR, base_layout
+
+STATS = ("mean", "median")
+# Horizontal offset between groups at one visit, so error bars of two arms do not overlap.
+DODGE = 0.12
+
+
+def _color(colors: Mapping[str, str], group: str) -> str:
+    return colors.get(group, POOLED_COLOR)
+
+
+def _groups(df: pd.DataFrame) -> list[str]:
+    return list(pd.unique(df["group"]))
+
+
+def _need(func: str, arg: str, df: pd.DataFrame, cols: tuple[str, ...]) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"{func}: argument {arg!r} lacks column(s) {missing}; required: {list(cols)}.")
+
+
+def mean_by_visit_figure(summary: VisitSummary | pd.DataFrame, colors: Mapping[str, str], *,
+                         stat: str = "mean", n_table: bool = True, title: str | None = None,
+                         y_title: str | None = None) -> go.Figure:
+    """Mean with CI error bars (or median with IQR bars) per group by visit; n per group under each visit.
+
+    ``summary`` is a :class:`VisitSummary` (or its ``summary`` DataFrame). The n row is a set of
+    annotations under the x axis, one line per group in the group's colour.
+    """
+    func = "mean_by_visit_figure"
+    if stat not in STATS:
+        raise ValueError(f"{func}: stat must be one of {list(STATS)}, got {stat!r}.")
+    table = summary.summary if isinstance(summary, VisitSummary) else summary
+    _need(func, "summary", table, ("group", "visit_num", "visit", "n", "mean", "ci_lower", "ci_upper",
+                                   "median", "q1", "q3"))
+    visits = table.drop_duplicates("visit_num").sort_values("visit_num")
+    pos = {v: i for i, v in enumerate(visits["visit_num"])}
+    groups = _groups(table)
+    lo_col, hi_col, bar = ("ci_lower", "ci_upper", "CI") if stat == "mean" else ("q1", "q3", "IQR")
+    if isinstance(summary, VisitSummary):
+        bar = f"{summary.conf_level:.0%} CI" if stat == "mean" else "IQR"
+    fig = go.Figure()
+    for k, g in enumerate(groups):
+        part = table[table["group"] == g].sort_values("visit_num")
+        offset = (k - (len(groups) - 1) / 2) * DODGE
+        x = part["visit_num"].map(pos).to_numpy(float) + offset
+        y = part[stat].to_numpy(float)
+        fig.add_trace(go.Scatter(
+            x=x, y=y, name=g, mode="lines+markers", line=dict(color=_color(colors, g)),
+            error_y=dict(type="data", symmetric=False, array=part[hi_col].to_numpy(float) - y,
+                         arrayminus=y - part[lo_col].to_numpy(float), thickness=1.2, width=4),
+            customdata=np.column_stack([part["visit"], part["n"], part[lo_col], part[hi_col]]),
+            hovertemplate=(f"<b>{g}</b> %{{customdata[0]}}<br>{stat} %{{y:.3g}}<br>{bar} "
+                           "%{customdata[2]:.3g} to %{customdata[3]:.3g}<br>n %{customdata[1]}<extra></extra>"),
+        ))
+    fig.update_xaxes(tickmode="array", tickvals=list(pos.values()), ticktext=list(visits["visit"]),
+                     title_text="Visit")
+    fig.update_yaxes(title_text=y_title or (f"{stat.capitalize()} ({bar})"))
+    base_layout(fig, title=title)
+    if n_table:
+        _add_n_rows(fig, table, groups, pos, colors)
+    return fig
+
+
+def _add_n_rows(fig: go.Figure, table: pd.DataFrame, groups: list[str], pos: dict, colors) -> None:
+    row_h = 0.07
+    for k, g in enumerate(groups):
+        y = -0.26 - k * row_h  # below the tick labels and the "Visit" axis title
+        fig.add_annotation(x=0, xref="paper", xanchor="right", y=y, yref="paper", showarrow=False,
+                           text=f"n {g}", font=dict(size=11, color=_color(colors, g)))
+        part = table[table["group"] == g]
+        for vnum, n in zip(part["visit_num"], part["n"]):
+            fig.add_annotation(x=pos[vnum], xref="x", y=y, yref="paper", showarrow=False, text=str(int(n)),
+                               font=dict(size=11, color=_color(colors, g)))
+    fig.update_layout(margin=dict(b=90 + 24 * len(groups), l=110))
+
+
+def box_by_visit_figure(df: pd.DataFrame, colors: Mapping[str, str], group_col: str | None, *,
+                        value_col: str = "value", title: str | None = None) -> go.Figure:
+    """Box per group and visit, drawn from precomputed quartiles (numpy linear = R type 7).
+
+    Whiskers reach the most extreme values within 1.5 IQR of the box (Tukey); outliers are not sent.
+    """
+    func = "box_by_visit_figure"
+    _need(func, "df", df, ("visit_num", value_col))
+    if group_col is not None and group_col not in df.columns:
+        raise ValueError(f"{func}: group_col={group_col!r} is not a column; use one of {list(df.columns)} or None.")
+    data = df.dropna(subset=[value_col, "visit_num"]).assign(
+        group=POOLED_LABEL if group_col is None else df[group_col].astype(str))
+    labels = (data.drop_duplicates("visit_num").set_index("visit_num")["visit"]
+              if "visit" in data.columns else None)
+    fig = go.Figure()
+    for g in _groups(data):
+        rows = []
+        for vnum, part in data[data["group"] == g].groupby("visit_num", sort=True):
+            x = part[value_col].to_numpy(float)
+            q1, med, q3 = np.quantile(x, [0.25, 0.5, 0.75], method="linear")
+            iqr = q3 - q1
+            rows.append((labels[vnum] if labels is not None else str(vnum), q1, med, q3,
+                         x[x >= q1 - 1.5 * iqr].min(), x[x <= q3 + 1.5 * iqr].max(), len(x)))
+        v, q1, med, q3, lo, hi, n = (list(c) for c in zip(*rows)) if rows else ([],) * 7
+        fig.add_trace(go.Box(x=v, q1=q1, median=med, q3=q3, lowerfence=lo, upperfence=hi, name=g,
+                             marker_color=_color(colors, g), customdata=n, boxpoints=False))
+    fig.update_layout(boxmode="group")
+    fig.update_xaxes(title_text="Visit", type="category")
+    fig.update_yaxes(title_text=value_col)
+    return base_layout(fig, title=title)
+
+
+def spaghetti_figure(df: pd.DataFrame, colors: Mapping[str, str], group_col: str | None,
+                     max_points: int = 100_000, *, value_col: str = "value", x_col: str = "study_day",
+                     title: str | None = None) -> go.Figure:
+    """One WebGL line per patient, one trace per group (patients separated by None gaps).
+
+    ``customdata`` holds ``usubjid`` per point so a box/lasso selection maps back to patients. When
+    the rows exceed ``max_points``, whole patients are sampled (every k-th by usubjid, deterministic
+    so the figure is stable between reruns) and the title says how many are shown.
+    """
+    func = "spaghetti_figure"
+    _need(func, "df", df, ("usubjid", x_col, value_col))
+    if not (isinstance(max_points, int) and max_points > 0):
+        raise ValueError(f"{func}: max_points must be a positive integer, got {max_points!r}.")
+    if group_col is not None and group_col not in df.columns:
+        raise ValueError(f"{func}: group_col={group_col!r} is not a column; use one of {list(df.columns)} or None.")
+    data = df.dropna(subset=[x_col, value_col]).assign(
+        group=POOLED_LABEL if group_col is None else df[group_col].astype(str))
+    data = data.sort_values(["usubjid", x_col])
+    ids = np.sort(data["usubjid"].unique())
+    shown = ids
+    # Each patient costs its points plus one None separator.
+    if len(data) + len(ids) > max_points:
+        step = int(np.ceil((len(data) + len(ids)) / max_points))
+        shown = ids[::step]
+        data = data[data["usubjid"].isin(shown)]
+        while len(data) + data["usubjid"].nunique() > max_points:  # uneven patients: trim further
+            shown = shown[: int(len(shown) * 0.9)]
+            data = data[data["usubjid"].isin(shown)]
+    fig = go.Figure()
+    for g in _groups(data):
+        part = data[data["group"] == g]
+        x, y, cd = [], [], []
+        for uid, p in part.groupby("usubjid", sort=True):
+            x += [*p[x_col].tolist(), None]
+            y += [*p[value_col].tolist(), None]
+            cd += [uid] * len(p) + [None]
+        fig.add_trace(go.Scattergl(x=x, y=y, customdata=cd, name=g, mode="lines+markers",
+                                   line=dict(color=_color(colors, g), width=1), marker=dict(size=3),
+                                   opacity=0.6, connectgaps=False,
+                                   hovertemplate="%{customdata}<br>day %{x}: %{y:.3g}<extra>" + g + "</extra>"))
+    note = f" (showing {len(shown)} of {len(ids)} patients)" if len(shown) < len(ids) else ""
+    fig.update_xaxes(title_text="Study day")
+    fig.update_yaxes(title_text=value_col)
+    fig.update_layout(dragmode="lasso")
+    return base_layout(fig, title=(title or "") + note if (title or note) else None)
+
+
+def edish_figure(edish_result: DishResult, colors: Mapping[str, str], *, title: str | None = None) -> go.Figure:
+    """eDISH/mDISH scatter on log axes with the cut-off lines; legend entries carry per-group counts."""
+    if not isinstance(edish_result, DishResult):
+        raise ValueError("edish_figure: edish_result must be a DishResult from edish() or mdish().")
+    r = edish_result
+    unit = "x ULN" if r.scale == "xULN" else "x baseline"
+    fig = go.Figure()
+    for g in _groups(r.counts):
+        pts = r.patients[r.patients["group"] == g]
+        c = r.counts[r.counts["group"] == g].set_index("quadrant")["n"]
+        name = f"{g} (n={len(pts)}; Hy's law {int(c.get(QUADRANTS[0], 0))})"
+        fig.add_trace(go.Scatter(
+            x=pts["alt_peak"], y=pts["bili_peak"], mode="markers", name=name,
+            marker=dict(color=_color(colors, g), size=8, opacity=0.8), customdata=pts["usubjid"],
+            text=pts["quadrant"],
+            hovertemplate=f"%{{customdata}}<br>ALT %{{x:.2f}} {unit}<br>bilirubin %{{y:.2f}} {unit}"
+                          "<br>%{text}<extra></extra>"))
+    fig.add_vline(x=r.alt_cut, line_dash="dash", line_color="#777")
+    fig.add_hline(y=r.bili_cut, line_dash="dash", line_color="#777")
+    for text, xa, ya, xanchor, yanchor in ((QUADRANTS[0], 0.99, 0.99, "right", "top"),
+                                           (QUADRANTS[1], 0.99, 0.01, "right", "bottom"),
+                                           (QUADRANTS[2], 0.01, 0.99, "left", "top"),
+                                           (QUADRANTS[3], 0.01, 0.01, "left", "bottom")):
+        fig.add_annotation(x=xa, y=ya, xref="paper", yref="paper", text=text, showarrow=False,
+                           xanchor=xanchor, yanchor=yanchor, font=dict(size=11, color="#777"))
+    fig.update_xaxes(type="log", title_text=f"Peak ALT ({unit})")
+    fig.update_yaxes(type="log", title_text=f"Peak total bilirubin ({unit})")
+    return base_layout(fig, title=title)

@@ -1,0 +1,223 @@
+"""Tests of dashboard.domain.labstats against R (tests/domain/reference/labstats.R) and hand arithmetic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.domain import POOLED_LABEL
+from dashboard.domain.labstats import (COMPARISON_COLUMNS, HIGH_CATEGORIES, QUADRANTS, SUMMARY_COLUMNS,
+                                       add_change_from_baseline, compare_arms_by_visit,
+                                       deaths_between_visits, edish, mdish, shift_table, summarise_by_visit)
+
+REF = Path(__file__).parent / "reference"
+
+
+@pytest.fixture(scope="module")
+def alt() -> pd.DataFrame:
+    return pd.read_csv(REF / "alt_fixture.csv")
+
+
+def _rows(records, paramcd="ALT", upper=40.0, lower=0.0):
+    """records: (usubjid, arm, visit_num, value) -> lab rows."""
+    return pd.DataFrame([dict(usubjid=u, arm=a, paramcd=paramcd, visit=f"V{v}", visit_num=v, study_day=7 * v,
+                              value=x, lower_limit=lower, upper_limit=upper) for u, a, v, x in records])
+
+
+# --- change from baseline --------------------------------------------------------------------------
+
+def test_change_from_baseline_is_value_minus_baseline_and_percent_of_baseline():
+    df = _rows([("A", "X", 0, 50.0), ("A", "X", 1, 75.0), ("B", "X", 1, 10.0), ("C", "X", 0, 0.0),
+                ("C", "X", 1, 5.0)])
+    out = add_change_from_baseline(df).set_index(["usubjid", "visit_num"])
+    # A: 75 - 50 = 25; 100 * 25 / 50 = 50 %.
+    assert out.loc[("A", 1), ["base", "chg", "pchg"]].tolist() == [50.0, 25.0, 50.0]
+    # B has no baseline row: all three NaN.
+    assert out.loc[("B", 1), ["base", "chg", "pchg"]].isna().all()
+    # C: baseline 0 gives a change of 5 but no percentage.
+    assert out.loc[("C", 1), "chg"] == 5.0 and np.isnan(out.loc[("C", 1), "pchg"])
+
+
+def test_change_from_baseline_uses_the_last_baseline_row_by_study_day():
+    df = _rows([("A", "X", 0, 50.0), ("A", "X", 0, 60.0), ("A", "X", 1, 70.0)])
+    df.loc[0, "study_day"], df.loc[1, "study_day"] = -3, 1
+    out = add_change_from_baseline(df)
+    assert out.loc[out["visit_num"] == 1, "chg"].item() == 10.0
+
+
+# --- summaries ---------------------------------------------------------------------------------------
+
+def test_summary_by_visit_matches_r_t_test_and_quantile_type_7(alt):
+    ref = pd.read_csv(REF / "labstats_summary.csv")
+    got = summarise_by_visit(alt, group_col="arm").summary
+    assert list(got.columns) == list(SUMMARY_COLUMNS)
+    merged = ref.merge(got, on=["group", "visit_num"], suffixes=("_r", ""))
+    assert len(merged) == len(ref) == 8
+    for col in ("n", "mean", "sd", "ci_lower", "ci_upper", "q1", "median", "q3"):
+        np.testing.assert_allclose(merged[col], merged[f"{col}_r"], rtol=1e-10, err_msg=col)
+
+
+def test_summary_pooled_has_only_the_pooled_label_and_all_patients(alt):
+    got = summarise_by_visit(alt, group_col=None).summary
+    assert set(got["group"]) == {POOLED_LABEL}
+    assert got.loc[got["visit_num"] == 0, "n"].item() == 16
+
+
+def test_summary_of_change_leaves_out_baseline_and_respects_group_order(alt):
+    res = summarise_by_visit(add_change_from_baseline(alt), value_col="chg", group_col="arm",
+                             groups=["Placebo", "UC-MSC"])
+    assert 0 not in set(res.summary["visit_num"])
+    assert res.summary["group"].iloc[0] == "Placebo"
+    assert "R quantile type 7" in res.method
+
+
+def test_summary_with_one_value_has_no_sd_or_ci():
+    got = summarise_by_visit(_rows([("A", "X", 0, 50.0)]), group_col="arm").summary
+    assert got["n"].item() == 1 and got["mean"].item() == 50.0
+    assert got[["sd", "se", "ci_lower", "ci_upper"]].isna().all(axis=None)
+
+
+# --- ANCOVA and Wilcoxon ----------------------------------------------------------------------------
+
+def test_arm_comparison_matches_r_lm_and_wilcox_test(alt):
+    ref = pd.read_csv(REF / "labstats_ancova.csv")
+    res = compare_arms_by_visit(alt, group_col="arm", active="UC-MSC", reference="Placebo")
+    got = res.summary
+    assert list(got.columns) == list(COMPARISON_COLUMNS)
+    assert got["visit_num"].tolist() == ref["visit_num"].tolist()
+    assert got["n_active"].tolist() == ref["n_active"].tolist()
+    assert got["n_reference"].tolist() == ref["n_reference"].tolist()
+    for col in ("diff", "lower", "upper", "p", "p_wilcoxon"):
+        np.testing.assert_allclose(got[col], ref[col], rtol=1e-8, err_msg=col)
+
+
+def test_arm_comparison_warns_below_five_patients_and_says_nominal(alt):
+    res = compare_arms_by_visit(alt, group_col="arm", active="UC-MSC", reference="Placebo")
+    warnings = dict(zip(res.summary["visit_num"], res.summary["warning"]))
+    assert warnings[1] == "" and warnings[2] == ""
+    assert "fewer than 5" in warnings[3] and "Placebo n=4" in warnings[3]
+    assert "nominal, unadjusted for multiplicity" in res.method
+
+
+def test_arm_comparison_with_an_empty_arm_returns_no_statistics():
+    df = _rows([("A", "X", 0, 1.0), ("A", "X", 1, 2.0), ("B", "Y", 0, 1.0)])
+    got = compare_arms_by_visit(df, group_col="arm", active="X", reference="Y").summary
+    assert got["n_reference"].item() == 0 and got[["diff", "p", "p_wilcoxon"]].isna().all(axis=None)
+
+
+# --- shift table --------------------------------------------------------------------------------------
+
+def test_shift_table_high_lab_uses_worst_post_baseline_and_strict_multiples():
+    # ULN 40: A baseline 30 (normal), post 50 (1.25x) and 130 (3.25x) -> worst ">3x ULN".
+    # B baseline 120 = exactly 3x -> ">1x ULN" (categories are strictly greater), post 401 -> ">10x ULN".
+    # C baseline only -> worst "missing".
+    df = _rows([("A", "X", 0, 30.0), ("A", "X", 1, 50.0), ("A", "X", 2, 130.0),
+                ("B", "X", 0, 120.0), ("B", "X", 1, 401.0), ("C", "X", 0, 10.0)])
+    t = shift_table(df, group_col="arm", paramcd="ALT")
+    assert len(t) == 25  # 5 x 5 grid incl. "missing", one group
+    hit = t[t["n"] > 0].set_index(["baseline", "worst_post_baseline"])["n"].to_dict()
+    assert hit == {("normal", ">3x ULN"): 1, (">1x ULN", ">10x ULN"): 1, ("normal", "missing"): 1}
+    assert set(t["baseline"]) == set(HIGH_CATEGORIES) | {"missing"}
+
+
+def test_shift_table_low_lab_compares_with_lln():
+    df = _rows([("A", "X", 0, 40.0), ("A", "X", 1, 30.0), ("B", "X", 0, 30.0), ("B", "X", 1, 36.0)],
+               paramcd="ALB", lower=35.0, upper=55.0)
+    t = shift_table(df, group_col=None, paramcd="ALB")
+    hit = t[t["n"] > 0].set_index(["group", "baseline", "worst_post_baseline"])["n"].to_dict()
+    assert hit == {(POOLED_LABEL, "normal", "<LLN"): 1, (POOLED_LABEL, "<LLN", "normal"): 1}
+
+
+def test_shift_table_falls_back_to_registry_limit_when_record_has_none():
+    df = _rows([("A", "X", 0, 30.0), ("A", "X", 1, 100.0)], upper=np.nan)  # registry ALT ULN 40
+    t = shift_table(df, group_col=None, paramcd="ALT")
+    assert t.loc[t["n"] > 0, "worst_post_baseline"].item() == ">1x ULN"
+
+
+# --- eDISH / mDISH ----------------------------------------------------------------------------------
+
+def _alt_bili(patients):
+    """patients: usubjid -> (arm, [(visit_num, alt, bili)]); ALT ULN 40, BILI ULN 20."""
+    rows = []
+    for u, (arm, visits) in patients.items():
+        for v, a, b in visits:
+            rows += [dict(usubjid=u, arm=arm, paramcd="ALT", visit_num=v, value=a, upper_limit=40.0),
+                     dict(usubjid=u, arm=arm, paramcd="BILI", visit_num=v, value=b, upper_limit=20.0)]
+    return pd.DataFrame(rows)
+
+
+def test_edish_quadrants_use_peak_post_baseline_multiples_of_uln():
+    df = _alt_bili({
+        "H": ("X", [(0, 400, 100), (1, 120, 30), (2, 40, 40)]),  # peaks 3.0x / 2.0x -> Hy's law (>=)
+        "T": ("X", [(1, 200, 10)]),                               # 5x / 0.5x -> Temple's corollary
+        "C": ("Y", [(1, 80, 60)]),                                # 2x / 3x -> cholestasis
+        "N": ("Y", [(1, 40, 20), (0, 999, 999)]),                 # baseline ignored -> normal range
+    })
+    r = edish(df, group_col="arm")
+    q = r.patients.set_index("usubjid")
+    assert q.loc["H", ["alt_peak", "bili_peak"]].tolist() == [3.0, 2.0]
+    assert q["quadrant"].to_dict() == {"H": QUADRANTS[0], "T": QUADRANTS[1], "C": QUADRANTS[2], "N": QUADRANTS[3]}
+    counts = r.counts.set_index(["group", "quadrant"])["n"]
+    assert counts[("X", "Hy's law")] == 1 and counts[("Y", "Hy's law")] == 0 and len(r.counts) == 8
+
+
+def test_mdish_uses_multiples_of_each_patients_baseline():
+    df = _alt_bili({
+        "A": ("X", [(0, 100, 50), (1, 380, 240)]),  # 3.8x / 4.8x -> Hy's-law quadrant (>=)
+        "B": ("X", [(0, 100, 50), (1, 379, 250)]),  # 3.79x -> below the ALT cut -> cholestasis
+        "Z": ("X", [(1, 500, 500)]),                # no baseline -> left out
+    })
+    r = mdish(df, group_col=None)
+    q = r.patients.set_index("usubjid")
+    assert set(q.index) == {"A", "B"}
+    assert q.loc["A", "quadrant"] == "Hy's law" and q.loc["B", "quadrant"] == "cholestasis"
+    assert set(r.counts["group"]) == {POOLED_LABEL} and r.scale == "xbaseline"
+
+
+# --- exits between visits ------------------------------------------------------------------------------
+
+def test_exits_are_counted_in_the_interval_ending_at_or_after_them():
+    visits = pd.DataFrame(dict(visit=["BL", "W1", "W2"], visit_num=[0, 1, 2], target_day=[1, 8, 15]))
+    subjects = pd.DataFrame(dict(
+        usubjid=list("abcdef"), arm=["X", "X", "X", "Y", "Y", "Y"],
+        status=["died", "died", "transplanted", "withdrawn", "lost to follow-up", "on study"],
+        exit_day=[8, 9, 30, 1, 12, np.nan]))
+    t = deaths_between_visits(subjects, visits, group_col="arm")
+    assert len(t) == 8  # 2 groups x 4 intervals: start-BL, BL-W1, W1-W2, W2-end
+    x = t[t["group"] == "X"].set_index("interval")
+    # day 8 is W1's target day: (1, 8] -> "BL - W1"; day 9 -> "W1 - W2"; day 30 -> after W2.
+    assert x.loc["BL - W1", "died"] == 1 and x.loc["W1 - W2", "died"] == 1
+    assert x.loc["W2 - end", "transplanted"] == 1
+    y = t[t["group"] == "Y"].set_index("interval")
+    assert y.loc["start - BL", "withdrawn"] == 1 and y.loc["W1 - W2", "lost_to_follow_up"] == 1
+    assert t["total"].sum() == 5
+
+
+# --- input validation ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, message", [
+    (lambda d: summarise_by_visit(d, conf_level=1.5), "summarise_by_visit: conf_level"),
+    (lambda d: summarise_by_visit(d, group_col="nope"), "group_col='nope'"),
+    (lambda d: summarise_by_visit(d.drop(columns="value")), "lacks column(s) ['value']"),
+    (lambda d: summarise_by_visit(pd.concat([d, d.assign(paramcd="BILI")])), "several paramcd"),
+    (lambda d: compare_arms_by_visit(d, group_col="arm", active="MSC", reference="Placebo"), "active='MSC'"),
+    (lambda d: compare_arms_by_visit(d, group_col=None, active="a", reference="b"), "group_col must"),
+    (lambda d: shift_table(d, group_col=None, paramcd="MELD"), "no reference range"),
+    (lambda d: shift_table(d, group_col=None, paramcd="XYZ"), "Unknown lab parameter"),
+    (lambda d: mdish(d, group_col=None, alt_cut=-1), "alt_cut must be a positive"),
+    (lambda d: add_change_from_baseline(d.drop(columns="usubjid")), "add_change_from_baseline"),
+])
+def test_bad_arguments_raise_value_error_naming_function_and_argument(alt, call, message):
+    with pytest.raises(ValueError, match=None) as info:
+        call(alt)
+    assert message in str(info.value)
+
+
+def test_unknown_exit_status_is_rejected_with_the_allowed_values():
+    visits = pd.DataFrame(dict(visit=["BL"], visit_num=[0], target_day=[1]))
+    subjects = pd.DataFrame(dict(usubjid=["a"], status=["dead"], exit_day=[3]))
+    with pytest.raises(ValueError, match="deaths_between_visits: subjects_df.status has \\['dead'\\]"):
+        deaths_between_visits(subjects, visits, group_col=None)

@@ -1,0 +1,140 @@
+"""Structure tests of the lab and ascites figure builders: trace names, pooled purity, point caps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from dashboard.domain import POOLED_LABEL
+from dashboard.domain.ascites import free_of_ascites, grade_distribution, grade_transitions
+from dashboard.domain.labstats import edish, summarise_by_visit
+from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure
+from dashboard.figures.labs import (box_by_visit_figure, edish_figure, mean_by_visit_figure,
+                                    spaghetti_figure)
+from dashboard.figures.style import arm_colors
+
+ARMS = ("UC-MSC", "Placebo")
+COLORS = arm_colors(ARMS)
+FIXTURE = Path(__file__).parents[1] / "domain" / "reference" / "alt_fixture.csv"
+
+
+@pytest.fixture(scope="module")
+def alt() -> pd.DataFrame:
+    return pd.read_csv(FIXTURE)
+
+
+def _no_arm_text(fig: go.Figure) -> None:
+    text = json.dumps(fig.to_plotly_json(), default=str)
+    for arm in ARMS:
+        assert arm not in text, f"{arm!r} appears in a pooled figure"
+
+
+@pytest.mark.parametrize("stat", ["mean", "median"])
+def test_mean_by_visit_has_one_trace_per_arm_and_an_n_row_per_arm(alt, stat):
+    s = summarise_by_visit(alt, group_col="arm")
+    fig = mean_by_visit_figure(s, COLORS, stat=stat)
+    assert [t.name for t in fig.data] == ["UC-MSC", "Placebo"]
+    # n annotations: one label + 4 visits per arm; the Placebo W4 cell reads 4.
+    n_texts = [a.text for a in fig.layout.annotations]
+    assert len(n_texts) == 2 * (1 + 4) and "n Placebo" in n_texts
+    placebo = s.summary[s.summary["group"] == "Placebo"]
+    np.testing.assert_allclose(fig.data[1].y, placebo[stat])
+    if stat == "mean":
+        np.testing.assert_allclose(np.asarray(fig.data[1].y) - np.asarray(fig.data[1].error_y.arrayminus),
+                                   placebo["ci_lower"])
+
+
+def test_pooled_figures_contain_only_the_pooled_label(alt):
+    pooled = alt.drop(columns="arm")
+    figs = [mean_by_visit_figure(summarise_by_visit(pooled, group_col=None), COLORS),
+            box_by_visit_figure(pooled, COLORS, None),
+            spaghetti_figure(pooled, COLORS, None),
+            edish_figure(edish(pd.concat([pooled, pooled.assign(paramcd="BILI")]), group_col=None), COLORS)]
+    for fig in figs:
+        assert {t.name.split(" (")[0] for t in fig.data} == {POOLED_LABEL}
+        _no_arm_text(fig)
+
+
+def test_box_figure_sends_quartiles_not_rows(alt):
+    fig = box_by_visit_figure(alt, COLORS, "arm")
+    assert [t.name for t in fig.data] == ["UC-MSC", "Placebo"]
+    box = fig.data[0]
+    assert box.y is None and len(box.q1) == 4
+    assert box.median[0] == pytest.approx(92.0)  # R quantile(type 7) of UC-MSC baseline, labstats_summary.csv
+
+
+def test_spaghetti_separates_patients_by_none_and_maps_points_to_usubjid(alt):
+    fig = spaghetti_figure(alt, COLORS, "arm")
+    assert all(isinstance(t, go.Scattergl) for t in fig.data)
+    t = fig.data[0]
+    n_pat = alt.loc[alt["arm"] == "UC-MSC", "usubjid"].nunique()
+    assert list(t.y).count(None) == n_pat
+    assert {c for c in t.customdata if c is not None} == set(alt.loc[alt["arm"] == "UC-MSC", "usubjid"])
+    # every non-gap point carries its own patient's id
+    real = [(c, y) for c, y in zip(t.customdata, t.y) if y is not None]
+    assert len(real) == (alt["arm"] == "UC-MSC").sum()
+
+
+def test_spaghetti_caps_the_points_sent():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(dict(usubjid=np.repeat([f"P{i:04d}" for i in range(2000)], 11),
+                           arm=np.repeat(rng.choice(ARMS, 2000), 11), study_day=np.tile(np.arange(11) * 7, 2000),
+                           value=rng.normal(size=22000)))
+    fig = spaghetti_figure(df, COLORS, "arm", max_points=5000)
+    sent = sum(len(t.x) for t in fig.data)
+    assert 0 < sent <= 5000
+    assert "of 2000 patients" in fig.layout.title.text
+
+
+def test_edish_figure_has_cut_lines_and_counts_in_legend():
+    df = pd.DataFrame([dict(usubjid=u, arm=a, paramcd=p, visit_num=1, value=v, upper_limit=uln)
+                       for u, a, alt_v, bili_v in [("a", "UC-MSC", 200, 50), ("b", "Placebo", 50, 10)]
+                       for p, v, uln in [("ALT", alt_v, 40.0), ("BILI", bili_v, 20.0)]])
+    fig = edish_figure(edish(df, group_col="arm"), COLORS)
+    assert [t.name for t in fig.data] == ["UC-MSC (n=1; Hy's law 1)", "Placebo (n=1; Hy's law 0)"]
+    assert sorted(s.x0 for s in fig.layout.shapes if s.x0 == s.x1) == [3.0]
+    assert fig.layout.xaxis.type == "log"
+
+
+def _ascites():
+    rows = []
+    for i in range(12):
+        arm = ARMS[i % 2]
+        for v, num in (("BL", 0), ("W4", 3), ("W12", 5)):
+            rows.append(dict(usubjid=f"A{i}", arm=arm, visit=v, visit_num=num, study_day=num * 7 + 1,
+                             grade=(i + num) % 4, depth_cm=1.0, volume_ml=100.0))
+    return pd.DataFrame(rows)
+
+
+def test_ascites_figures_by_arm_and_pooled():
+    df = _ascites()
+    bars = grade_bars_figure(grade_distribution(df, group_col="arm"))
+    assert {t.name for t in bars.data} == {"none", "mild", "moderate", "severe"}
+    assert bars.data[0].x[0] == "BL<br>n=6"
+    free = free_of_ascites_figure(free_of_ascites(df, group_col="arm"), COLORS)
+    assert [t.name for t in free.data] == list(ARMS)
+    sankey = sankey_figure(grade_transitions(df, visits=["BL", "W4", "W12"], group_col="arm"))
+    assert [t.name for t in sankey.data] == list(ARMS)
+    pooled = df.drop(columns="arm")
+    for fig in (grade_bars_figure(grade_distribution(pooled)),
+                free_of_ascites_figure(free_of_ascites(pooled), COLORS),
+                sankey_figure(grade_transitions(pooled, visits=["BL", "W4"]))):
+        _no_arm_text(fig)
+    assert POOLED_LABEL in json.dumps(sankey_figure(grade_transitions(pooled, visits=["BL", "W4"]))
+                                      .to_plotly_json(), default=str)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda a: mean_by_visit_figure(summarise_by_visit(a), COLORS, stat="mode"), "stat must be one of"),
+    (lambda a: spaghetti_figure(a, COLORS, "arm", max_points=0), "max_points"),
+    (lambda a: edish_figure(a, COLORS), "DishResult"),
+])
+def test_bad_figure_arguments_raise(alt, call, message):
+    with pytest.raises(ValueError) as info:
+        call(alt)
+    assert message in str(info.value)
