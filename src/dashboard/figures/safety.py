@@ -1,0 +1,154 @@
+"""Figures layer: infusion-safety figures (0-24 h temperature, fever incidence, AE overview).
+
+Pure builders: a domain result in, ``go.Figure`` out. One trace per group found in the result, so a
+pooled (blinded) result draws only :data:`POOLED_LABEL` and no arm name can appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.domain.safety import FeverIncidence, SafetyTable, TemperatureSummary
+from dashboard.figures.style import base_layout
+
+TEMPERATURE_COLUMNS = ("group", "infusion_num", "hours_after", "n", "mean", "ci_lower", "ci_upper")
+
+
+def _check_colors(groups: Sequence[str], colors: Mapping[str, str], func: str) -> None:
+    missing = [g for g in groups if g not in colors]
+    if missing:
+        raise ValueError(
+            f"{func}: argument colors has no colour for group(s) {', '.join(missing)}; "
+            "build it with dashboard.figures.style.arm_colors(arms)."
+        )
+
+
+def _groups(df: pd.DataFrame) -> list[str]:
+    # Order of first appearance: the domain functions already order groups active arm first.
+    return list(dict.fromkeys(df["group"]))
+
+
+def temperature_figure(
+    temp_summary: TemperatureSummary | pd.DataFrame,
+    colors: Mapping[str, str],
+    *,
+    thresholds: Sequence[float] = (37.3, 38.0),
+    title: str | None = None,
+    height: int = 420,
+) -> go.Figure:
+    """Mean temperature with its CI by hour after the end of infusion, one panel per infusion.
+
+    ``temp_summary`` is the result of :func:`dashboard.domain.safety.temperature_by_hour` (or its
+    ``summary`` DataFrame); ``thresholds`` (deg C) are drawn as dotted horizontal lines.
+    """
+    func = "temperature_figure"
+    df = temp_summary.summary if isinstance(temp_summary, TemperatureSummary) else temp_summary
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"{func}: argument temp_summary must be a TemperatureSummary or DataFrame.")
+    missing = [c for c in TEMPERATURE_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{func}: argument temp_summary is missing column(s) {', '.join(missing)}; "
+                         f"required: {', '.join(TEMPERATURE_COLUMNS)}.")
+    if not all(isinstance(t, (int, float)) for t in thresholds):
+        raise ValueError(f"{func}: argument thresholds must be numbers in deg C, got {thresholds!r}.")
+    groups = _groups(df)
+    _check_colors(groups, colors, func)
+    infusions = sorted(df["infusion_num"].unique())
+    # Protocol time points are drawn equally spaced (PRE, EOI, 1H, 2H, 4H, 8H, 24H): on a linear hour
+    # axis the first four crowd into the first sixth of the panel. Hover shows the real hour.
+    hours = sorted(df["hours_after"].unique())
+    position = {h: i for i, h in enumerate(hours)}
+    fig = make_subplots(rows=1, cols=max(len(infusions), 1), shared_yaxes=True,
+                        subplot_titles=[f"Infusion {int(i)}" for i in infusions], horizontal_spacing=0.04)
+    for col, inf in enumerate(infusions, start=1):
+        for group in groups:
+            part = df[(df["infusion_num"] == inf) & (df["group"] == group)].sort_values("hours_after")
+            if part.empty:
+                continue
+            fig.add_trace(go.Scatter(
+                x=part["hours_after"].map(position), y=part["mean"], name=group, legendgroup=group, showlegend=col == 1,
+                mode="lines+markers", line=dict(color=colors[group]),
+                error_y=dict(type="data", array=part["ci_upper"] - part["mean"],
+                             arrayminus=part["mean"] - part["ci_lower"], thickness=1.2, width=3),
+                customdata=part[["n", "ci_lower", "ci_upper", "hours_after"]].to_numpy(),
+                hovertemplate=(f"{group}<br>%{{customdata[3]}} h: mean %{{y:.2f}} C"
+                               "<br>CI %{customdata[1]:.2f} to %{customdata[2]:.2f}<br>n = %{customdata[0]}<extra></extra>"),
+            ), row=1, col=col)
+        fig.update_xaxes(title_text="Hours after end of infusion", row=1, col=col, **_hour_ticks(df, hours))
+    for t in thresholds:
+        fig.add_hline(y=t, line=dict(dash="dot", color="#888888", width=1), row="all", col="all",
+                      annotation_text=f"{t:.1f} C", annotation_position="top left")
+    fig.update_yaxes(title_text="Temperature (C), mean and CI", row=1, col=1)
+    base_layout(fig, title=title, height=height)
+    # Room for the panel titles between the legend and the plots.
+    fig.update_layout(legend_y=1.08, margin_t=110 if title else 80)
+    return fig
+
+
+def _hour_ticks(df: pd.DataFrame, hours: list[float]) -> dict:
+    # Label positions with the protocol time-point names (PRE, EOI, 1H, ...) where the data carry them.
+    if "timepoint" in df.columns:
+        names = df.drop_duplicates("hours_after").set_index("hours_after")["timepoint"]
+        text = [str(names[h]) for h in hours]
+    else:
+        text = ["PRE" if h < 0 else f"{h:g} h" for h in hours]
+    return dict(tickmode="array", tickvals=list(range(len(hours))), ticktext=text)
+
+
+def fever_incidence_figure(
+    result: FeverIncidence, colors: Mapping[str, str], *, title: str | None = None, height: int = 420
+) -> go.Figure:
+    """Percentage of infusions (by infusion number) and of patients (any infusion) with fever.
+
+    Bars per group with exact Clopper-Pearson error bars; each bar is labelled "fever / at risk".
+    """
+    func = "fever_incidence_figure"
+    if not isinstance(result, FeverIncidence):
+        raise ValueError(f"{func}: argument result must be a FeverIncidence from fever_incidence().")
+    df = result.summary.copy()
+    _check_colors(_groups(df), colors, func)
+    df["x"] = [f"Infusion {int(i)}" if u == "infusion" else "Any infusion (per patient)"
+               for u, i in zip(df["unit"], df["infusion_num"])]
+    fig = go.Figure()
+    for group in _groups(df):
+        part = df[df["group"] == group]
+        pct, lo, hi = 100 * part["proportion"], 100 * part["ci_lower"], 100 * part["ci_upper"]
+        fig.add_trace(go.Bar(
+            x=part["x"], y=pct, name=group, marker_color=colors[group],
+            error_y=dict(type="data", array=hi - pct, arrayminus=pct - lo),
+            text=[f"{x}/{n}" for x, n in zip(part["n_fever"], part["n_at_risk"])], textposition="outside",
+            customdata=pd.concat([lo, hi], axis=1).to_numpy(),
+            hovertemplate=f"{group}<br>%{{x}}: %{{y:.1f}}% (%{{text}})"
+                          "<br>CI %{customdata[0]:.1f} to %{customdata[1]:.1f}%<extra></extra>",
+        ))
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text=f"% with fever (>= {result.threshold:.1f} C)", rangemode="tozero")
+    return base_layout(fig, title=title, height=height)
+
+
+def ae_overview_figure(
+    overview: SafetyTable, colors: Mapping[str, str], *, title: str | None = None, height: int = 420
+) -> go.Figure:
+    """Horizontal bars: % of patients per AE category and group (from ``ae_overview``)."""
+    func = "ae_overview_figure"
+    if not isinstance(overview, SafetyTable) or not {"group", "label", "pct", "n_patients", "N"} <= set(overview.table.columns):
+        raise ValueError(f"{func}: argument overview must be the SafetyTable returned by ae_overview().")
+    df = overview.table
+    _check_colors(_groups(df), colors, func)
+    fig = go.Figure()
+    # Reversed so the first category (any AE) is at the top of a horizontal bar chart.
+    for group in reversed(_groups(df)):
+        part = df[df["group"] == group].iloc[::-1]
+        fig.add_trace(go.Bar(
+            y=part["label"], x=part["pct"], orientation="h", name=group, marker_color=colors[group],
+            text=[f"{n} ({p:.0f}%)" for n, p in zip(part["n_patients"], part["pct"])], textposition="outside",
+            hovertemplate=f"{group}<br>%{{y}}: %{{text}} of %{{customdata}} patients<extra></extra>",
+            customdata=part["N"],
+        ))
+    fig.update_layout(barmode="group", legend_traceorder="reversed")
+    fig.update_xaxes(title_text="% of patients", rangemode="tozero")
+    return base_layout(fig, title=title, height=height)
