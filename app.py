@@ -1,0 +1,29 @@
+"""Entry point: page config, login, navigation per role, global filters, header; then the page runs."""
+
+import streamlit as st
+
+from dashboard.ui import context, login, sidebar
+from dashboard.ui.bootstrap import ensure_database
+from dashboard.ui.header import header
+from dashboard.ui.navigation import pages_for
+
+st.set_page_config(page_title="UC-MSC trial dashboard", page_icon=":material/monitor_heart:", layout="wide")
+context.init_session_state()
+simulated = ensure_database()
+login.expire_if_idle()
+viewer = st.session_state["viewer"] or login.oidc_viewer()
+
+if viewer is None:
+    # st.navigation must run on every rerun, or Streamlit falls back to auto-discovering pages/.
+    st.navigation([st.Page(lambda: login.login_page(simulated), title="Log in", url_path="login")]).run()
+    st.stop()
+
+page = st.navigation(pages_for(viewer))
+view = context.trial_view(viewer)
+subject_filter = sidebar.filter_sidebar(view, sidebar.filter_from_url(view))
+sidebar.write_filter_to_url(subject_filter)
+ctx = context.establish(view, subject_filter)
+login.logout_button(viewer)
+header(ctx)
+context.audit_page_view(ctx, page.url_path)
+page.run()

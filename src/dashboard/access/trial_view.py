@@ -1,0 +1,103 @@
+"""The query interface pages use: every method is bound to one viewer and one database file.
+
+For a blinded viewer the arm never leaves the data layer: queries run with ``include_arm=False``,
+the study record carries no arm names, and an arm criterion in the filter is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from dashboard.access.viewer import Viewer, blinding_banner, require, sees_arms
+from dashboard.data import queries
+from dashboard.domain.subject_filter import SubjectFilter
+from dashboard.errors import AccessDenied
+
+
+class TrialView:
+    """Read-only view of one trial database for one viewer."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, viewer: Viewer, db_path: str | Path = ""):
+        require(viewer, "view_trial")
+        self._con = con
+        self.viewer = viewer
+        self.db_path = str(db_path)
+        blinded = bool(self._cursor().execute("SELECT blinded FROM study").fetchone()[0])
+        self.trial_blinded = blinded
+        self.sees_arms = sees_arms(viewer, blinded)
+        self.banner = blinding_banner(viewer, blinded)
+        cut = queries.latest_cut(self._cursor())
+        self.cut_id = int(cut["cut_id"])
+        self.checksum = str(cut["checksum"])
+        # Cached results are keyed by this: the same cut and the same blinding state share answers.
+        self.cache_key = (self.db_path, self.cut_id, self.checksum, self.sees_arms)
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        # One connection is shared by Streamlit's threads; each query gets its own cursor (DuckDB docs).
+        return self._con.cursor()
+
+    def _checked(self, f: SubjectFilter) -> SubjectFilter:
+        if f.arm and not self.sees_arms:
+            raise AccessDenied("Filtering by arm would unblind this view; remove the arm criterion.")
+        return f
+
+    @property
+    def group_col(self) -> str | None:
+        """The column results are grouped by: 'arm' when arms may be shown, otherwise pooled (None)."""
+        return "arm" if self.sees_arms else None
+
+    def study(self) -> dict:
+        return queries.study(self._cursor(), self.sees_arms)
+
+    def arms(self) -> list[str]:
+        """Arm names in display order (active first), or an empty list for a blinded viewer."""
+        return list(self.study()["arms"]) if self.sees_arms else []
+
+    def cut(self) -> dict:
+        return queries.latest_cut(self._cursor())
+
+    def cuts(self) -> pd.DataFrame:
+        return queries.all_cuts(self._cursor())
+
+    def filter_choices(self) -> dict[str, tuple[str, ...]]:
+        return queries.filter_choices(self._cursor(), self.sees_arms)
+
+    def count_subjects(self, f: SubjectFilter) -> tuple[int, int]:
+        return queries.count_subjects(self._cursor(), self._checked(f))
+
+    def subjects(self, f: SubjectFilter) -> pd.DataFrame:
+        return queries.subjects(self._cursor(), self._checked(f), self.sees_arms)
+
+    def meld_trends(self, f: SubjectFilter) -> pd.DataFrame:
+        return queries.meld_trends(self._cursor(), self._checked(f))
+
+    def lab_rows(self, f: SubjectFilter, paramcds: tuple[str, ...]) -> pd.DataFrame:
+        return queries.lab_rows(self._cursor(), self._checked(f), paramcds, self.sees_arms)
+
+    def ascites_rows(self, f: SubjectFilter) -> pd.DataFrame:
+        return queries.ascites_rows(self._cursor(), self._checked(f), self.sees_arms)
+
+    def infusion_rows(self, f: SubjectFilter) -> pd.DataFrame:
+        return queries.infusion_rows(self._cursor(), self._checked(f), self.sees_arms)
+
+    def vital_rows(self, f: SubjectFilter) -> pd.DataFrame:
+        return queries.vital_rows(self._cursor(), self._checked(f), self.sees_arms)
+
+    def adverse_event_rows(self, f: SubjectFilter) -> pd.DataFrame:
+        return queries.adverse_event_rows(self._cursor(), self._checked(f), self.sees_arms)
+
+    def time_to_event(self, f: SubjectFilter, as_of: date | None = None) -> pd.DataFrame:
+        return queries.time_to_event(self._cursor(), self._checked(f), self.sees_arms, as_of)
+
+    def patient(self, usubjid: str) -> dict[str, pd.DataFrame]:
+        return queries.patient(self._cursor(), usubjid, self.sees_arms)
+
+    def visit_schedule(self) -> pd.DataFrame:
+        return queries.visit_schedule(self._cursor())
+
+    def visit_completeness(self, f: SubjectFilter) -> pd.DataFrame:
+        return queries.visit_completeness(self._cursor(), self._checked(f))

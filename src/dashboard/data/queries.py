@@ -1,0 +1,205 @@
+"""Parameterised queries over the trial database. Each takes ``include_arm``; with False the SQL never
+selects ``arm`` nor any arm-revealing column (DESIGN §4), so nothing downstream can leak it.
+
+Only the access layer calls these functions, and it decides ``include_arm`` from the viewer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from dashboard.data.filters import subject_where
+from dashboard.data.schema import ARM_REVEALING_COLUMNS
+from dashboard.domain.subject_filter import SubjectFilter
+
+Con = duckdb.DuckDBPyConnection
+SUBJECT_COLUMNS = ("usubjid", "site_id", "randomized_on", "day1_on", "age", "sex", "weight_kg", "etiology", "lf_type",
+                   "status", "death_on", "death_cause", "transplant_on", "withdrawn_on", "last_contact_on",
+                   "baseline_meld", "baseline_ascites_grade")
+
+
+def _arm(include_arm: bool, alias: str = "s") -> str:
+    return f", {alias}.arm" if include_arm else ""
+
+
+def _selected(f: SubjectFilter) -> tuple[str, dict]:
+    where, params = subject_where(f, "s")
+    return f"SELECT s.usubjid FROM subjects s WHERE {where}", params
+
+
+def study(con: Con, include_arm: bool) -> dict:
+    """The study row; without arm names for blinded viewers."""
+    df = con.execute("SELECT * FROM study").df()
+    if not include_arm:
+        df = df.drop(columns=list(ARM_REVEALING_COLUMNS["study"]))
+    return df.iloc[0].to_dict()
+
+
+def latest_cut(con: Con) -> dict:
+    """The most recent data_cuts row (id, date, checksum, row counts)."""
+    return con.execute("SELECT * FROM data_cuts ORDER BY cut_id DESC LIMIT 1").df().iloc[0].to_dict()
+
+
+def all_cuts(con: Con) -> pd.DataFrame:
+    """Every cut loaded into this database's lineage, newest first."""
+    return con.execute("SELECT * FROM data_cuts ORDER BY cut_id DESC").df()
+
+
+def filter_choices(con: Con, include_arm: bool) -> dict[str, tuple[str, ...]]:
+    """Distinct values for the sidebar's list filters (arms only when they may be shown)."""
+    columns = {"site": "site_id", "sex": "sex", "etiology": "etiology", "lf_type": "lf_type", "status": "status"}
+    if include_arm:
+        columns["arm"] = "arm"
+    return {key: tuple(r[0] for r in con.execute(
+        f"SELECT DISTINCT {col} FROM subjects WHERE {col} IS NOT NULL ORDER BY 1").fetchall())
+        for key, col in columns.items()}
+
+
+def count_subjects(con: Con, f: SubjectFilter) -> tuple[int, int]:
+    """(patients matching the filter, all randomised patients)."""
+    where, params = subject_where(f, "s")
+    return con.execute(
+        f"SELECT count(*) FILTER (WHERE {where}), count(*) FROM subjects s", params).fetchone()
+
+
+def subjects(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
+    """Subject-level rows that pass the filter, with days on study, latest MELD and infusions received."""
+    where, params = subject_where(f, "s")
+    cols = ", ".join(f"s.{c}" for c in SUBJECT_COLUMNS)
+    sql = f"""
+        SELECT {cols}{_arm(include_arm)},
+               date_diff('day', s.day1_on, s.last_contact_on) + 1 AS days_on_study,
+               m.latest_meld, coalesce(i.infusions, 0) AS infusions_received
+        FROM subjects s
+        LEFT JOIN (SELECT usubjid, arg_max(value, study_day) AS latest_meld FROM lab_results
+                   WHERE paramcd = 'MELD' GROUP BY usubjid) m USING (usubjid)
+        LEFT JOIN (SELECT usubjid, count(*) AS infusions FROM infusions GROUP BY usubjid) i USING (usubjid)
+        WHERE {where}
+        ORDER BY s.usubjid"""
+    return con.execute(sql, params).df()
+
+
+def meld_trends(con: Con, f: SubjectFilter) -> pd.DataFrame:
+    """MELD by visit for the selected patients (for the per-row sparkline of /patients)."""
+    selected, params = _selected(f)
+    return con.execute(f"""
+        SELECT usubjid, list(value ORDER BY study_day) AS meld_trend FROM lab_results
+        WHERE paramcd = 'MELD' AND usubjid IN ({selected}) GROUP BY usubjid""", params).df()
+
+
+def lab_rows(con: Con, f: SubjectFilter, paramcds: Sequence[str], include_arm: bool) -> pd.DataFrame:
+    """Lab records of the selected patients for the given parameters."""
+    where, params = subject_where(f, "s")
+    params["paramcds"] = list(paramcds)
+    return con.execute(f"""
+        SELECT l.usubjid, l.paramcd, l.param, l.unit, l.visit, l.visit_num, l.study_day, l.collected_on,
+               l.value, l.lower_limit, l.upper_limit{_arm(include_arm)}
+        FROM lab_results l JOIN subjects s USING (usubjid)
+        WHERE l.paramcd IN (SELECT unnest($paramcds)) AND {where}
+        ORDER BY l.paramcd, l.usubjid, l.study_day""", params).df()
+
+
+def ascites_rows(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
+    """Ascites assessments of the selected patients."""
+    where, params = subject_where(f, "s")
+    return con.execute(f"""
+        SELECT a.*{_arm(include_arm)} FROM ascites a JOIN subjects s USING (usubjid)
+        WHERE {where} ORDER BY a.usubjid, a.study_day""", params).df()
+
+
+def infusion_rows(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
+    """Infusions given; product, dose and volume only when arms may be shown (they reveal the arm)."""
+    where, params = subject_where(f, "s")
+    product = ", i.product, i.dose_cells_1e6, i.volume_ml" if include_arm else ""
+    return con.execute(f"""
+        SELECT i.usubjid, i.infusion_num, i.given_on, i.study_day{product}{_arm(include_arm)}
+        FROM infusions i JOIN subjects s USING (usubjid)
+        WHERE {where} ORDER BY i.usubjid, i.infusion_num""", params).df()
+
+
+def vital_rows(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
+    """Post-infusion vital signs of the selected patients."""
+    where, params = subject_where(f, "s")
+    return con.execute(f"""
+        SELECT v.*{_arm(include_arm)} FROM vital_signs v JOIN subjects s USING (usubjid)
+        WHERE {where} ORDER BY v.usubjid, v.infusion_num, v.hours_after""", params).df()
+
+
+def adverse_event_rows(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
+    """Adverse events of the selected patients."""
+    where, params = subject_where(f, "s")
+    return con.execute(f"""
+        SELECT e.*{_arm(include_arm)} FROM adverse_events e JOIN subjects s USING (usubjid)
+        WHERE {where} ORDER BY e.usubjid, e.onset_day, e.ae_id""", params).df()
+
+
+def time_to_event(con: Con, f: SubjectFilter, include_arm: bool, as_of: date | None = None) -> pd.DataFrame:
+    """One row per dosed patient: end date, ``event_type`` (0 censored, 1 death, 2 transplant), covariates.
+
+    With ``as_of`` the data are re-censored at that calendar date: later events do not exist yet and
+    patients still on study are censored at their last assessment on or before it.
+    """
+    where, params = subject_where(f, "s")
+    params["as_of"] = as_of or con.execute("SELECT data_cut_date FROM study").fetchone()[0]
+    return con.execute(f"""
+        WITH sel AS (SELECT * FROM subjects s WHERE {where} AND s.day1_on <= $as_of),
+        last_visit AS (
+            SELECT a.usubjid, max(sel.day1_on + a.study_day - 1) AS last_visit_on
+            FROM ascites a JOIN sel USING (usubjid)
+            WHERE sel.day1_on + a.study_day - 1 <= $as_of GROUP BY a.usubjid)
+        SELECT s.usubjid, s.site_id, s.sex, s.age, s.etiology, s.lf_type, s.baseline_meld,
+               s.baseline_ascites_grade, s.status, s.day1_on{_arm(include_arm)},
+               CASE WHEN s.death_on <= $as_of THEN 1 WHEN s.transplant_on <= $as_of THEN 2 ELSE 0 END AS event_type,
+               CASE WHEN s.death_on <= $as_of THEN s.death_on
+                    WHEN s.transplant_on <= $as_of THEN s.transplant_on
+                    WHEN s.last_contact_on <= $as_of THEN s.last_contact_on
+                    ELSE greatest(coalesce(lv.last_visit_on, s.day1_on), s.day1_on) END AS end_on,
+               s.last_contact_on > $as_of AS recensored
+        FROM sel s LEFT JOIN last_visit lv USING (usubjid)
+        ORDER BY s.usubjid""", params).df()
+
+
+def patient(con: Con, usubjid: str, include_arm: bool) -> dict[str, pd.DataFrame]:
+    """Everything about one patient, one DataFrame per table (one indexed lookup each)."""
+    p = {"id": usubjid}
+    arm = ", arm" if include_arm else ""
+    product = ", product, dose_cells_1e6, volume_ml" if include_arm else ""
+    cols = ", ".join(SUBJECT_COLUMNS)
+    return {
+        "subject": con.execute(f"SELECT {cols}{arm} FROM subjects WHERE usubjid = $id", p).df(),
+        "labs": con.execute("SELECT * FROM lab_results WHERE usubjid = $id ORDER BY paramcd, study_day", p).df(),
+        "infusions": con.execute(
+            f"SELECT usubjid, infusion_num, given_on, study_day{product} FROM infusions WHERE usubjid = $id "
+            "ORDER BY infusion_num", p).df(),
+        "vitals": con.execute("SELECT * FROM vital_signs WHERE usubjid = $id ORDER BY infusion_num, hours_after", p).df(),
+        "adverse_events": con.execute("SELECT * FROM adverse_events WHERE usubjid = $id ORDER BY onset_day", p).df(),
+        "ascites": con.execute("SELECT * FROM ascites WHERE usubjid = $id ORDER BY study_day", p).df(),
+    }
+
+
+def visit_schedule(con: Con) -> pd.DataFrame:
+    """The protocol's scheduled visits and windows."""
+    return con.execute("SELECT * FROM visits ORDER BY visit_num").df()
+
+
+def visit_completeness(con: Con, f: SubjectFilter) -> pd.DataFrame:
+    """Per scheduled visit: visits due by the cut (and before the patient left) and visits observed."""
+    where, params = subject_where(f, "s")
+    return con.execute(f"""
+        WITH sel AS (SELECT s.* FROM subjects s WHERE {where}),
+        cut AS (SELECT data_cut_date AS cut_on FROM study),
+        due AS (
+            SELECT v.visit_num, v.visit, count(*) AS expected
+            FROM sel, visits v, cut
+            WHERE sel.day1_on + v.window_hi - 1 <= least(cut.cut_on, sel.last_contact_on)
+               OR (v.visit_num = 0)
+            GROUP BY ALL)
+        SELECT due.visit_num, due.visit, due.expected, coalesce(obs.observed, 0) AS observed
+        FROM due LEFT JOIN (
+            SELECT a.visit_num, count(*) AS observed FROM ascites a JOIN sel USING (usubjid) GROUP BY a.visit_num
+        ) obs USING (visit_num)
+        ORDER BY due.visit_num""", params).df()

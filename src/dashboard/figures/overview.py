@@ -1,0 +1,43 @@
+"""Overview figures: enrolment against plan, disposition, visit completeness."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.figures.style import base_layout
+
+
+def enrolment_figure(progress: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    fig = go.Figure()
+    for group, rows in progress.groupby("group", sort=False):
+        is_plan = group == "Plan"
+        fig.add_trace(go.Scatter(
+            x=rows["date"], y=rows["enrolled"], name="Planned" if is_plan else str(group),
+            mode="lines", line=dict(shape="linear" if is_plan else "hv", dash="dash" if is_plan else "solid",
+                                    color="#888888" if is_plan else colors.get(str(group)), width=2)))
+    fig.update_yaxes(title="Patients randomised (cumulative)", rangemode="tozero")
+    fig.update_xaxes(title="Date")
+    return base_layout(fig, title="Enrolment against plan", height=360)
+
+
+def disposition_figure(disp: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    fig = go.Figure()
+    for group, rows in disp.groupby("group", sort=False):
+        fig.add_trace(go.Bar(x=rows["status"], y=rows["n"], name=str(group), marker_color=colors.get(str(group)),
+                             text=[f"{n} ({p:.0f}%)" for n, p in zip(rows["n"], rows["pct"])], textposition="outside"))
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title="Patients")
+    return base_layout(fig, title="Disposition", height=360)
+
+
+def completeness_figure(completeness: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=completeness["visit"], y=completeness["expected"], name="Expected", marker_color="#BBBBBB"))
+    fig.add_trace(go.Bar(x=completeness["visit"], y=completeness["observed"], name="Observed", marker_color="#0072B2",
+                         text=[f"{p:.0f}%" if pd.notna(p) else "" for p in completeness["pct_observed"]],
+                         textposition="outside"))
+    fig.update_layout(barmode="overlay")
+    fig.update_traces(opacity=0.85)
+    fig.update_yaxes(title="Visits")
+    return base_layout(fig, title="Follow-up completeness (visits due by the cut vs attended)", height=360)

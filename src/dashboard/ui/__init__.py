@@ -1,0 +1,1 @@
+"""UI layer: Streamlit only. Widgets, layout, caching and downloads; no SQL and no statistics."""

@@ -1,0 +1,97 @@
+"""Login before any data: the local users form (default) or OpenID Connect (``st.login``), and logout."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import streamlit as st
+
+from dashboard import config
+from dashboard.access.audit import AuditEvent
+from dashboard.access.oidc import load_role_map, viewer_for_identity
+from dashboard.access.users import LoginThrottle, UserStore
+from dashboard.access.viewer import Viewer
+from dashboard.ui.context import audit_log
+
+
+@st.cache_resource
+def login_throttle() -> LoginThrottle:
+    # One throttle for the whole server: failures from any session slow down the same username.
+    return LoginThrottle()
+
+
+def _audit(name: str, username: str, role: str = "", **properties) -> None:
+    audit_log().append(AuditEvent(name, username, role, "login", properties))
+
+
+def login_page(simulated_trial: bool) -> None:
+    """The only page an anonymous visitor can open."""
+    st.title("UC-MSC liver-failure trial dashboard")
+    if config.DASHBOARD_AUTH.value() == "oidc":
+        st.write("Sign in with your organisation account.")
+        if st.button("Log in", type="primary", key="login_oidc"):
+            st.login()
+        return
+    with st.form("login_form"):
+        username = st.text_input("Username", key="login_username")
+        password = st.text_input("Password", type="password", key="login_password")
+        submitted = st.form_submit_button("Log in", type="primary")
+    if simulated_trial:
+        st.caption("Demo trial: accounts dsmb / dsmb-demo, investigator / investigator-demo, "
+                   "datamanager / datamanager-demo (demo only).")
+    if not submitted:
+        return
+    throttle = login_throttle()
+    wait = throttle.wait_seconds(username)
+    if wait > 0:
+        st.error(f"Too many failed attempts for this username. Try again in {wait:.0f} s.")
+        _audit("login_failure", username, reason="throttled")
+        return
+    viewer = UserStore(config.DASHBOARD_USERS.value()).authenticate(username, password, simulated_trial=simulated_trial)
+    if viewer is None:
+        throttle.failed(username)
+        _audit("login_failure", username, reason="wrong username or password")
+        st.error("Wrong username or password.")
+        return
+    throttle.succeeded(username)
+    _audit("login_success", viewer.username, viewer.role)
+    st.session_state["viewer"] = viewer
+    st.session_state["last_activity"] = time.time()
+    st.rerun()
+
+
+def oidc_viewer() -> Viewer | None:
+    """The viewer of an OIDC-authenticated session, or None (not logged in, or no role mapped)."""
+    if config.DASHBOARD_AUTH.value() != "oidc" or not st.user.is_logged_in:
+        return None
+    viewer = viewer_for_identity(st.user.get("email"), st.user.get("name"), load_role_map(config.DASHBOARD_OIDC_ROLES.value()))
+    if viewer is None:
+        st.error("Your account has no role in this trial. Ask the data manager to add you.")
+        if st.button("Log out", key="logout_unmapped"):
+            st.logout()
+        st.stop()
+    return viewer
+
+
+def expire_if_idle() -> None:
+    """Log the viewer out after the configured minutes without interaction."""
+    viewer: Viewer | None = st.session_state.get("viewer")
+    last = st.session_state.get("last_activity")
+    now = time.time()
+    idle_limit = float(config.DASHBOARD_IDLE_MINUTES.value()) * 60.0
+    if viewer is not None and last is not None and now - last > idle_limit:
+        _audit("session_expired", viewer.username, viewer.role, idle_since=datetime.fromtimestamp(last, timezone.utc).isoformat())
+        st.session_state["viewer"] = None
+        st.warning("Your session expired after inactivity. Please log in again.")
+    st.session_state["last_activity"] = now
+
+
+def logout_button(viewer: Viewer) -> None:
+    if st.sidebar.button("Log out", key="logout", icon=":material/logout:"):
+        _audit("logout", viewer.username, viewer.role)
+        st.session_state["viewer"] = None
+        st.session_state["subject_filter"] = None
+        if config.DASHBOARD_AUTH.value() == "oidc":
+            st.logout()
+        st.rerun()

@@ -1,0 +1,43 @@
+"""Shared fixtures: simulated trials built once per session, and an app environment pointing at them."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from dashboard.data.database import write_trial
+from dashboard.data.simulate import SimulationSettings, simulate_trial
+
+# Arm names no page would print by accident, so a blinding test cannot pass because of the usual names.
+UNUSUAL_ARMS = ("Zorblax-7Q", "Quuxomab-Ctl")
+
+
+@contextmanager
+def _built(path: Path, **settings):
+    write_trial(simulate_trial(SimulationSettings(**settings)), path, source="test fixture")
+    yield path
+
+
+@pytest.fixture(scope="session")
+def trial_db(tmp_path_factory) -> Path:
+    """The 70-patient demo trial (seed 2026), blinded."""
+    with _built(tmp_path_factory.mktemp("trial") / "trial.duckdb") as path:
+        yield path
+
+
+@pytest.fixture(scope="session")
+def unusual_arms_db(tmp_path_factory) -> Path:
+    """A blinded 70-patient trial whose arms have unusual names, for blinding tests."""
+    with _built(tmp_path_factory.mktemp("unusual") / "trial.duckdb", arms=UNUSUAL_ARMS, seed=7) as path:
+        yield path
+
+
+@pytest.fixture
+def app_env(monkeypatch, tmp_path, trial_db):
+    """Environment for the app: database, users file and audit log in a temporary folder."""
+    monkeypatch.setenv("DASHBOARD_DB", str(trial_db))
+    monkeypatch.setenv("DASHBOARD_USERS", str(tmp_path / "users.toml"))
+    monkeypatch.setenv("DASHBOARD_AUDIT", str(tmp_path / "audit.jsonl"))
+    return tmp_path
