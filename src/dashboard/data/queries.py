@@ -114,7 +114,7 @@ def ascites_rows(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
 def infusion_rows(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
     """Infusions given; product, dose and volume only when arms may be shown (they reveal the arm)."""
     where, params = subject_where(f, "s")
-    product = ", i.product, i.dose_cells_1e6, i.volume_ml" if include_arm else ""
+    product = ", i.product, i.dose_cells_1e6" if include_arm else ""
     return con.execute(f"""
         SELECT i.usubjid, i.infusion_num, i.given_on, i.study_day{product}{_arm(include_arm)}
         FROM infusions i JOIN subjects s USING (usubjid)
@@ -167,7 +167,7 @@ def patient(con: Con, usubjid: str, include_arm: bool) -> dict[str, pd.DataFrame
     """Everything about one patient, one DataFrame per table (one indexed lookup each)."""
     p = {"id": usubjid}
     arm = ", arm" if include_arm else ""
-    product = ", product, dose_cells_1e6, volume_ml" if include_arm else ""
+    product = ", product, dose_cells_1e6" if include_arm else ""
     cols = ", ".join(SUBJECT_COLUMNS)
     return {
         "subject": con.execute(f"SELECT {cols}{arm} FROM subjects WHERE usubjid = $id", p).df(),
@@ -187,19 +187,20 @@ def visit_schedule(con: Con) -> pd.DataFrame:
 
 
 def visit_completeness(con: Con, f: SubjectFilter) -> pd.DataFrame:
-    """Per scheduled visit: visits due by the cut (and before the patient left) and visits observed."""
+    """Per scheduled visit: patient-visits due (window closed before the cut and before the patient
+    left) and how many of those were attended. Visits attended early, before their window closed,
+    count as due too, so the observed share never exceeds 100%."""
     where, params = subject_where(f, "s")
     return con.execute(f"""
         WITH sel AS (SELECT s.* FROM subjects s WHERE {where}),
-        cut AS (SELECT data_cut_date AS cut_on FROM study),
-        due AS (
-            SELECT v.visit_num, v.visit, count(*) AS expected
-            FROM sel, visits v, cut
-            WHERE sel.day1_on + v.window_hi - 1 <= least(cut.cut_on, sel.last_contact_on)
-               OR (v.visit_num = 0)
-            GROUP BY ALL)
-        SELECT due.visit_num, due.visit, due.expected, coalesce(obs.observed, 0) AS observed
-        FROM due LEFT JOIN (
-            SELECT a.visit_num, count(*) AS observed FROM ascites a JOIN sel USING (usubjid) GROUP BY a.visit_num
-        ) obs USING (visit_num)
-        ORDER BY due.visit_num""", params).df()
+        pairs AS (
+            SELECT sel.usubjid, v.visit_num, v.visit,
+                   (v.visit_num = 0 OR sel.day1_on + v.window_hi - 1
+                        <= least((SELECT data_cut_date FROM study), sel.last_contact_on)) AS window_closed
+            FROM sel CROSS JOIN visits v),
+        marked AS (
+            SELECT p.visit_num, p.visit, p.window_closed, a.usubjid IS NOT NULL AS attended
+            FROM pairs p LEFT JOIN ascites a ON a.usubjid = p.usubjid AND a.visit_num = p.visit_num)
+        SELECT visit_num, visit, count(*) FILTER (WHERE window_closed OR attended) AS expected,
+               count(*) FILTER (WHERE attended) AS observed
+        FROM marked GROUP BY visit_num, visit HAVING expected > 0 ORDER BY visit_num""", params).df()

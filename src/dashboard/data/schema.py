@@ -10,7 +10,7 @@ import duckdb
 # Columns that reveal the treatment arm; the access layer never selects them for a blinded viewer.
 ARM_REVEALING_COLUMNS: dict[str, tuple[str, ...]] = {
     "subjects": ("arm",),
-    "infusions": ("product", "dose_cells_1e6", "volume_ml"),
+    "infusions": ("product", "dose_cells_1e6"),
     "study": ("active_arm", "control_arm", "arms"),
 }
 
