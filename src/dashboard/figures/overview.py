@@ -8,9 +8,16 @@ import plotly.graph_objects as go
 from dashboard.figures.style import base_layout
 
 
+def _in_arm_order(df: pd.DataFrame, colors: dict[str, str]):
+    """Groups in the study's arm order (the order of ``colors``), then any others."""
+    present = list(dict.fromkeys(df["group"]))
+    order = [g for g in colors if g in present] + [g for g in present if g not in colors]
+    return [(g, df[df["group"] == g]) for g in order]
+
+
 def enrolment_figure(progress: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     fig = go.Figure()
-    for group, rows in progress.groupby("group", sort=False):
+    for group, rows in _in_arm_order(progress, colors):
         is_plan = group == "Plan"
         fig.add_trace(go.Scatter(
             x=rows["date"], y=rows["enrolled"], name="Planned" if is_plan else str(group),
@@ -23,7 +30,7 @@ def enrolment_figure(progress: pd.DataFrame, colors: dict[str, str]) -> go.Figur
 
 def disposition_figure(disp: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     fig = go.Figure()
-    for group, rows in disp.groupby("group", sort=False):
+    for group, rows in _in_arm_order(disp, colors):
         fig.add_trace(go.Bar(x=rows["status"], y=rows["n"], name=str(group), marker_color=colors.get(str(group)),
                              text=[f"{n} ({p:.0f}%)" for n, p in zip(rows["n"], rows["pct"])], textposition="outside"))
     fig.update_layout(barmode="group")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pandas as pd
@@ -36,3 +37,33 @@ def download_table(ctx: PageContext, df: pd.DataFrame, name: str, *, key: str, p
                           f"{safe}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{key}_xlsx", on_click=record, args=(ctx, "export", page),
                           kwargs={"what": f"{safe}.xlsx", "rows": len(df)})
+
+
+def figure_downloads(ctx: PageContext, fig, name: str, *, key: str, page: str) -> None:
+    """An 'Export figure' control: renders PNG/SVG/PDF with the provenance footer only when asked."""
+    from dashboard.figures.export import FORMATS, figure_bytes, with_provenance
+
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    digest = hashlib.sha256(fig.to_json().encode()).hexdigest()
+    with st.popover("Export figure", icon=":material/download:"):
+        fmt = st.segmented_control("Format", list(FORMATS), default="png", key=f"{key}_fmt")
+        if fmt and st.button("Prepare file", key=f"{key}_prepare"):
+            st.session_state[f"{key}_bytes"] = (digest, fmt, figure_bytes(with_provenance(fig, provenance(ctx)), fmt))
+        prepared = st.session_state.get(f"{key}_bytes")
+        # A file prepared for an earlier state of the figure (other filters) is never offered.
+        if prepared and prepared[0] == digest:
+            _, fmt_done, data = prepared
+            st.download_button(f"Download {fmt_done.upper()}", data, f"{safe}.{fmt_done}", FORMATS[fmt_done],
+                               key=f"{key}_download", on_click=record, args=(ctx, "export", page),
+                               kwargs={"what": f"{safe}.{fmt_done}"})
+
+
+def chart(ctx: PageContext, fig, *, key: str, name: str, page: str, **plotly_kwargs):
+    """Show a figure (in presentation style when that mode is on) with its export control."""
+    from dashboard.figures.export import presentation_style
+
+    if st.session_state.get("presentation_mode"):
+        fig = presentation_style(fig)
+    event = st.plotly_chart(fig, key=key, **plotly_kwargs)
+    figure_downloads(ctx, fig, name, key=f"{key}_export", page=page)
+    return event
