@@ -5,7 +5,8 @@ import streamlit as st
 from dashboard.ui import context, login, sidebar
 from dashboard.ui.bootstrap import ensure_database
 from dashboard.ui.header import header
-from dashboard.ui.navigation import pages_for
+from dashboard.ui.navigation import PAGES, pages_for
+from dashboard.ui.saved_views import saved_views_sidebar
 
 st.set_page_config(page_title="UC-MSC trial dashboard", page_icon=":material/monitor_heart:", layout="wide")
 context.init_session_state()
@@ -23,6 +24,7 @@ view = context.trial_view(viewer)
 subject_filter = sidebar.filter_sidebar(view, sidebar.filter_from_url(view))
 sidebar.write_filter_to_url(subject_filter)
 ctx = context.establish(view, subject_filter)
+saved_views_sidebar(viewer, page.url_path, {p.url_path: p.file for p in PAGES})
 st.sidebar.toggle("Presentation mode", key="presentation_mode", help="Large fonts and thick lines for slides.")
 login.logout_button(viewer)
 header(ctx)

@@ -10,11 +10,15 @@ from dashboard.ui.cache import query
 
 
 def filter_from_url(view: TrialView) -> SubjectFilter:
-    """The filter of this session: from the URL on the first run, then kept in session state."""
+    """The filter of this session: from the URL on the first run, then kept in session state.
+
+    Page navigation clears the query string, so an empty one keeps the session's filter; a URL that
+    carries filter keys different from the session's (a saved view, a shared link) replaces it.
+    """
     existing: SubjectFilter | None = st.session_state.get("subject_filter")
-    if existing is not None:
+    params = {k: st.query_params.get(k, "") for k in QUERY_KEYS if st.query_params.get(k, "")}
+    if existing is not None and (not params or params == existing.to_query_params()):
         return existing
-    params = {k: st.query_params.get(k, "") for k in QUERY_KEYS}
     f = SubjectFilter.from_query_params(params, allowed=query(view, "filter_choices"), allow_arm=view.sees_arms)
     for note in f.notes:
         st.toast(note)
