@@ -1,4 +1,5 @@
-"""Tests of dashboard.domain.safety against R (tests/domain/reference/safety_reference.R) and by hand.
+"""Tests of dashboard.domain.safety and dashboard.domain.adverse_events, against R
+(tests/domain/reference/safety_reference.R) and by hand.
 
 Fixtures are built here, row by row, so every expected count can be read off them. Reference
 numbers: ``Rscript tests/domain/reference/safety_reference.R`` writes ``safety_reference.csv``.
@@ -13,7 +14,7 @@ import pandas as pd
 import pytest
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain import safety
+from dashboard.domain import adverse_events, safety
 from dashboard.errors import InsufficientData
 
 REF = pd.read_csv(Path(__file__).parent / "reference" / "safety_reference.csv")
@@ -141,7 +142,7 @@ def test_clopper_pearson_by_hand_at_the_boundaries():
 
 def test_poisson_exact_with_zero_events_by_hand():
     # x = 0: upper = -ln(alpha/2) / T = ln(40) / 2 per patient-year.
-    assert safety.poisson_exact(0, 2.0) == pytest.approx((0.0, np.log(40) / 2))
+    assert adverse_events.poisson_exact(0, 2.0) == pytest.approx((0.0, np.log(40) / 2))
 
 
 # ---------------------------------------------------------------- temperature
@@ -176,6 +177,19 @@ def test_temperature_by_hour_pooled_has_only_the_pooled_label():
     s = safety.temperature_by_hour(vs, group_col=None).summary
     assert set(s["group"]) == {POOLED_LABEL}
     assert row(s, infusion_num=1, hours_after=2)["n"] == 16
+
+
+def test_temperature_readings_one_value_per_patient_agree_with_the_summary():
+    vs, _ = fever_data()
+    vs = pd.concat([vs, vs[(vs["usubjid"] == "A1") & (vs["hours_after"] == 2) & (vs["infusion_num"] == 1)]
+                    .assign(value=38.1)])  # a repeat reading at A1 2 h: averaged, (38.5 + 38.1) / 2
+    readings = safety.temperature_readings(vs, group_col=None)
+    assert not readings.duplicated(["usubjid", "infusion_num", "hours_after"]).any()
+    assert row(readings, usubjid="A1", infusion_num=1, hours_after=2)["value"] == pytest.approx(38.3)
+    assert set(readings["group"]) == {POOLED_LABEL} and "arm" not in readings.columns
+    summary = safety.temperature_by_hour(vs, group_col=None).summary
+    assert row(summary, infusion_num=1, hours_after=2)["mean"] == pytest.approx(
+        readings.query("infusion_num == 1 and hours_after == 2")["value"].mean())
 
 
 def test_temperature_by_hour_without_temperatures_is_insufficient_data():
@@ -308,6 +322,18 @@ def test_reactions_by_window_pooled_and_arm_without_events():
     assert (only_active["group"] == "Placebo").sum() == 20
 
 
+def test_reactions_by_window_for_one_infusion_counts_only_its_reactions():
+    t = safety.reactions_by_window(reaction_ae(), group_col="arm", arms=("UC-MSC", "Placebo"), infusion_num=2).table
+    got = {(g, term, w): (e, p) for g, term, w, e, p in t.itertuples(index=False) if e}
+    assert got == {  # ids 4, 6, 8, 9 of reaction_ae are the reactions to infusion 2
+        ("UC-MSC", "Pyrexia", "6-24 h"): (1, 1),
+        ("UC-MSC", "Pyrexia", ">24 h"): (1, 1),
+        ("UC-MSC", "Infusion related reaction", "0-2 h"): (1, 1),
+        ("UC-MSC", "Pyrexia", "0-2 h"): (1, 1),
+    }
+    assert len(t) == 2 * 4 * 5  # the arm without reactions to infusion 2 still has its zero rows
+
+
 def test_reaction_listing_gives_the_peak_temperature_of_that_infusion():
     vs, _ = fever_data()
     lst = safety.reaction_listing(vs, reaction_ae(), group_col="arm")
@@ -334,18 +360,31 @@ OVERVIEW = [
 @pytest.mark.parametrize(("group", "category", "big_n", "n_patients", "events"), OVERVIEW)
 def test_ae_overview_counts_by_hand(group, category, big_n, n_patients, events):
     ae, subjects = ae_data()
-    t = safety.ae_overview(ae, subjects, group_col="arm").table
+    t = adverse_events.ae_overview(ae, subjects, group_col="arm").table
     hit = row(t, group=group, category=category)
     assert (hit["N"], hit["n_patients"], hit["events"]) == (big_n, n_patients, events)
     assert hit["pct"] == pytest.approx(100 * n_patients / big_n)
 
 
+def test_ae_overview_and_rates_list_groups_in_arms_order_else_alphabetically():
+    ae, subjects = ae_data()
+    for func in (adverse_events.ae_overview, adverse_events.exposure_adjusted_rates):
+        kwargs = {"exposure_col": "exposure_days"} if func is adverse_events.exposure_adjusted_rates else {}
+        default = func(ae, subjects, group_col="arm", **kwargs).table
+        ordered = func(ae, subjects, group_col="arm", arms=("UC-MSC", "Placebo"), **kwargs).table
+        assert list(dict.fromkeys(default["group"])) == ["Placebo", "UC-MSC"]
+        assert list(dict.fromkeys(ordered["group"])) == ["UC-MSC", "Placebo"]
+        pd.testing.assert_frame_equal(  # same rows, only the order differs
+            ordered.sort_values(["group", "category"]).reset_index(drop=True),
+            default.sort_values(["group", "category"]).reset_index(drop=True))
+
+
 def test_ae_overview_discontinuation_only_when_the_column_exists():
     ae, subjects = ae_data()
-    res = safety.ae_overview(ae, subjects, group_col=None)
+    res = adverse_events.ae_overview(ae, subjects, group_col=None)
     assert "discontinuation" not in set(res.table["category"]) and "led_to_discontinuation" in res.method
     ae["led_to_discontinuation"] = [False, False, False, True, False, False]
-    t = safety.ae_overview(ae, subjects, group_col=None).table
+    t = adverse_events.ae_overview(ae, subjects, group_col=None).table
     hit = row(t, category="discontinuation")
     assert (hit["group"], hit["N"], hit["n_patients"]) == (POOLED_LABEL, 5, 1)
 
@@ -353,12 +392,12 @@ def test_ae_overview_discontinuation_only_when_the_column_exists():
 def test_ae_overview_rejects_events_of_unknown_patients():
     ae, subjects = ae_data()
     with pytest.raises(ValueError, match="ae_overview: argument ae has usubjid"):
-        safety.ae_overview(ae, subjects[subjects["usubjid"] != "S4"], group_col="arm")
+        adverse_events.ae_overview(ae, subjects[subjects["usubjid"] != "S4"], group_col="arm")
 
 
 def test_ae_by_soc_pt_sorted_by_total_patients_then_name():
     ae, subjects = ae_data()
-    t = safety.ae_by_soc_pt(ae, subjects, group_col="arm").table
+    t = adverse_events.ae_by_soc_pt(ae, subjects, group_col="arm").table
     order = t.drop_duplicates(["level", "soc", "term"])[["level", "soc", "term"]]
     got = [(lvl, soc if isinstance(soc, str) else None, term if isinstance(term, str) else None)
            for lvl, soc, term in order.itertuples(index=False)]
@@ -378,7 +417,7 @@ def test_ae_by_soc_pt_sorted_by_total_patients_then_name():
 
 def test_ae_by_worst_grade_counts_each_patient_once_at_the_highest_grade():
     ae, subjects = ae_data()
-    t = safety.ae_by_worst_grade(ae, subjects, group_col="arm").table
+    t = adverse_events.ae_by_worst_grade(ae, subjects, group_col="arm").table
     any_active = t[(t["level"] == "any") & (t["group"] == "UC-MSC")].set_index("grade")["n_patients"]
     assert any_active.to_dict() == {1: 0, 2: 1, 3: 0, 4: 0, 5: 1}  # S1 worst 2, S2 worst 5
     pyr = t[(t["term"] == "Pyrexia") & (t["group"] == "UC-MSC")].set_index("grade")["n_patients"]
@@ -393,7 +432,7 @@ def test_ae_by_worst_grade_counts_each_patient_once_at_the_highest_grade():
 ])
 def test_exposure_adjusted_rates_match_r_poisson_test(group, category, events_case, patients_case):
     ae, subjects = ae_data()
-    res = safety.exposure_adjusted_rates(ae, subjects, group_col="arm")
+    res = adverse_events.exposure_adjusted_rates(ae, subjects, group_col="arm")
     hit = row(res.table, group=group, category=category)
     assert hit["patient_years"] == pytest.approx(3.5 if group == "UC-MSC" else 2.0)
     assert hit["event_rate"] == pytest.approx(100 * hit["events"] / hit["patient_years"])
@@ -407,7 +446,7 @@ def test_exposure_adjusted_rates_match_r_poisson_test(group, category, events_ca
 def test_exposure_adjusted_rates_need_the_exposure_column():
     ae, subjects = ae_data()
     with pytest.raises(ValueError, match="exposure_adjusted_rates: argument subjects is missing column"):
-        safety.exposure_adjusted_rates(ae, subjects.drop(columns="exposure_days"), group_col=None)
+        adverse_events.exposure_adjusted_rates(ae, subjects.drop(columns="exposure_days"), group_col=None)
 
 
 # ---------------------------------------------------------------- listings
@@ -416,14 +455,14 @@ def test_exposure_adjusted_rates_need_the_exposure_column():
 def test_sae_listing_has_only_serious_events():
     ae, _ = ae_data()
     ae["arm"] = ae["usubjid"].map({"S1": "UC-MSC", "S2": "UC-MSC", "S4": "Placebo"})
-    lst = safety.sae_listing(ae, group_col="arm")
+    lst = adverse_events.sae_listing(ae, group_col="arm")
     assert list(lst["ae_id"]) == [4, 5] and set(lst["group"]) == {"UC-MSC"}
-    assert set(safety.sae_listing(ae)["group"]) == {POOLED_LABEL}
+    assert set(adverse_events.sae_listing(ae)["group"]) == {POOLED_LABEL}
 
 
 def test_death_listing_study_day_counts_day1_as_day_one():
     ae, subjects = ae_data()
-    lst = safety.death_listing(subjects, ae)
+    lst = adverse_events.death_listing(subjects, ae)
     assert len(lst) == 1
     d = lst.iloc[0]
     # 2024-01-01 is day 1, so 2024-02-29 (59 days later; 2024 is a leap year) is day 60.
@@ -434,6 +473,6 @@ def test_death_listing_study_day_counts_day1_as_day_one():
 def test_death_listing_study_day_before_day1_has_no_day_zero():
     ae, subjects = ae_data()
     subjects.loc[subjects["usubjid"] == "S3", "death_on"] = pd.Timestamp("2023-12-31")
-    lst = safety.death_listing(subjects, ae, group_col="arm")
+    lst = adverse_events.death_listing(subjects, ae, group_col="arm")
     assert row(lst, usubjid="S3")["death_day"] == -1
     assert row(lst, usubjid="S2")["group"] == "UC-MSC"

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain import safety
+from dashboard.domain import adverse_events, safety
 from dashboard.figures import safety as figs
 from dashboard.figures.style import arm_colors
 
@@ -70,6 +70,27 @@ def test_pooled_temperature_figure_shows_only_the_pooled_label():
     assert not any(arm in all_text(fig) for arm in ARMS)
 
 
+def test_temperature_figure_individual_lines_one_trace_per_group_and_panel_behind_the_means():
+    vs, *_ = trial()
+    fig = figs.temperature_figure(safety.temperature_by_hour(vs, group_col="arm", arms=ARMS), COLORS,
+                                  individual=safety.temperature_readings(vs, group_col="arm"))
+    lines = [t for t in fig.data if t.name.endswith(": patients")]
+    assert [(t.name, t.xaxis) for t in lines] == [("UC-MSC: patients", "x"), ("Placebo: patients", "x"),
+                                                   ("UC-MSC: patients", "x2"), ("Placebo: patients", "x2")]
+    assert fig.data[0].name == "UC-MSC: patients"  # drawn first, so the means lie on top
+    a = lines[0]
+    assert list(a.x) == [0, 1, 2, 3, 4, 5, 6, None] * 2  # A1 then A2, separated by a gap
+    assert a.y[3] == 38.6 and a.text[0] == "A1" and a.line.color == COLORS["UC-MSC"]
+
+
+def test_pooled_temperature_figure_with_individual_lines_names_no_arm():
+    vs, *_ = trial()
+    fig = figs.temperature_figure(safety.temperature_by_hour(vs, group_col=None), arm_colors([]),
+                                  individual=safety.temperature_readings(vs, group_col=None))
+    assert {t.name for t in fig.data} == {POOLED_LABEL, f"{POOLED_LABEL}: patients"}
+    assert not any(arm in all_text(fig) for arm in ARMS)
+
+
 def test_fever_incidence_figure_bars_are_percentages_with_counts():
     vs, inf, *_ = trial()
     res = safety.fever_incidence(vs, inf, group_col="arm", threshold=38.0, arms=ARMS)
@@ -85,7 +106,7 @@ def test_fever_incidence_figure_bars_are_percentages_with_counts():
 def test_pooled_fever_and_ae_figures_show_no_arm():
     vs, inf, ae, subjects = trial()
     f1 = figs.fever_incidence_figure(safety.fever_incidence(vs, inf, group_col=None), arm_colors([]))
-    f2 = figs.ae_overview_figure(safety.ae_overview(ae, subjects, group_col=None), arm_colors([]))
+    f2 = figs.ae_overview_figure(adverse_events.ae_overview(ae, subjects, group_col=None), arm_colors([]))
     for fig in (f1, f2):
         assert {t.name for t in fig.data} == {POOLED_LABEL}
         assert not any(arm in all_text(fig) for arm in ARMS)
@@ -93,7 +114,7 @@ def test_pooled_fever_and_ae_figures_show_no_arm():
 
 def test_ae_overview_figure_lists_categories_with_any_ae_on_top():
     _, _, ae, subjects = trial()
-    fig = figs.ae_overview_figure(safety.ae_overview(ae, subjects, group_col="arm"), COLORS)
+    fig = figs.ae_overview_figure(adverse_events.ae_overview(ae, subjects, group_col="arm"), COLORS)
     assert {t.name for t in fig.data} == set(ARMS)
     active = next(t for t in fig.data if t.name == "UC-MSC")
     assert active.y[-1] == "Any adverse event"  # last y of a horizontal bar is drawn on top

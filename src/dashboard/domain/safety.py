@@ -1,9 +1,11 @@
-"""Domain layer: infusion safety (0-24 h temperature, fever, reactions) and adverse-event tables.
+"""Domain layer: infusion safety (0-24 h temperature, fever incidence, infusion reactions).
 
 Pure functions on DataFrames from the data layer (DESIGN §3: ``vital_signs``, ``infusions``,
-``adverse_events``, ``subjects``). Every result names its group column ``group``: the arm when
-``group_col`` is given, otherwise the single label :data:`POOLED_LABEL`. A blinded caller passes
-``group_col=None`` and so can never receive arm-level numbers (DESIGN §4: pool, never relabel).
+``adverse_events``). Every result names its group column ``group``: the arm when ``group_col`` is
+given, otherwise the single label :data:`POOLED_LABEL`. A blinded caller passes ``group_col=None``
+and so can never receive arm-level numbers (DESIGN §4: pool, never relabel). Adverse-event tables,
+listings and rates are in :mod:`dashboard.domain.adverse_events`, built on the checks and result
+type defined here.
 
 Conventions (shown on screen through each result's ``method`` string):
 
@@ -11,7 +13,6 @@ Conventions (shown on screen through each result's ``method`` string):
 - risk difference active - reference: Newcombe hybrid score CI, method 10 of Newcombe (1998),
   from Wilson score limits without continuity correction (as R ``prop.test(correct=FALSE)``);
   p from the two-sided Fisher exact test (as R ``fisher.test``);
-- rates per 100 patient-years: exact Poisson CI from the chi-square quantiles (as R ``poisson.test``);
 - mean temperature: t-based CI of the mean (as R ``t.test``).
 """
 
@@ -35,7 +36,6 @@ REACTION_TERMS = ("Pyrexia", "Rash", "Hypersensitivity", "Infusion related react
 # Left-closed windows; onset before the end of infusion (negative hours) counts in the first one.
 REACTION_WINDOWS = ("0-2 h", "2-6 h", "6-24 h", ">24 h", "onset not recorded")
 _WINDOW_EDGES = (2.0, 6.0, 24.0)
-FATAL_OUTCOME = "FATAL"
 
 VS_COLUMNS = ("usubjid", "infusion_num", "hours_after", "paramcd", "value")
 INFUSION_COLUMNS = ("usubjid", "infusion_num")
@@ -43,7 +43,6 @@ AE_COLUMNS = (
     "ae_id", "usubjid", "term", "soc", "grade", "serious", "related", "infusion_related",
     "infusion_num", "onset_hours_after", "onset_day", "end_day", "outcome",
 )
-SUBJECT_COLUMNS = ("usubjid",)
 
 
 @dataclass(frozen=True)
@@ -145,20 +144,36 @@ def newcombe_difference(x1: int, n1: int, x2: int, n2: int, conf_level: float = 
     return d, d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
 
 
-def poisson_exact(count: int, exposure: float, conf_level: float = 0.95) -> tuple[float, float]:
-    """Exact CI of count/exposure from chi-square quantiles (as R ``poisson.test``)."""
-    alpha = 1 - conf_level
-    lower = 0.0 if count == 0 else stats.chi2.ppf(alpha / 2, 2 * count) / 2
-    upper = stats.chi2.ppf(1 - alpha / 2, 2 * count + 2) / 2
-    return float(lower / exposure), float(upper / exposure)
-
-
 # ---------------------------------------------------------------- temperature and fever
 
 
 def _temperatures(vs: pd.DataFrame) -> pd.DataFrame:
     temp = vs[vs["paramcd"] == "TEMP"]
     return temp[temp["value"].notna() & temp["infusion_num"].notna() & temp["hours_after"].notna()]
+
+
+def _readings(vs: pd.DataFrame, group_col: str | None) -> pd.DataFrame:
+    temp = _grouped(_temperatures(vs), group_col)
+    if temp.empty:
+        raise InsufficientData("No temperature (TEMP) records were found. Load a data cut with vital signs.")
+    if "timepoint" not in temp.columns:
+        temp["timepoint"] = temp["hours_after"].map(lambda h: "PRE" if h < 0 else f"{h:g}H")
+    # One value per patient and time point (a repeat reading is averaged), so n counts patients.
+    return temp.groupby(["group", "infusion_num", "hours_after", "usubjid"], as_index=False).agg(
+        value=("value", "mean"), timepoint=("timepoint", "first")
+    )
+
+
+def temperature_readings(vs: pd.DataFrame, *, group_col: str | None) -> pd.DataFrame:
+    """One temperature per patient, infusion and hour (repeat readings averaged), for individual lines.
+
+    Columns: group, infusion_num, hours_after, usubjid, value, timepoint; the values that
+    :func:`temperature_by_hour` summarises.
+    """
+    func = "temperature_readings"
+    _check_frame(vs, func, "vs", VS_COLUMNS)
+    _check_group_col(vs, group_col, func, "vs")
+    return _readings(vs, group_col)
 
 
 def temperature_by_hour(
@@ -188,16 +203,8 @@ def temperature_by_hour(
     _check_frame(vs, func, "vs", VS_COLUMNS)
     _check_group_col(vs, group_col, func, "vs")
     _check_conf_level(conf_level, func)
-    temp = _grouped(_temperatures(vs), group_col)
-    if temp.empty:
-        raise InsufficientData("No temperature (TEMP) records were found. Load a data cut with vital signs.")
-    if "timepoint" not in temp.columns:
-        temp["timepoint"] = temp["hours_after"].map(lambda h: "PRE" if h < 0 else f"{h:g}H")
-    # One value per patient and time point (a repeat reading is averaged), so n counts patients.
+    per_patient = _readings(vs, group_col)
     keys = ["group", "infusion_num", "hours_after"]
-    per_patient = temp.groupby(keys + ["usubjid"], as_index=False).agg(
-        value=("value", "mean"), timepoint=("timepoint", "first")
-    )
     out = per_patient.groupby(keys, as_index=False).agg(
         timepoint=("timepoint", "first"), n=("value", "size"), mean=("value", "mean"), sd=("value", "std")
     )
@@ -366,19 +373,24 @@ def _reactions(ae: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def reactions_by_window(ae: pd.DataFrame, *, group_col: str | None, arms: Sequence[str] | None = None) -> SafetyTable:
+def reactions_by_window(ae: pd.DataFrame, *, group_col: str | None, arms: Sequence[str] | None = None,
+                        infusion_num: int | None = None) -> SafetyTable:
     """Infusion-related pyrexia, rash, hypersensitivity and infusion reactions by onset window.
 
     Returns a :class:`SafetyTable` whose ``table`` has one row per group x term x window (zeros
     included): group, term, window, events, patients. Windows are hours after the end of infusion:
     0-2 h (including onset during the infusion), 2-6 h, 6-24 h, then ">24 h" and "onset not
     recorded" so that no reaction is dropped silently. ``arms`` orders the groups (active first)
-    and adds all-zero rows for an arm without any adverse event.
+    and adds all-zero rows for an arm without any adverse event. ``infusion_num`` keeps only the
+    reactions to that infusion (None: all infusions).
     """
     func = "reactions_by_window"
-    _check_ae(ae, func, group_col, ("usubjid", "term", "infusion_related", "onset_hours_after"))
+    required = ("usubjid", "term", "infusion_related", "onset_hours_after")
+    _check_ae(ae, func, group_col, required if infusion_num is None else (*required, "infusion_num"))
     grouped = _grouped(ae, group_col)
     rx = _reactions(grouped)
+    if infusion_num is not None:
+        rx = rx[rx["infusion_num"] == infusion_num]
     if group_col is None:
         groups = [POOLED_LABEL]
     else:
@@ -411,245 +423,3 @@ def reaction_listing(vs: pd.DataFrame, ae: pd.DataFrame, *, group_col: str | Non
     cols = ["group", "usubjid", "infusion_num", "term", "grade", "onset_hours_after", "window",
             "peak_temp", "peak_hour", "serious", "outcome"]
     return out[cols].sort_values(["group", "usubjid", "infusion_num", "onset_hours_after"]).reset_index(drop=True)
-
-
-# ---------------------------------------------------------------- adverse-event tables
-
-
-def _ae_with_subjects(ae: pd.DataFrame, subjects: pd.DataFrame, group_col: str | None, func: str,
-                      ae_required: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Checked AE rows with the subject's group, and the subjects (the denominators)."""
-    _check_frame(ae, func, "ae", ae_required)
-    _check_frame(subjects, func, "subjects", SUBJECT_COLUMNS)
-    _check_group_col(subjects, group_col, func, "subjects")
-    subj = _grouped(subjects, group_col).drop_duplicates("usubjid")
-    if subj.empty:
-        raise InsufficientData("No patients match the current selection, so there is no denominator.")
-    unknown = sorted(set(ae["usubjid"]) - set(subj["usubjid"]))
-    if unknown:
-        raise ValueError(f"{func}: argument ae has usubjid(s) not in subjects: {', '.join(map(str, unknown[:5]))}.")
-    # The group comes from subjects (one source of truth); any group column in ae is ignored.
-    events = ae.drop(columns=[c for c in ("group", group_col) if c in ae.columns]).merge(
-        subj[["usubjid", "group"]], on="usubjid", how="left"
-    )
-    return events, subj
-
-
-def _pct(n: pd.Series, big_n: pd.Series) -> pd.Series:
-    return 100.0 * n / big_n
-
-
-OVERVIEW_CATEGORIES = (
-    ("any", "Any adverse event"),
-    ("serious", "Serious adverse event"),
-    ("related", "Related adverse event"),
-    ("infusion_related", "Infusion-related adverse event"),
-    ("grade3", "Grade 3 or higher"),
-    ("discontinuation", "Led to discontinuation"),
-    ("fatal", "Fatal adverse event"),
-)
-
-
-def _category_masks(events: pd.DataFrame) -> dict[str, pd.Series]:
-    masks = {
-        "any": pd.Series(True, index=events.index),
-        "serious": events["serious"].astype(bool),
-        "related": events["related"].astype(bool),
-        "infusion_related": events["infusion_related"].astype(bool),
-        "grade3": events["grade"] >= 3,
-        # CTCAE grade 5 is death; an outcome of FATAL says the same, either one counts.
-        "fatal": (events["outcome"] == FATAL_OUTCOME) | (events["grade"] == 5),
-    }
-    if "led_to_discontinuation" in events.columns:
-        masks["discontinuation"] = events["led_to_discontinuation"].fillna(False).astype(bool)
-    return masks
-
-
-def ae_overview(ae: pd.DataFrame, subjects: pd.DataFrame, *, group_col: str | None) -> SafetyTable:
-    """Patients (n, %) and events per AE category and group.
-
-    ``table`` columns: group, category, label, N, n_patients, pct, events. Categories: any, serious,
-    related, infusion_related, grade3 (grade >= 3), discontinuation (only when ``ae`` has a boolean
-    ``led_to_discontinuation`` column; otherwise omitted and said so in ``method``), fatal (outcome
-    FATAL or grade 5). N is the number of patients in ``subjects`` per group.
-    """
-    func = "ae_overview"
-    events, subj = _ae_with_subjects(ae, subjects, group_col, func,
-                                     ("usubjid", "grade", "serious", "related", "infusion_related", "outcome"))
-    big_n = subj.groupby("group")["usubjid"].nunique()
-    masks = _category_masks(events)
-    rows = []
-    for key, label in OVERVIEW_CATEGORIES:
-        if key not in masks:
-            continue
-        sel = events[masks[key]]
-        for g, n in big_n.items():
-            part = sel[sel["group"] == g]
-            rows.append((g, key, label, int(n), int(part["usubjid"].nunique()), int(len(part))))
-    table = pd.DataFrame(rows, columns=["group", "category", "label", "N", "n_patients", "events"])
-    table.insert(5, "pct", _pct(table["n_patients"], table["N"]))
-    method = "Patients with at least one event (% of patients in the group) and number of events."
-    if "discontinuation" not in masks:
-        method += " Discontinuation not shown: the AE data have no led_to_discontinuation column."
-    return SafetyTable(table, method)
-
-
-def _soc_pt_frame(events: pd.DataFrame, subj: pd.DataFrame) -> pd.DataFrame:
-    """Long table (level, soc, term, group) of patients and events, zero rows included, sorted."""
-    big_n = subj.groupby("group")["usubjid"].nunique()
-    levels = [("any", None, None, events)]
-    for soc, part in events.groupby("soc"):
-        levels.append(("soc", soc, None, part))
-        for term, sub in part.groupby("term"):
-            levels.append(("term", soc, term, sub))
-    rows = []
-    for level, soc, term, part in levels:
-        for g, n in big_n.items():
-            p = part[part["group"] == g]
-            rows.append((level, soc, term, g, int(n), int(p["usubjid"].nunique()), int(len(p)), part["usubjid"].nunique()))
-    out = pd.DataFrame(rows, columns=["level", "soc", "term", "group", "N", "n_patients", "events", "total_patients"])
-    out.insert(6, "pct", _pct(out["n_patients"], out["N"]))
-    return out
-
-
-def _sort_soc_pt(table: pd.DataFrame) -> pd.DataFrame:
-    # SOCs by descending total patients (all groups), then terms within SOC the same way; ties by name.
-    soc_total = table[table["level"] == "soc"].drop_duplicates("soc").set_index("soc")["total_patients"]
-    key = table.assign(
-        _lvl=table["level"].map({"any": 0, "soc": 1, "term": 2}),
-        _soc_total=-table["soc"].map(soc_total).fillna(np.inf),
-        _soc=table["soc"].fillna(""),
-        _term_is=(table["level"] == "term").astype(int),
-        _total=-table["total_patients"],
-        _term=table["term"].fillna(""),
-    )
-    key["_any"] = (key["_lvl"] != 0).astype(int)
-    key = key.sort_values(["_any", "_soc_total", "_soc", "_term_is", "_total", "_term"], kind="stable")
-    return key[table.columns].reset_index(drop=True)
-
-
-def ae_by_soc_pt(ae: pd.DataFrame, subjects: pd.DataFrame, *, group_col: str | None) -> SafetyTable:
-    """Adverse events by system organ class (SOC) and preferred term, most frequent first.
-
-    ``table`` columns: level ("any", "soc", "term"), soc, term, group, N, n_patients, pct, events,
-    total_patients (patients in all groups, the sort key). Order: the any-AE row, then each SOC by
-    descending total patients followed by its terms by descending total patients; ties by name.
-    """
-    func = "ae_by_soc_pt"
-    events, subj = _ae_with_subjects(ae, subjects, group_col, func, ("usubjid", "term", "soc"))
-    table = _sort_soc_pt(_soc_pt_frame(events, subj))
-    method = "Patients counted once per SOC and per term (% of patients in the group); events counted each time."
-    return SafetyTable(table, method)
-
-
-def ae_by_worst_grade(ae: pd.DataFrame, subjects: pd.DataFrame, *, group_col: str | None) -> SafetyTable:
-    """Patients by their worst CTCAE grade (1-5), overall and per preferred term.
-
-    ``table`` columns: level ("any" or "term"), soc, term, group, N, grade, n_patients, pct. A patient
-    counts once per row set, under the highest grade of any of their events in it.
-    """
-    func = "ae_by_worst_grade"
-    events, subj = _ae_with_subjects(ae, subjects, group_col, func, ("usubjid", "term", "soc", "grade"))
-    bad = sorted(set(events["grade"].dropna()) - {1, 2, 3, 4, 5})
-    if bad or events["grade"].isna().any():
-        raise ValueError(f"{func}: argument ae column grade must be 1-5 (CTCAE), found {bad or 'missing'}.")
-    big_n = subj.groupby("group")["usubjid"].nunique()
-    order = _sort_soc_pt(_soc_pt_frame(events, subj))
-    order = order[order["level"].isin(["any", "term"])].drop_duplicates(["level", "soc", "term"])
-    rows = []
-    for level, soc, term in order[["level", "soc", "term"]].itertuples(index=False):
-        part = events if level == "any" else events[(events["soc"] == soc) & (events["term"] == term)]
-        worst = part.groupby(["group", "usubjid"])["grade"].max()
-        for g, n in big_n.items():
-            w = worst.loc[g] if g in worst.index.get_level_values(0) else pd.Series(dtype=float)
-            for grade in range(1, 6):
-                rows.append((level, soc, term, g, int(n), grade, int((w == grade).sum())))
-    table = pd.DataFrame(rows, columns=["level", "soc", "term", "group", "N", "grade", "n_patients"])
-    table["pct"] = _pct(table["n_patients"], table["N"])
-    return SafetyTable(table, "Worst CTCAE grade per patient (% of patients in the group).")
-
-
-def exposure_adjusted_rates(
-    ae: pd.DataFrame,
-    subjects: pd.DataFrame,
-    *,
-    group_col: str | None,
-    exposure_col: str = "exposure_days",
-    conf_level: float = 0.95,
-) -> SafetyTable:
-    """Events and patients with an event per 100 patient-years, with exact Poisson CIs.
-
-    ``table`` columns: group, category, label, N, patient_years, events, event_rate, event_rate_lower,
-    event_rate_upper, n_patients, patient_rate, patient_rate_lower, patient_rate_upper. Categories
-    as in :func:`ae_overview`. Exposure is the sum of ``subjects[exposure_col]`` (days on study)
-    / 365.25 per group, for events and patients alike (time to first event is not used).
-    """
-    func = "exposure_adjusted_rates"
-    _check_frame(subjects, func, "subjects", ("usubjid", exposure_col))
-    _check_conf_level(conf_level, func)
-    if (subjects[exposure_col].isna() | (subjects[exposure_col] < 0)).any():
-        raise ValueError(f"{func}: subjects column {exposure_col} must be non-negative days, found missing or negative.")
-    overview = ae_overview(ae, subjects, group_col=group_col).table
-    subj = _grouped(subjects, group_col).drop_duplicates("usubjid")
-    py = subj.groupby("group")[exposure_col].sum() / 365.25
-    if (py <= 0).any():
-        raise InsufficientData("A group has no follow-up time, so no rate per patient-year can be computed.")
-    out = overview[["group", "category", "label", "N", "events", "n_patients"]].copy()
-    out.insert(4, "patient_years", out["group"].map(py))
-    for count, prefix in (("events", "event_rate"), ("n_patients", "patient_rate")):
-        ci = [poisson_exact(int(x), t, conf_level) for x, t in zip(out[count], out["patient_years"])]
-        out[prefix] = 100 * out[count] / out["patient_years"]
-        out[f"{prefix}_lower"] = [100 * c[0] for c in ci]
-        out[f"{prefix}_upper"] = [100 * c[1] for c in ci]
-    cols = ["group", "category", "label", "N", "patient_years", "events", "event_rate", "event_rate_lower",
-            "event_rate_upper", "n_patients", "patient_rate", "patient_rate_lower", "patient_rate_upper"]
-    method = (f"Rate per 100 patient-years (days on study / 365.25) with {conf_level:.0%} exact Poisson CI "
-              "(chi-square quantiles, as R poisson.test).")
-    return SafetyTable(out[cols], method)
-
-
-# ---------------------------------------------------------------- listings
-
-
-def sae_listing(ae: pd.DataFrame, *, group_col: str | None = None) -> pd.DataFrame:
-    """Serious adverse events, one row each, by patient and onset day.
-
-    Columns: group, usubjid, ae_id, term, soc, grade, related, infusion_related, infusion_num,
-    onset_day, end_day, outcome.
-    """
-    func = "sae_listing"
-    _check_ae(ae, func, group_col, ("ae_id", "usubjid", "term", "soc", "grade", "serious", "related",
-                                    "infusion_related", "infusion_num", "onset_day", "end_day", "outcome"))
-    out = _grouped(ae[ae["serious"].astype(bool)], group_col)
-    cols = ["group", "usubjid", "ae_id", "term", "soc", "grade", "related", "infusion_related", "infusion_num",
-            "onset_day", "end_day", "outcome"]
-    return out[cols].sort_values(["group", "usubjid", "onset_day", "ae_id"]).reset_index(drop=True)
-
-
-def _study_day(date: pd.Series, day1: pd.Series) -> pd.Series:
-    # CDISC study day: day 1 is the first infusion and there is no day 0 (DESIGN §3).
-    diff = (pd.to_datetime(date) - pd.to_datetime(day1)).dt.days
-    return diff.where(diff < 0, diff + 1).astype("Int64")
-
-
-def death_listing(subjects: pd.DataFrame, ae: pd.DataFrame, *, group_col: str | None = None) -> pd.DataFrame:
-    """Deaths, one row per patient: cause, study day of death and the fatal adverse events.
-
-    ``subjects`` needs usubjid, death_on, death_cause and either ``death_day`` or ``day1_on`` (to
-    derive the study day). Columns: group, usubjid, death_on, death_day, death_cause, fatal_ae
-    (terms of AEs with outcome FATAL or grade 5, "; "-joined, empty when none).
-    """
-    func = "death_listing"
-    _check_frame(subjects, func, "subjects", ("usubjid", "death_on", "death_cause"))
-    _check_group_col(subjects, group_col, func, "subjects")
-    _check_frame(ae, func, "ae", ("usubjid", "term", "grade", "outcome"))
-    if "death_day" not in subjects.columns and "day1_on" not in subjects.columns:
-        raise ValueError(f"{func}: argument subjects needs a death_day or a day1_on column to give the study day.")
-    dead = _grouped(subjects[subjects["death_on"].notna()], group_col)
-    if "death_day" not in dead.columns:
-        dead["death_day"] = _study_day(dead["death_on"], dead["day1_on"])
-    fatal = ae[(ae["outcome"] == FATAL_OUTCOME) | (ae["grade"] == 5)]
-    terms = fatal.groupby("usubjid")["term"].agg(lambda t: "; ".join(dict.fromkeys(t)))
-    dead["fatal_ae"] = dead["usubjid"].map(terms).fillna("")
-    cols = ["group", "usubjid", "death_on", "death_day", "death_cause", "fatal_ae"]
-    return dead[cols].sort_values(["group", "death_day", "usubjid"]).reset_index(drop=True)

@@ -37,6 +37,7 @@ def temperature_figure(
     colors: Mapping[str, str],
     *,
     thresholds: Sequence[float] = (37.3, 38.0),
+    individual: pd.DataFrame | None = None,
     title: str | None = None,
     height: int = 420,
 ) -> go.Figure:
@@ -44,6 +45,8 @@ def temperature_figure(
 
     ``temp_summary`` is the result of :func:`dashboard.domain.safety.temperature_by_hour` (or its
     ``summary`` DataFrame); ``thresholds`` (deg C) are drawn as dotted horizontal lines.
+    ``individual`` (from :func:`dashboard.domain.safety.temperature_readings`) adds each patient's
+    readings as thin lines behind the means, one trace per group and infusion.
     """
     func = "temperature_figure"
     df = temp_summary.summary if isinstance(temp_summary, TemperatureSummary) else temp_summary
@@ -65,6 +68,8 @@ def temperature_figure(
     fig = make_subplots(rows=1, cols=max(len(infusions), 1), shared_yaxes=True,
                         subplot_titles=[f"Infusion {int(i)}" for i in infusions], horizontal_spacing=0.04)
     for col, inf in enumerate(infusions, start=1):
+        if individual is not None:
+            _add_individual_lines(fig, individual[individual["infusion_num"] == inf], position, colors, col)
         for group in groups:
             part = df[(df["infusion_num"] == inf) & (df["group"] == group)].sort_values("hours_after")
             if part.empty:
@@ -87,6 +92,24 @@ def temperature_figure(
     # Room for the panel titles between the legend and the plots.
     fig.update_layout(legend_y=1.08, margin_t=110 if title else 80)
     return fig
+
+
+def _add_individual_lines(fig: go.Figure, readings: pd.DataFrame, position: Mapping[float, int],
+                          colors: Mapping[str, str], col: int) -> None:
+    # One trace per group, patients separated by gaps (None), so 70 patients do not make 70 traces.
+    for group, part in readings.sort_values(["usubjid", "hours_after"]).groupby("group", sort=False):
+        x: list = []
+        y: list = []
+        text: list = []
+        for usubjid, one in part.groupby("usubjid", sort=False):
+            x += [*one["hours_after"].map(position), None]
+            y += [*one["value"], None]
+            text += [usubjid] * len(one) + [None]
+        fig.add_trace(go.Scatter(
+            x=x, y=y, text=text, mode="lines", name=f"{group}: patients", legendgroup=f"{group}_patients",
+            showlegend=col == 1, line=dict(color=colors[group], width=0.7), opacity=0.35,
+            hovertemplate="%{text}: %{y:.1f} C<extra></extra>",
+        ), row=1, col=col)
 
 
 def _hour_ticks(df: pd.DataFrame, hours: list[float]) -> dict:
@@ -150,5 +173,7 @@ def ae_overview_figure(
             customdata=part["N"],
         ))
     fig.update_layout(barmode="group", legend_traceorder="reversed")
-    fig.update_xaxes(title_text="% of patients", rangemode="tozero")
+    # Bar labels sit outside the bars: leave room past the longest one instead of clipping it.
+    fig.update_traces(cliponaxis=False)
+    fig.update_xaxes(title_text="% of patients", range=[0, 1.15 * max(df["pct"].max(), 1)])
     return base_layout(fig, title=title, height=height)

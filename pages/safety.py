@@ -1,0 +1,148 @@
+"""Safety: do infusions cause fever, rash or allergy in the 0-24 h after them, and which adverse events
+occur, by arm for the DSMB and pooled for blinded viewers. One section is computed at a time."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.domain import adverse_events as aes
+from dashboard.domain import safety
+from dashboard.errors import InsufficientData
+from dashboard.figures.safety import ae_overview_figure, fever_incidence_figure, temperature_figure
+from dashboard.figures.style import arm_colors
+from dashboard.ui.cache import query
+from dashboard.ui.context import current
+from dashboard.ui.downloads import download_table
+from dashboard.ui.messages import stop_if_no_patients, stop_with_info
+
+ctx = current()
+view, f = ctx.view, ctx.subject_filter
+group_col, arms = view.group_col, tuple(view.arms())
+colors = arm_colors(arms)
+PCT = st.column_config.NumberColumn(format="percent")
+st.title("Safety")
+subjects = query(view, "subjects", f)
+stop_if_no_patients(len(subjects), f)
+
+
+def wide(table: pd.DataFrame, index: list[str], values: dict[str, str], columns: tuple[str, ...] = ("group",)
+         ) -> pd.DataFrame:
+    """One row per ``index`` and one column per ``columns`` x value, in the table's order, active arm first."""
+    rank = {g: i for i, g in enumerate(arms)}
+    table = table.sort_values("group", key=lambda g: g.map(rank), kind="stable")
+    out = table.pivot_table(index=index, columns=list(columns), values=list(values), aggfunc="first", sort=False)
+    keys = list(dict.fromkeys(c[1:] for c in out.columns))
+    out = out[[(v, *k) for k in keys for v in values]]
+    out.columns = [" · ".join(p for p in [*map(str, k), values[v]] if p) for v, *k in out.columns]
+    return out.reset_index()
+
+
+def show(df: pd.DataFrame, name: str, caption: str, patient_links: bool = False, **config) -> None:
+    """Table, its method caption and downloads; with ``patient_links`` a selected row opens the patient."""
+    event = st.dataframe(df, key=f"safety_{name}", hide_index=True, column_config=config,
+                         **(dict(on_select="rerun", selection_mode="single-row") if patient_links else {}))
+    st.caption(caption + (" Select a row to open the patient's profile." if patient_links else ""))
+    download_table(ctx, df, f"safety_{name}", key=f"safety_{name}_download", page="safety")
+    if patient_links and event.selection.rows:
+        st.switch_page("pages/patient.py", query_params={"id": df["usubjid"].iat[event.selection.rows[0]]})
+
+
+def temperature() -> None:
+    vs = query(view, "vital_rows", f)
+    result = safety.temperature_by_hour(vs, group_col=group_col, arms=arms)
+    lines = st.toggle("Show individual patients", key="safety_temperature_lines")
+    individual = safety.temperature_readings(vs, group_col=group_col) if lines else None
+    st.plotly_chart(temperature_figure(result, colors, individual=individual), key="safety_temperature_chart")
+    show(result.summary, "temperature_by_hour", result.method)
+
+
+def by_threshold(results: list[safety.FeverIncidence], part: str) -> pd.DataFrame | None:
+    """The results' ``summary`` or ``comparison`` tables stacked, threshold first; None when all are empty."""
+    frames = [getattr(r, part).assign(threshold=r.threshold) for r in results if not getattr(r, part).empty]
+    return pd.concat(frames)[["threshold", *getattr(results[0], part)]] if frames else None
+
+
+def fever() -> None:
+    vs, infusions = query(view, "vital_rows", f), query(view, "infusion_rows", f)
+    results = [safety.fever_incidence(vs, infusions, group_col=group_col, threshold=t, arms=arms)
+               for t in safety.FEVER_THRESHOLDS]
+    for column, result in zip(st.columns(len(results)), results):
+        column.plotly_chart(fever_incidence_figure(result, colors, title=f"Fever >= {result.threshold:.1f} C"),
+                            key=f"safety_fever_chart_{result.threshold}")
+        column.caption(result.method)
+    show(by_threshold(results, "summary"), "fever_incidence", "Per infusion and per patient (any infusion), "
+         "both thresholds; n_at_risk counts infusions with a post-dose temperature.",
+         **{c: PCT for c in ("proportion", "ci_lower", "ci_upper")})
+    # None for a blinded viewer: pooled data have one group and nothing to compare.
+    comparison = by_threshold(results, "comparison")
+    if comparison is not None:
+        st.subheader("Risk difference between arms")
+        show(comparison, "fever_risk_difference", "Active minus reference; Newcombe hybrid score CI, "
+             "two-sided Fisher exact p.", **{c: PCT for c in ("risk_difference", "rd_lower", "rd_upper")},
+             p=st.column_config.NumberColumn(format="%.3f"))
+
+
+def reactions() -> None:
+    ae = query(view, "adverse_event_rows", f)
+    numbers = sorted(query(view, "infusion_rows", f)["infusion_num"].unique())
+    infusion = st.selectbox("Infusion", [None, *numbers], key="safety_reaction_infusion",
+                            format_func=lambda n: "All infusions" if n is None else f"Infusion {n}")
+    result = safety.reactions_by_window(ae, group_col=group_col, arms=arms, infusion_num=infusion)
+    show(wide(result.table, ["term", "window"], {"patients": "patients", "events": "events"}),
+         "reactions_by_window", result.method)
+
+
+def reaction_listing() -> None:
+    listing = safety.reaction_listing(query(view, "vital_rows", f), query(view, "adverse_event_rows", f),
+                                      group_col=group_col)
+    show(listing, "reaction_listing", "Every infusion reaction with the peak 0-24 h temperature after that "
+         "infusion.", patient_links=True)
+
+
+def overview() -> None:
+    result = aes.ae_overview(query(view, "adverse_event_rows", f), subjects, group_col=group_col, arms=arms)
+    st.plotly_chart(ae_overview_figure(result, colors), key="safety_ae_overview_chart")
+    show(wide(result.table, ["label"], {"N": "N", "n_patients": "patients", "pct": "%", "events": "events"}),
+         "ae_overview", result.method)
+
+
+def by_soc_pt() -> None:
+    result = aes.ae_by_soc_pt(query(view, "adverse_event_rows", f), subjects, group_col=group_col)
+    table = result.table.fillna({"soc": "Any adverse event", "term": ""})
+    show(wide(table, ["soc", "term"], {"n_patients": "patients", "pct": "%", "events": "events"}),
+         "ae_by_soc_pt", result.method)
+
+
+def worst_grade() -> None:
+    result = aes.ae_by_worst_grade(query(view, "adverse_event_rows", f), subjects, group_col=group_col)
+    table = result.table.fillna({"soc": "Any adverse event", "term": ""})
+    table = table.assign(grade="grade " + table["grade"].astype(str))
+    show(wide(table, ["soc", "term"], {"n_patients": ""}, ("group", "grade")), "ae_by_worst_grade",
+         "Number of patients by their worst CTCAE grade, each counted once per row at the highest grade.")
+
+
+def rates() -> None:
+    result = aes.exposure_adjusted_rates(query(view, "adverse_event_rows", f), subjects, group_col=group_col,
+                                         arms=arms, exposure_col="days_on_study")
+    show(result.table.drop(columns="category"), "ae_exposure_adjusted_rates", result.method)
+
+
+def serious_and_deaths() -> None:
+    ae = query(view, "adverse_event_rows", f)
+    st.subheader("Serious adverse events")
+    show(aes.sae_listing(ae, group_col=group_col), "sae_listing", "One row per serious adverse event.",
+         patient_links=True)
+    st.subheader("Deaths")
+    show(aes.death_listing(subjects, ae, group_col=group_col), "death_listing",
+         "Study day 1 is the first infusion; fatal AEs are those with outcome FATAL or grade 5.", patient_links=True)
+
+
+SECTIONS = {
+    "Temperature 0-24 h": temperature, "Fever": fever, "Rash and allergy": reactions,
+    "Reaction listing": reaction_listing, "AE overview": overview, "AEs by SOC and term": by_soc_pt,
+    "AEs by worst grade": worst_grade, "Rates per 100 patient-years": rates, "SAEs and deaths": serious_and_deaths,
+}
+section = st.segmented_control("Section", list(SECTIONS), default="Temperature 0-24 h", key="safety_section")
+try:
+    SECTIONS[section or "Temperature 0-24 h"]()
+except InsufficientData as e:
+    stop_with_info(str(e))
