@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard.ui import context, login, sidebar
 from dashboard.ui.bootstrap import ensure_database
+from dashboard.ui.cut_watch import remember_cut, watch_for_new_cut
 from dashboard.ui.header import header
 from dashboard.ui.navigation import PAGES, pages_for
 from dashboard.ui.saved_views import saved_views_sidebar
@@ -21,12 +22,15 @@ if viewer is None:
 
 page = st.navigation(pages_for(viewer))
 view = context.trial_view(viewer)
+remember_cut(view)
 subject_filter = sidebar.filter_sidebar(view, sidebar.filter_from_url(view))
 sidebar.write_filter_to_url(subject_filter)
 ctx = context.establish(view, subject_filter)
 saved_views_sidebar(viewer, page.url_path, {p.url_path: p.file for p in PAGES})
 st.sidebar.toggle("Presentation mode", key="presentation_mode", help="Large fonts and thick lines for slides.")
 login.logout_button(viewer)
+with st.sidebar:
+    watch_for_new_cut()
 header(ctx)
 context.audit_page_view(ctx, page.url_path)
 page.run()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,19 +26,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory, unusual_arms_db):
-    """Start `streamlit run app.py` on the unusual-arms trial; yield (base_url, audit_path)."""
-    home = tmp_path_factory.mktemp("server")
-    db = home / "trial.duckdb"
-    db.write_bytes(unusual_arms_db.read_bytes())
+@contextmanager
+def running_app(home: Path, db: Path):
+    """`streamlit run app.py` on ``db`` with users and audit files in ``home``; yields the base URL."""
     port = _free_port()
     env = dict(os.environ, DASHBOARD_DB=str(db), DASHBOARD_USERS=str(home / "users.toml"),
                DASHBOARD_AUDIT=str(home / "audit.jsonl"), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    log = open(home / "streamlit.log", "wb")  # a file, not a pipe: an unread pipe would block the server
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -48,10 +47,23 @@ def server(tmp_path_factory, unusual_arms_db):
             time.sleep(0.3)
     else:
         proc.kill()
-        raise RuntimeError(f"streamlit did not start: {proc.stdout.read().decode(errors='replace')[-2000:]}")
-    yield url, home / "audit.jsonl"
-    proc.terminate()
-    proc.wait(timeout=10)
+        raise RuntimeError(f"streamlit did not start: {(home / 'streamlit.log').read_text(errors='replace')[-2000:]}")
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, unusual_arms_db):
+    """The app on a copy of the unusual-arms trial; yields (base_url, audit_path)."""
+    home = tmp_path_factory.mktemp("server")
+    db = home / "trial.duckdb"
+    db.write_bytes(unusual_arms_db.read_bytes())
+    with running_app(home, db) as url:
+        yield url, home / "audit.jsonl"
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,7 @@ class TrialView:
     def __init__(self, con: duckdb.DuckDBPyConnection, viewer: Viewer, db_path: str | Path = ""):
         require(viewer, "view_trial")
         self._con = con
+        self._catalog = con.execute("SELECT current_database()").fetchone()[0]
         self.viewer = viewer
         self.db_path = str(db_path)
         blinded = bool(self._cursor().execute("SELECT blinded FROM study").fetchone()[0])
@@ -38,7 +39,10 @@ class TrialView:
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         # One connection is shared by Streamlit's threads; each query gets its own cursor (DuckDB docs).
-        return self._con.cursor()
+        # A cursor starts in the default catalog, so it is pointed at the trial's (see connect_readonly).
+        cursor = self._con.cursor()
+        cursor.execute(f'USE "{self._catalog}"')
+        return cursor
 
     def _checked(self, f: SubjectFilter) -> SubjectFilter:
         if f.arm and not self.sees_arms:
@@ -101,3 +105,6 @@ class TrialView:
 
     def visit_completeness(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.visit_completeness(self._cursor(), self._checked(f))
+
+    def subject_ids(self, f: SubjectFilter) -> tuple[str, ...]:
+        return queries.subject_ids(self._cursor(), self._checked(f))

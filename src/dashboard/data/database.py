@@ -22,10 +22,19 @@ STORAGE_ORDER = {"lab_results": "paramcd, usubjid, study_day", "vital_signs": "u
 
 
 def connect_readonly(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
-    """Open a trial database for reading; viewers never write to it."""
+    """Open a trial database for reading; viewers never write to it.
+
+    The file is ATTACHed to a private in-memory instance rather than opened directly: DuckDB caches
+    instances by path, so after an atomic swap a plain ``connect(path)`` would keep returning the old,
+    replaced file for as long as any session still holds it.
+    """
     if not Path(path).exists():
         raise FileNotFoundError(f"No trial database at {path}. Run `python -m dashboard simulate` or import a cut.")
-    return duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(":memory:")
+    literal = str(Path(path).resolve()).replace("'", "''")
+    con.execute(f"ATTACH '{literal}' AS trial (READ_ONLY)")
+    con.execute("USE trial")
+    return con
 
 
 def content_checksum(con: duckdb.DuckDBPyConnection) -> str:
