@@ -204,3 +204,10 @@ def visit_completeness(con: Con, f: SubjectFilter) -> pd.DataFrame:
         SELECT visit_num, visit, count(*) FILTER (WHERE window_closed OR attended) AS expected,
                count(*) FILTER (WHERE attended) AS observed
         FROM marked GROUP BY visit_num, visit HAVING expected > 0 ORDER BY visit_num""", params).df()
+
+
+def subject_ids(con: Con, f: SubjectFilter) -> tuple[str, ...]:
+    """Ids of the patients passing the filter, in ``subjects`` order (previous/next on /patient)."""
+    where, params = subject_where(f, "s")
+    return tuple(r[0] for r in con.execute(
+        f"SELECT s.usubjid FROM subjects s WHERE {where} ORDER BY s.usubjid", params).fetchall())
