@@ -6,7 +6,7 @@ from dashboard.ui import context, login, sidebar
 from dashboard.ui.bootstrap import ensure_database
 from dashboard.ui.cut_watch import remember_cut, watch_for_new_cut
 from dashboard.ui.header import header
-from dashboard.ui.navigation import PAGES, pages_for
+from dashboard.ui.navigation import PAGES, page_paths, pages_for
 from dashboard.ui.saved_views import saved_views_sidebar
 
 st.set_page_config(page_title="UC-MSC trial dashboard", page_icon=":material/monitor_heart:", layout="wide")
@@ -16,11 +16,15 @@ login.expire_if_idle()
 viewer = st.session_state["viewer"] or login.oidc_viewer()
 
 if viewer is None:
-    # st.navigation must run on every rerun, or Streamlit falls back to auto-discovering pages/.
-    st.navigation([st.Page(lambda: login.login_page(simulated), title="Log in", url_path="login")]).run()
+    # st.navigation must run on every rerun, or Streamlit falls back to auto-discovering pages/. Every
+    # page path leads to the login form, so a deep link (/patient?id=...) is remembered and opened after login.
+    requested = st.navigation(login.gate_pages(simulated, PAGES), position="hidden")
+    login.remember_requested_view(requested.url_path)
+    requested.run()
     st.stop()
 
 page = st.navigation(pages_for(viewer))
+login.open_requested_view(page.url_path, {p.url_path: p.file for p in PAGES if p.url_path in page_paths(viewer)})
 view = context.trial_view(viewer)
 remember_cut(view)
 subject_filter = sidebar.filter_sidebar(view, sidebar.filter_from_url(view))

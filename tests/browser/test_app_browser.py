@@ -72,3 +72,14 @@ def test_changing_a_filter_changes_the_header_count_and_url(server, page):
     selected = int(re.search(r"(\d+) of (\d+) patients", after).group(1))
     assert 0 < selected < 70
     screenshot(page, "dsmb_filtered_sex_f")
+
+
+def test_a_deep_link_survives_the_login(server, page):
+    base, _ = server
+    page.goto(base + "/patient?id=MSC-0005&sex=M")
+    page.get_by_role("textbox", name="Username").fill("investigator")
+    page.get_by_role("textbox", name="Password").fill("investigator-demo")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Patient MSC-0005").wait_for()
+    assert "sex=M" in page.url and "id=MSC-0005" in page.url
+    screenshot(page, "investigator_deep_link_after_login")

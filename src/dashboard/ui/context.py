@@ -70,6 +70,14 @@ def current() -> PageContext:
     """The context ``app.py`` established for this run; pages never build their own."""
     ctx = st.session_state.get("_page_context")
     if ctx is None:
+        # Streamlit starts in its legacy mode for a pages/ folder until some session calls
+        # st.navigation; in that mode a first request for /patient runs the page file without app.py
+        # (and without login). Leave that mode and rerun, so app.py's gate handles the request.
+        from streamlit.runtime.pages_manager import PagesManager
+
+        if PagesManager.uses_pages_directory:
+            PagesManager.uses_pages_directory = False
+            st.rerun()
         st.error("This page opens through the dashboard's entry point. Start it with `streamlit run app.py`.")
         st.stop()
     return ctx

@@ -61,6 +61,27 @@ def login_page(simulated_trial: bool) -> None:
     st.rerun()
 
 
+def gate_pages(simulated_trial: bool, pages) -> list:
+    """The login form under the login path and under every page path (see app.py)."""
+    def form() -> None:
+        login_page(simulated_trial)
+
+    gate = [st.Page(form, title="Log in", url_path="login", default=True)]
+    return gate + [st.Page(form, title="Log in", url_path=p.url_path) for p in pages]
+
+
+def remember_requested_view(url_path: str) -> None:
+    if url_path != "login":
+        st.session_state["requested_view"] = (url_path, st.query_params.to_dict())
+
+
+def open_requested_view(current_path: str, allowed_files: dict[str, str]) -> None:
+    """After login, go to the page the visitor first asked for, with its query string."""
+    requested = st.session_state.pop("requested_view", None)
+    if requested and requested[0] != current_path and requested[0] in allowed_files:
+        st.switch_page(allowed_files[requested[0]], query_params=requested[1])
+
+
 def oidc_viewer() -> Viewer | None:
     """The viewer of an OIDC-authenticated session, or None (not logged in, or no role mapped)."""
     if config.DASHBOARD_AUTH.value() != "oidc" or not st.user.is_logged_in:

@@ -21,7 +21,19 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "Overview", "overview", ":material/dashboard:"),
+    PageSpec("pages/patients.py", "Patients", "patients", ":material/groups:"),
+    PageSpec("pages/patient.py", "Patient profile", "patient", ":material/person:", hidden=True),
+    PageSpec("pages/labs.py", "Labs over time", "labs", ":material/biotech:"),
+    PageSpec("pages/ascites.py", "Ascites", "ascites", ":material/water_drop:"),
+    PageSpec("pages/survival.py", "Survival", "survival", ":material/monitor_heart:"),
+    PageSpec("pages/safety.py", "Safety", "safety", ":material/health_and_safety:"),
+    PageSpec("pages/audit.py", "Audit trail", "audit", ":material/policy:", action="view_audit"),
 )
+
+
+def page_paths(viewer: Viewer) -> set[str]:
+    """URL paths the viewer's role may open."""
+    return {p.url_path for p in PAGES if allowed(viewer, p.action)}
 
 
 def pages_for(viewer: Viewer) -> list:
