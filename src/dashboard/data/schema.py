@@ -50,6 +50,10 @@ TABLES: dict[str, str] = {
         usubjid VARCHAR NOT NULL, visit VARCHAR NOT NULL, visit_num INTEGER NOT NULL,
         study_day INTEGER NOT NULL, grade INTEGER NOT NULL, depth_cm DOUBLE NOT NULL,
         volume_ml DOUBLE NOT NULL""",
+    # One row per subject and ADaM ADTTE parameter (PARAMCD); event 1 = event, 0 = censored (1 - CNSR).
+    "time_to_event": """
+        usubjid VARCHAR NOT NULL, paramcd VARCHAR NOT NULL, param VARCHAR NOT NULL, time_days DOUBLE NOT NULL,
+        event INTEGER NOT NULL, censor_reason VARCHAR""",
     "data_cuts": """
         cut_id INTEGER NOT NULL, cut_date DATE NOT NULL, loaded_at TIMESTAMP NOT NULL,
         source VARCHAR NOT NULL, row_counts VARCHAR NOT NULL, checksum VARCHAR NOT NULL""",
