@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.ascites import (free_of_ascites, grade_distribution, grade_shift, grade_transitions,
-                                      measure_by_visit, resolution_times)
+                                      measure_by_visit, resolution_km, resolution_times)
 
 REF = Path(__file__).parent / "reference"
 DAYS = {"BL": 1, "W1": 8, "W4": 29, "W12": 85, "W24": 169, "W48": 337}
@@ -114,3 +114,28 @@ def test_bad_arguments_raise_value_error(small, call, message):
     with pytest.raises(ValueError) as info:
         call(small)
     assert message in str(info.value)
+
+
+def test_grade_transitions_follow_the_given_group_order(small):
+    # Y before X although X appears first: the study's order (active first) must win.
+    links = grade_transitions(small, visits=["BL", "W4"], group_col="arm", groups=["Y", "X"])
+    assert list(pd.unique(links["group"])) == ["Y", "X"]
+    assert links.loc[links["group"] == "Y", "count"].sum() == 1
+
+
+def test_resolution_km_is_kaplan_meier_of_the_resolution_times(small):
+    # a resolves day 29, b day 85, d censored day 85; c (no ascites at baseline) is not at risk.
+    # KM by hand: S(29) = 2/3; S(85) = 2/3 * (1 - 1/2) = 1/3.
+    km = resolution_km(small)
+    assert km.table["time"].tolist() == [29, 85]
+    np.testing.assert_allclose(km.table["survival"], [2 / 3, 1 / 3])
+    assert km.summary["n"].item() == 3 and km.summary["events"].item() == 2
+    assert km.groups == (POOLED_LABEL,) and "ascites at baseline" in km.method
+
+
+def test_resolution_km_keeps_the_group_order_and_drops_patients_never_at_risk(small):
+    # e: ascites at a baseline taken on day 0 and never seen again -> censored at day 0, never at risk.
+    df = pd.concat([small, _asc([("e", "Y", "BL", 2)]).assign(study_day=0)], ignore_index=True)
+    km = resolution_km(df, group_col="arm", groups=["Y", "X"])
+    assert km.groups == ("Y", "X")
+    assert km.summary.set_index("group").loc["Y", "n"] == 1  # d only

@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.labstats import (COMPARISON_COLUMNS, HIGH_CATEGORIES, QUADRANTS, SUMMARY_COLUMNS,
-                                       add_change_from_baseline, compare_arms_by_visit,
+                                       add_change_from_baseline, add_exit_day, compare_arms_by_visit,
                                        deaths_between_visits, edish, mdish, shift_table, summarise_by_visit)
 
 REF = Path(__file__).parent / "reference"
@@ -194,6 +194,37 @@ def test_exits_are_counted_in_the_interval_ending_at_or_after_them():
     y = t[t["group"] == "Y"].set_index("interval")
     assert y.loc["start - BL", "withdrawn"] == 1 and y.loc["W1 - W2", "lost_to_follow_up"] == 1
     assert t["total"].sum() == 5
+
+
+def _subject(usubjid, status, death=None, transplant=None, withdrawn=None, last="2025-06-30"):
+    return dict(usubjid=usubjid, status=status, day1_on=pd.Timestamp("2025-01-01"), death_on=pd.Timestamp(death),
+                transplant_on=pd.Timestamp(transplant), withdrawn_on=pd.Timestamp(withdrawn),
+                last_contact_on=pd.Timestamp(last))
+
+
+def test_exit_day_is_the_status_date_minus_day1_plus_one():
+    subjects = pd.DataFrame([
+        _subject("D", "died", death="2025-01-08"),                # day 8 (1 Jan is day 1)
+        _subject("T", "transplanted", transplant="2025-02-01"),   # 31 days later: day 32
+        _subject("W", "withdrawn", withdrawn="2025-01-01"),       # withdrew on day 1
+        _subject("L", "lost to follow-up", last="2025-03-01"),    # lost: last contact, day 60
+        _subject("M", "died", last="2025-01-20"),                 # death date unknown: last contact, day 20
+        _subject("O", "on study"), _subject("C", "completed"),    # still in / completed: no exit
+    ])
+    out = add_exit_day(subjects).set_index("usubjid")["exit_day"]
+    assert out[["D", "T", "W", "L", "M"]].tolist() == [8.0, 32.0, 1.0, 60.0, 20.0]
+    assert out[["O", "C"]].isna().all()
+    # The derived column is exactly what deaths_between_visits needs.
+    visits = pd.DataFrame({"visit": ["BL", "W1", "W4"], "visit_num": [0, 1, 3], "target_day": [1, 8, 29]})
+    t = deaths_between_visits(add_exit_day(subjects), visits, group_col=None).set_index("interval")
+    assert t.loc["BL - W1", "died"] == 1 and t.loc["W1 - W4", "died"] == 1
+    assert t.loc["start - BL", "withdrawn"] == 1
+    assert t.loc["W4 - end", ["transplanted", "lost_to_follow_up"]].tolist() == [1, 1]
+
+
+def test_exit_day_rejects_unknown_status():
+    with pytest.raises(ValueError, match="add_exit_day: subjects_df.status has \\['gone'\\]"):
+        add_exit_day(pd.DataFrame([_subject("X", "gone")]))
 
 
 # --- input validation ----------------------------------------------------------------------------------

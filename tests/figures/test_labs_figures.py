@@ -12,7 +12,7 @@ import pytest
 
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.ascites import free_of_ascites, grade_distribution, grade_transitions
-from dashboard.domain.labstats import edish, summarise_by_visit
+from dashboard.domain.labstats import add_change_from_baseline, deaths_between_visits, edish, summarise_by_visit
 from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure
 from dashboard.figures.labs import (box_by_visit_figure, edish_figure, mean_by_visit_figure,
                                     spaghetti_figure)
@@ -58,6 +58,29 @@ def test_pooled_figures_contain_only_the_pooled_label(alt):
     for fig in figs:
         assert {t.name.split(" (")[0] for t in fig.data} == {POOLED_LABEL}
         _no_arm_text(fig)
+
+
+def test_mean_by_visit_puts_exits_between_the_visit_ticks(alt):
+    s = summarise_by_visit(alt, group_col="arm", groups=list(ARMS))
+    visits = s.summary.drop_duplicates("visit_num")[["visit", "visit_num"]].assign(target_day=[1, 8, 29, 85])
+    subjects = pd.DataFrame({"usubjid": ["a", "b", "c"], "arm": ["UC-MSC", "UC-MSC", "Placebo"],
+                             "status": ["died", "transplanted", "withdrawn"], "exit_day": [20, 20, 500]})
+    exits = deaths_between_visits(subjects, visits, group_col="arm")
+    fig = mean_by_visit_figure(s, COLORS, exits=exits)
+    notes = {(a.text, a.x) for a in fig.layout.annotations}
+    # Day 20 lies between W1 (tick 1) and W4 (tick 2): drawn at 1.5; Placebo's day-500 exit after the last visit.
+    assert ("†1 Tx1", 1.5) in notes and ("Wd1", 3.5) in notes
+    assert {"left UC-MSC", "left Placebo"} <= {a.text for a in fig.layout.annotations}
+    # Four rows under the axis (n and left per arm) never overlap: each row is its own pixel offset.
+    shifts = sorted({a.yshift for a in fig.layout.annotations})
+    assert len(shifts) == 4 and min(np.diff(shifts)) > 0
+
+
+def test_box_figure_leaves_out_baseline_for_change_and_follows_the_group_order(alt):
+    fig = box_by_visit_figure(add_change_from_baseline(alt), COLORS, "arm", value_col="chg",
+                              groups=["Placebo", "UC-MSC"])
+    assert [t.name for t in fig.data] == ["Placebo", "UC-MSC"]
+    assert "BL" not in fig.data[0].x
 
 
 def test_box_figure_sends_quartiles_not_rows(alt):

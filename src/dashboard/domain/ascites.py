@@ -8,7 +8,7 @@ Input rows: ``usubjid``, ``visit``, ``visit_num``, ``study_day``, ``grade`` (ICA
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,7 @@ from scipy import stats
 
 from dashboard.domain.labstats import (VisitSummary, _check_conf_level, _check_group_col, _group_order,
                                        _require_columns, _visit_labels, summarise_by_visit, with_group)
+from dashboard.domain.survival import KMResult, km_estimate
 
 GRADES = (0, 1, 2, 3)
 GRADE_LABELS = {0: "none", 1: "mild", 2: "moderate", 3: "severe"}
@@ -182,6 +183,25 @@ def resolution_times(df: pd.DataFrame, exit_days: Mapping[str, float] | pd.Serie
     return out.reset_index()[["usubjid", "time_days", "event", "group"]]
 
 
+def resolution_km(df: pd.DataFrame, exit_days: Mapping[str, float] | pd.Series | None = None, *,
+                  group_col: str | None = None, groups: Sequence[str] | None = None,
+                  conf_level: float = 0.95) -> KMResult:
+    """Kaplan-Meier of time to resolution among patients with ascites at baseline.
+
+    The curve is the probability of still having ascites; times and censoring come from
+    :func:`resolution_times` (assessments after ``exit_days`` ignored). Patients censored on or
+    before day 0 (no post-baseline assessment, baseline taken before day 1) are never at risk at a
+    positive time, so they are left out, which is what the Kaplan-Meier estimate does with them anyway.
+    Raises ``InsufficientData`` when a group has nobody at risk.
+    """
+    times = resolution_times(df, exit_days, group_col=group_col)
+    times = times[times["time_days"] > 0]
+    km = km_estimate(times, group_col="group", groups=groups or None, conf_level=conf_level)
+    method = ("Time to resolution (first assessment with ICA grade 0) among patients with ascites at "
+              "baseline; censored at the last assessment before leaving the study. " + km.method)
+    return replace(km, method=method)
+
+
 def grade_transitions(df: pd.DataFrame, *, visits: Sequence[str], group_col: str | None = None,
                       groups: Sequence[str] | None = None) -> pd.DataFrame:
     """Links for a Sankey: patients moving from each grade at one chosen visit to a grade at the next.
@@ -205,10 +225,11 @@ def grade_transitions(df: pd.DataFrame, *, visits: Sequence[str], group_col: str
     data = with_group(df, group_col).dropna(subset=["grade"])
     wide = (data[data["visit"].astype(str).isin(visits)].drop_duplicates(["usubjid", "visit"])
             .pivot(index="usubjid", columns="visit", values="grade"))
-    groups = data.drop_duplicates("usubjid").set_index("usubjid")["group"].reindex(wide.index)
+    # Not named ``groups``: that argument still gives the display order below.
+    patient_group = data.drop_duplicates("usubjid").set_index("usubjid")["group"].reindex(wide.index)
     parts = []
     for a, b in zip(visits[:-1], visits[1:]):
-        pair = pd.DataFrame({"group": groups, "source_grade": wide[a], "target_grade": wide[b]}).dropna()
+        pair = pd.DataFrame({"group": patient_group, "source_grade": wide[a], "target_grade": wide[b]}).dropna()
         c = pair.astype({"source_grade": int, "target_grade": int}).groupby(
             ["group", "source_grade", "target_grade"]).size().rename("count").reset_index()
         c["source_visit"], c["target_visit"] = a, b

@@ -438,6 +438,50 @@ def _dish(post: pd.DataFrame, col: str, alt_cut: float, bili_cut: float, scale: 
 
 # ---------------------------------------------------------------------------------------------------
 
+# The date that ends each exit status; a lost patient left on the day of last contact.
+EXIT_DATE_COLUMNS = {"died": "death_on", "transplanted": "transplant_on", "withdrawn": "withdrawn_on",
+                     "lost to follow-up": "last_contact_on"}
+
+
+def add_exit_day(subjects_df: pd.DataFrame) -> pd.DataFrame:
+    """Copy of subject rows with ``exit_day``: the study day the patient left the study, NaN if still in.
+
+    Parameters
+    ----------
+    subjects_df : DataFrame
+        Subject rows with ``usubjid``, ``status``, ``day1_on``, ``death_on``, ``transplant_on``,
+        ``withdrawn_on``, ``last_contact_on``.
+
+    Returns
+    -------
+    DataFrame
+        ``subjects_df`` plus ``exit_day`` = exit date - day1_on + 1 (day 1 is the first infusion), the
+        input of :func:`deaths_between_visits` and of ``ascites.resolution_times``.
+
+    Notes
+    -----
+    The exit date is ``death_on`` (died), ``transplant_on`` (transplanted), ``withdrawn_on``
+    (withdrawn) or ``last_contact_on`` (lost to follow-up). If an exited patient's own date is missing,
+    ``last_contact_on`` stands in: the last day the patient is known to have been in the study.
+    "on study" and "completed" are not exits: ``exit_day`` is NaN.
+    """
+    func = "add_exit_day"
+    _require_columns(func, "subjects_df", subjects_df,
+                     ("usubjid", "status", "day1_on", *dict.fromkeys(EXIT_DATE_COLUMNS.values())))
+    allowed = set(EXIT_STATUSES) | set(NON_EXIT_STATUSES)
+    bad = sorted(set(subjects_df["status"].dropna()) - allowed)
+    if bad:
+        raise ValueError(f"{func}: subjects_df.status has {bad}; allowed: {sorted(allowed)}.")
+    out = subjects_df.copy()
+    exit_on = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    for status, col in EXIT_DATE_COLUMNS.items():
+        mask = out["status"] == status
+        own = pd.to_datetime(out.loc[mask, col])
+        exit_on[mask] = own.fillna(pd.to_datetime(out.loc[mask, "last_contact_on"]))
+    out["exit_day"] = (exit_on - pd.to_datetime(out["day1_on"])).dt.days + 1.0
+    return out
+
+
 def deaths_between_visits(subjects_df: pd.DataFrame, visits_df: pd.DataFrame, *,
                           group_col: str | None) -> pd.DataFrame:
     """Deaths, transplants, withdrawals and losses to follow-up between consecutive scheduled visits.

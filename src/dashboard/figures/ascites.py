@@ -48,7 +48,10 @@ def grade_bars_figure(distribution: pd.DataFrame, *, title: str | None = None) -
                           row=1, col=col)
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title_text="Patients (%)", range=[0, 100], row=1, col=1)
-    return base_layout(fig, title=title)
+    base_layout(fig, title=title)
+    # The panel titles sit just above the plot: lift the legend over them.
+    fig.update_layout(legend=dict(y=1.1), margin=dict(t=(60 if title else 30) + 30))
+    return fig
 
 
 def free_of_ascites_figure(result: FreeOfAscites, colors: Mapping[str, str], *,
@@ -86,11 +89,25 @@ def sankey_figure(links: pd.DataFrame, *, title: str | None = None) -> go.Figure
         grade_of = {**dict(zip(part["source"], part["source_grade"])),
                     **dict(zip(part["target"], part["target_grade"]))}
         index = {lab: i for i, lab in enumerate(labels)}
+        x, y = _node_positions(part, labels, grade_of)
         fig.add_trace(go.Sankey(
-            name=g, domain=dict(x=[k * width + 0.01, (k + 1) * width - 0.01], y=[0, 0.92]),
-            node=dict(label=labels, color=[GRADE_COLORS[int(grade_of[lab])] for lab in labels], pad=12),
+            name=g, domain=dict(x=[k * width + 0.01, (k + 1) * width - 0.03], y=[0, 0.92]), arrangement="snap",
+            node=dict(label=labels, color=[GRADE_COLORS[int(grade_of[lab])] for lab in labels], pad=12, x=x, y=y),
             link=dict(source=[index[s] for s in part["source"]], target=[index[t] for t in part["target"]],
                       value=part["count"].tolist())))
         fig.add_annotation(x=(k + 0.5) * width, y=1.0, xref="paper", yref="paper", text=f"<b>{g}</b>",
                            showarrow=False)
     return base_layout(fig, title=title)
+
+
+def _node_positions(links: pd.DataFrame, labels: list[str], grade_of: dict) -> tuple[list[float], list[float]]:
+    """One column per visit in the chosen order and grades top (none) to bottom (severe), so a node never
+    drifts into another visit's column (plotly's automatic layout does that for sparse grades)."""
+    visits = list(dict.fromkeys([*links["source_visit"], *links["target_visit"]]))
+    visit_of = {**dict(zip(links["source"], links["source_visit"])),
+                **dict(zip(links["target"], links["target_visit"]))}
+    # plotly wants positions strictly inside (0, 1); the last column stops short so its nodes stay inside
+    # the panel instead of touching the next group's diagram.
+    x = [0.001 + 0.95 * visits.index(visit_of[lab]) / max(len(visits) - 1, 1) for lab in labels]
+    y = [0.05 + 0.9 * int(grade_of[lab]) / (len(GRADES) - 1) for lab in labels]
+    return x, y

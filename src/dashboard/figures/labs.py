@@ -7,7 +7,7 @@ Boxes are drawn from precomputed quartiles so the browser receives aggregates, n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -37,12 +37,15 @@ def _need(func: str, arg: str, df: pd.DataFrame, cols: tuple[str, ...]) -> None:
 
 
 def mean_by_visit_figure(summary: VisitSummary | pd.DataFrame, colors: Mapping[str, str], *,
-                         stat: str = "mean", n_table: bool = True, title: str | None = None,
-                         y_title: str | None = None) -> go.Figure:
+                         stat: str = "mean", n_table: bool = True, exits: pd.DataFrame | None = None,
+                         title: str | None = None, y_title: str | None = None) -> go.Figure:
     """Mean with CI error bars (or median with IQR bars) per group by visit; n per group under each visit.
 
     ``summary`` is a :class:`VisitSummary` (or its ``summary`` DataFrame). The n row is a set of
-    annotations under the x axis, one line per group in the group's colour.
+    annotations under the x axis, one line per group in the group's colour. ``exits`` (the result of
+    ``deaths_between_visits`` over the plotted visits) adds a row per group under the n rows with the
+    deaths (†), transplants (Tx) and withdrawals or losses to follow-up (Wd) between each pair of visits, placed
+    between their ticks, so a rising mean can be read against who left.
     """
     func = "mean_by_visit_figure"
     if stat not in STATS:
@@ -70,33 +73,89 @@ def mean_by_visit_figure(summary: VisitSummary | pd.DataFrame, colors: Mapping[s
             hovertemplate=(f"<b>{g}</b> %{{customdata[0]}}<br>{stat} %{{y:.3g}}<br>{bar} "
                            "%{customdata[2]:.3g} to %{customdata[3]:.3g}<br>n %{customdata[1]}<extra></extra>"),
         ))
+    # Horizontal ticks keep the rows under the axis at a fixed distance (narrow figures would tilt them).
     fig.update_xaxes(tickmode="array", tickvals=list(pos.values()), ticktext=list(visits["visit"]),
-                     title_text="Visit")
+                     title_text="Visit", tickangle=0)
     fig.update_yaxes(title_text=y_title or (f"{stat.capitalize()} ({bar})"))
     base_layout(fig, title=title)
+    n_rows = len(groups) if n_table else 0
     if n_table:
         _add_n_rows(fig, table, groups, pos, colors)
+    if exits is not None:
+        visit_pos = {str(lab): pos[v] for v, lab in zip(visits["visit_num"], visits["visit"])}
+        _add_exit_rows(fig, exits, groups, visit_pos, colors, first_row=n_rows)
+        n_rows += len(groups)
+    if n_rows:
+        _fit_rows(fig, n_rows)
     return fig
 
 
+# Rows under the axis are placed in pixels below the plot area, so they neither overlap the tick labels
+# and the axis title nor squeeze together when the figure grows.
+ROW_TOP_PX = 58
+ROW_PX = 17
+
+
+def _row_y(k: int) -> dict:
+    return dict(y=0, yref="paper", yanchor="top", yshift=-(ROW_TOP_PX + k * ROW_PX))
+
+
+def _fit_rows(fig: go.Figure, n_rows: int) -> None:
+    """Grow the bottom margin and the height by the rows, keeping the plot area's height."""
+    bottom = ROW_TOP_PX + n_rows * ROW_PX + 10
+    fig.update_layout(margin=dict(b=bottom, l=110), height=fig.layout.height - fig.layout.margin.b + bottom)
+
+
 def _add_n_rows(fig: go.Figure, table: pd.DataFrame, groups: list[str], pos: dict, colors) -> None:
-    row_h = 0.07
     for k, g in enumerate(groups):
-        y = -0.26 - k * row_h  # below the tick labels and the "Visit" axis title
-        fig.add_annotation(x=0, xref="paper", xanchor="right", y=y, yref="paper", showarrow=False,
+        fig.add_annotation(x=0, xref="paper", xanchor="right", showarrow=False, **_row_y(k),
                            text=f"n {g}", font=dict(size=11, color=_color(colors, g)))
         part = table[table["group"] == g]
         for vnum, n in zip(part["visit_num"], part["n"]):
-            fig.add_annotation(x=pos[vnum], xref="x", y=y, yref="paper", showarrow=False, text=str(int(n)),
+            fig.add_annotation(x=pos[vnum], xref="x", showarrow=False, text=str(int(n)), **_row_y(k),
                                font=dict(size=11, color=_color(colors, g)))
-    fig.update_layout(margin=dict(b=90 + 24 * len(groups), l=110))
+
+
+def _exit_text(row) -> tuple[str, str]:
+    left = int(row.withdrawn) + int(row.lost_to_follow_up)
+    parts = [f"{k}{v}" for k, v in (("†", int(row.died)), ("Tx", int(row.transplanted)), ("Wd", left)) if v]
+    hover = (f"{row.group}, {row.interval}: {int(row.died)} died, {int(row.transplanted)} transplanted, "
+             f"{int(row.withdrawn)} withdrawn, {int(row.lost_to_follow_up)} lost to follow-up")
+    return (" ".join(parts) or "-"), hover
+
+
+def _add_exit_rows(fig: go.Figure, exits: pd.DataFrame, groups: list[str], visit_pos: dict[str, int], colors,
+                   first_row: int) -> None:
+    _need("mean_by_visit_figure", "exits", exits, ("group", "interval", "from_visit", "to_visit", "died",
+                                                    "transplanted", "withdrawn", "lost_to_follow_up", "total"))
+    for k, g in enumerate(groups):
+        fig.add_annotation(x=0, xref="paper", xanchor="right", showarrow=False, **_row_y(first_row + k),
+                           text=f"left {g}", font=dict(size=11, color=_color(colors, g)))
+        for row in exits[exits["group"] == g].itertuples():
+            # An interval sits half a tick before the visit that closes it (after the last visit: after it).
+            if row.to_visit in visit_pos:
+                x = visit_pos[row.to_visit] - 0.5
+                if x < 0 and row.total == 0:
+                    continue  # nobody left before the first plotted visit: keep the axis tight
+            elif row.from_visit in visit_pos and row.to_visit == "":
+                x = visit_pos[row.from_visit] + 0.5
+            else:
+                continue
+            text, hover = _exit_text(row)
+            fig.add_annotation(x=x, xref="x", showarrow=False, text=text, hovertext=hover, **_row_y(first_row + k),
+                               font=dict(size=11, color=_color(colors, g)))
+    # Annotations do not widen the axis: leave room for the half-tick slots at both ends.
+    fig.update_xaxes(range=[-0.7, len(visit_pos) - 0.3])
 
 
 def box_by_visit_figure(df: pd.DataFrame, colors: Mapping[str, str], group_col: str | None, *,
-                        value_col: str = "value", title: str | None = None) -> go.Figure:
+                        value_col: str = "value", groups: Sequence[str] | None = None,
+                        title: str | None = None, y_title: str | None = None) -> go.Figure:
     """Box per group and visit, drawn from precomputed quartiles (numpy linear = R type 7).
 
     Whiskers reach the most extreme values within 1.5 IQR of the box (Tukey); outliers are not sent.
+    For ``chg``/``pchg`` the baseline visit is left out (zero by definition), as in summarise_by_visit.
+    ``groups`` fixes the order of the boxes at each visit (default: order of first appearance).
     """
     func = "box_by_visit_figure"
     _need(func, "df", df, ("visit_num", value_col))
@@ -104,10 +163,13 @@ def box_by_visit_figure(df: pd.DataFrame, colors: Mapping[str, str], group_col: 
         raise ValueError(f"{func}: group_col={group_col!r} is not a column; use one of {list(df.columns)} or None.")
     data = df.dropna(subset=[value_col, "visit_num"]).assign(
         group=POOLED_LABEL if group_col is None else df[group_col].astype(str))
+    if value_col in ("chg", "pchg"):
+        data = data[data["visit_num"] != 0]
     labels = (data.drop_duplicates("visit_num").set_index("visit_num")["visit"]
               if "visit" in data.columns else None)
+    order = [g for g in groups if (data["group"] == g).any()] if groups else _groups(data)
     fig = go.Figure()
-    for g in _groups(data):
+    for g in order:
         rows = []
         for vnum, part in data[data["group"] == g].groupby("visit_num", sort=True):
             x = part[value_col].to_numpy(float)
@@ -120,13 +182,13 @@ def box_by_visit_figure(df: pd.DataFrame, colors: Mapping[str, str], group_col: 
                              marker_color=_color(colors, g), customdata=n, boxpoints=False))
     fig.update_layout(boxmode="group")
     fig.update_xaxes(title_text="Visit", type="category")
-    fig.update_yaxes(title_text=value_col)
+    fig.update_yaxes(title_text=y_title or value_col)
     return base_layout(fig, title=title)
 
 
 def spaghetti_figure(df: pd.DataFrame, colors: Mapping[str, str], group_col: str | None,
                      max_points: int = 100_000, *, value_col: str = "value", x_col: str = "study_day",
-                     title: str | None = None) -> go.Figure:
+                     title: str | None = None, y_title: str | None = None) -> go.Figure:
     """One WebGL line per patient, one trace per group (patients separated by None gaps).
 
     ``customdata`` holds ``usubjid`` per point so a box/lasso selection maps back to patients. When
@@ -166,7 +228,7 @@ def spaghetti_figure(df: pd.DataFrame, colors: Mapping[str, str], group_col: str
                                    hovertemplate="%{customdata}<br>day %{x}: %{y:.3g}<extra>" + g + "</extra>"))
     note = f" (showing {len(shown)} of {len(ids)} patients)" if len(shown) < len(ids) else ""
     fig.update_xaxes(title_text="Study day")
-    fig.update_yaxes(title_text=value_col)
+    fig.update_yaxes(title_text=y_title or value_col)
     fig.update_layout(dragmode="lasso")
     return base_layout(fig, title=(title or "") + note if (title or note) else None)
 

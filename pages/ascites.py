@@ -1,0 +1,98 @@
+"""Ascites over time: did ascites recede more, or sooner, on UC-MSC than on placebo?
+
+Grade distribution, depth and volume, proportion free of ascites, shifts from baseline, time to
+resolution and grade transitions, by arm for the DSMB and pooled for blinded viewers.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.domain.ascites import (MEASURES, SHIFT_VISITS, free_of_ascites, grade_distribution, grade_shift,
+                                      grade_transitions, measure_by_visit, resolution_km)
+from dashboard.domain.labstats import add_exit_day
+from dashboard.errors import InsufficientData
+from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure
+from dashboard.figures.km import km_figure
+from dashboard.figures.labs import mean_by_visit_figure
+from dashboard.figures.style import arm_colors
+from dashboard.ui.cache import query
+from dashboard.ui.context import current
+from dashboard.ui.downloads import download_table
+from dashboard.ui.messages import stop_if_no_patients, stop_with_info
+
+PAGE = "ascites"
+MEASURE_LABELS = {"depth_cm": "Depth (cm)", "volume_ml": "Volume (mL)"}
+STATS = {"mean": "Mean (95% CI)", "median": "Median (IQR)"}
+SANKEY_VISITS = ("Baseline", *SHIFT_VISITS)
+
+ctx = current()
+view, f = ctx.view, ctx.subject_filter
+group_col, arms = view.group_col, view.arms()
+groups = arms or None  # study order (active first); None lets a pooled result name its one group
+colors = arm_colors(arms)
+st.title("Ascites")
+subjects = query(view, "subjects", f)
+stop_if_no_patients(len(subjects), f)
+asc = query(view, "ascites_rows", f)
+if asc.empty:
+    stop_with_info("No ascites assessments for the selected patients. Widen the filters in the sidebar.")
+visit_order = asc.drop_duplicates("visit").sort_values("visit_num")["visit"].tolist()
+
+st.subheader("Grade by visit")
+st.plotly_chart(grade_bars_figure(grade_distribution(asc, group_col=group_col, groups=groups)), key="ascites_grades")
+st.caption("International Club of Ascites grade (none, mild, moderate, severe) among patients assessed at each "
+           "visit; n under each bar.")
+
+st.subheader("Depth and volume")
+stat = st.segmented_control("Statistic", list(STATS), format_func=STATS.get, default="mean", required=True,
+                            key="ascites_stat")
+summaries = {m: measure_by_visit(asc, measure=m, group_col=group_col, groups=groups) for m in MEASURES}
+for col, (m, s) in zip(st.columns(2), summaries.items()):
+    col.plotly_chart(mean_by_visit_figure(s, colors, stat=stat, title=MEASURE_LABELS[m], y_title=MEASURE_LABELS[m]),
+                     key=f"ascites_{m}")
+    col.caption(s.method)
+st.caption("Patients without ascites count as 0 cm and 0 mL.")
+with st.expander("Depth and volume table"):
+    table = pd.concat([s.summary.assign(measure=m) for m, s in summaries.items()], ignore_index=True)
+    table = table[["measure", "group", "visit", "n", "mean", "ci_lower", "ci_upper", "median", "q1", "q3", "min",
+                   "max"]]
+    st.dataframe(table.round(2), hide_index=True, key="ascites_measure_table")
+    download_table(ctx, table, "ascites_depth_volume_by_visit", key="ascites_measure_download", page=PAGE)
+
+st.subheader("Free of ascites")
+free = free_of_ascites(asc, group_col=group_col, groups=groups)
+st.plotly_chart(free_of_ascites_figure(free, colors), key="ascites_free")
+st.caption(free.method)
+
+st.subheader("Shift from baseline")
+shift = grade_shift(asc, group_col=group_col, groups=groups, visits=[v for v in SHIFT_VISITS if v in visit_order])
+st.dataframe(shift, hide_index=True, key="ascites_shift")
+st.caption("Grade at the visit against the patient's baseline grade (improved: lower, worsened: higher), among "
+           "patients assessed at both.")
+download_table(ctx, shift, "ascites_shift_from_baseline", key="ascites_shift_download", page=PAGE)
+
+st.subheader("Time to resolution")
+exit_days = add_exit_day(subjects).set_index("usubjid")["exit_day"]
+try:
+    km = resolution_km(asc, exit_days, group_col=group_col, groups=groups)
+except InsufficientData as exc:
+    st.info(f"No time-to-resolution curve: {exc}")
+else:
+    ticks = range(0, int(km.table["time"].max()) + 28, 28)  # every 4 weeks, on the visit days' rhythm
+    st.plotly_chart(km_figure(km, colors=colors, show_median=True, tick_days=ticks,
+                              y_title="Probability of still having ascites"), key="ascites_km")
+    st.dataframe(km.summary[["group", "n", "events", "median", "median_lower", "median_upper"]].rename(
+        columns={"events": "resolved", "median": "median (days)", "median_lower": "95% CI lower",
+                 "median_upper": "95% CI upper"}), hide_index=True, key="ascites_km_table")
+    st.caption(km.method)
+
+st.subheader("Grade transitions")
+chosen = st.multiselect("Visits", visit_order, default=[v for v in SANKEY_VISITS if v in visit_order],
+                        key="ascites_sankey_visits")
+chosen = [v for v in visit_order if v in chosen]
+if len(chosen) < 2:
+    st.info("Choose at least two visits to see how patients move between grades.")
+else:
+    links = grade_transitions(asc, visits=chosen, group_col=group_col, groups=groups)
+    st.plotly_chart(sankey_figure(links), key="ascites_sankey")
+    st.caption("Patients assessed at both visits of each consecutive pair; node colour darkens with grade.")

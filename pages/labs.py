@@ -1,0 +1,139 @@
+"""Labs over time: did a lab or MELD score move differently on UC-MSC, visit by visit, and how sure are we.
+
+For the DSMB (arms shown, between-arm comparison per visit) and for blinded viewers (the same views
+pooled, no comparison). Patients who left between visits are counted under the curves, because the
+sickest leave first and survivors' means then improve in both arms.
+"""
+
+import streamlit as st
+
+from dashboard.domain.labs import LAB_PARAMETERS, lab
+from dashboard.domain.labstats import (QUADRANTS, add_change_from_baseline, add_exit_day, compare_arms_by_visit,
+                                       deaths_between_visits, edish, mdish, shift_table, summarise_by_visit)
+from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
+from dashboard.figures.style import arm_colors
+from dashboard.ui.cache import query
+from dashboard.ui.context import current
+from dashboard.ui.downloads import download_table
+from dashboard.ui.messages import stop_if_no_patients, stop_with_info
+from dashboard.ui.selection import open_selected_patients
+
+PAGE = "labs"
+MODES = {"value": "Value", "chg": "Change from baseline", "pchg": "% change"}
+STATS = {"mean": "Mean (95% CI)", "median": "Median (IQR)"}
+VIEWS = ("Summary table", "Arm comparison", "Box plots", "Trajectories", "Shift table", "Liver safety")
+SUMMARY_SHOWN = ["group", "visit", "n", "mean", "sd", "median", "q1", "q3", "min", "max"]
+
+ctx = current()
+view, f = ctx.view, ctx.subject_filter
+group_col, arms = view.group_col, view.arms()
+groups = arms or None  # study order (active first); None lets a pooled result name its one group
+colors = arm_colors(arms)
+st.title("Labs over time")
+subjects = query(view, "subjects", f)
+stop_if_no_patients(len(subjects), f)
+
+c1, c2, c3 = st.columns([2, 2, 1.4])
+codes = [p.paramcd for p in LAB_PARAMETERS]
+code = c1.selectbox("Lab", codes, index=codes.index("MELD"), key="labs_param", bind="query-params",
+                    format_func=lambda c: f"{lab(c).name} ({lab(c).unit})")
+mode = c2.segmented_control("Scale", list(MODES), format_func=MODES.get, default="value", required=True,
+                            key="labs_mode")
+stat = c3.segmented_control("Statistic", list(STATS), format_func=STATS.get, default="mean", required=True,
+                            key="labs_stat")
+param = lab(code)
+rows = query(view, "lab_rows", f, (code,))
+if rows.empty:
+    stop_with_info(f"No {param.name} results for the selected patients. Widen the filters in the sidebar.")
+rows = add_change_from_baseline(rows)
+y_title = {"value": f"{param.name} ({param.unit})", "chg": f"Change in {param.name} ({param.unit})",
+           "pchg": f"% change in {param.name}"}[mode]
+
+summary = summarise_by_visit(rows, value_col=mode, group_col=group_col, groups=groups)
+schedule = query(view, "visit_schedule")
+plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
+exits = deaths_between_visits(add_exit_day(subjects), plotted, group_col=group_col)
+st.plotly_chart(mean_by_visit_figure(summary, colors, stat=stat, exits=exits, y_title=y_title), key="labs_mean")
+st.caption(f"{summary.method} Under the axis: patients with a value at each visit (n), then patients who left "
+           "the study between visits (left: † died, Tx transplanted, Wd withdrawn or lost to follow-up; hover "
+           "for details).")
+
+
+def show_summary() -> None:
+    table = summary.summary[SUMMARY_SHOWN]
+    st.dataframe(table.round(param.decimals + 1), hide_index=True, key="labs_summary_table")
+    download_table(ctx, table, f"{code}_{mode}_by_visit", key="labs_summary_download", page=PAGE)
+
+
+def show_comparison() -> None:
+    if group_col is None:
+        stop_with_info("Between-arm comparisons are not shown in a blinded view.")
+    present = set(rows[group_col])
+    if len(arms) < 2 or not {arms[0], arms[1]} <= present:
+        stop_with_info("A comparison needs patients of both arms; widen the arm filter in the sidebar.")
+    result = compare_arms_by_visit(rows, group_col=group_col, active=arms[0], reference=arms[1])
+    st.markdown(f"**Change from baseline in {param.name}, {result.active} vs {result.reference}.** "
+                "p-values are nominal, not adjusted for multiplicity across visits and labs.")
+    small = result.summary[result.summary["warning"] != ""]
+    if len(small):
+        st.warning(f"Fewer than 5 patients in an arm at {', '.join(small['visit'])}: read those rows with caution.")
+    table = result.summary.drop(columns="visit_num").rename(columns={
+        "n_active": f"n {result.active}", "n_reference": f"n {result.reference}",
+        "diff": "adjusted difference", "lower": "95% CI lower", "upper": "95% CI upper",
+        "p": "ANCOVA p (nominal)", "p_wilcoxon": "Wilcoxon p (nominal)"})
+    st.dataframe(table.round(4), hide_index=True, key="labs_comparison_table")
+    st.caption(result.method)
+    download_table(ctx, table, f"{code}_arm_comparison", key="labs_comparison_download", page=PAGE)
+
+
+def show_boxes() -> None:
+    fig = box_by_visit_figure(rows, colors, group_col, value_col=mode, groups=groups, y_title=y_title)
+    st.plotly_chart(fig, key="labs_box")
+    st.caption("Box: quartiles (R type 7); whiskers: most extreme values within 1.5 IQR of the box.")
+
+
+def show_trajectories() -> None:
+    fig = spaghetti_figure(rows, colors, group_col, value_col=mode, y_title=y_title)
+    event = st.plotly_chart(fig, key="labs_spaghetti", on_select="rerun", selection_mode=("points", "box", "lasso"))
+    st.caption("One line per patient. Click a point, or draw a box or lasso, to open the patient.")
+    open_selected_patients(event)
+
+
+def show_shift() -> None:
+    if param.derived:
+        stop_with_info(f"{param.name} has no reference range, so it has no shift table; choose a measured lab.")
+    table = shift_table(rows, group_col=group_col, paramcd=code)
+    st.caption("Patients by baseline category (rows) and worst post-baseline category (columns), against "
+               "each record's reference limits.")
+    by_group = table.groupby("group", sort=False)
+    for k, (col, (g, part)) in enumerate(zip(st.columns(by_group.ngroups), by_group)):
+        order = part["baseline"].unique()
+        col.markdown(f"**{g}**")
+        col.dataframe(part.pivot(index="baseline", columns="worst_post_baseline", values="n")
+                      .reindex(index=order, columns=order), key=f"labs_shift_{k}")
+    download_table(ctx, table, f"{code}_shift_table", key="labs_shift_download", page=PAGE)
+
+
+def show_liver_safety() -> None:
+    alt_bili = query(view, "lab_rows", f, ("ALT", "BILI"))
+    c1, c2 = st.columns(2)
+    alt_cut = c1.number_input("mDISH ALT cut-off (x baseline)", 1.0, 50.0, 3.8, 0.1, key="labs_mdish_alt")
+    bili_cut = c2.number_input("mDISH bilirubin cut-off (x baseline)", 1.0, 50.0, 4.8, 0.1, key="labs_mdish_bili")
+    results = {"eDISH (x ULN)": edish(alt_bili, group_col=group_col),
+               "mDISH (x baseline)": mdish(alt_bili, group_col=group_col, alt_cut=alt_cut, bili_cut=bili_cut)}
+    events = []
+    for k, (col, (name, res)) in enumerate(zip(st.columns(2), results.items())):
+        events.append(col.plotly_chart(edish_figure(res, colors, title=name), key=f"labs_dish_{k}",
+                                       on_select="rerun", selection_mode=("points", "box")))
+        counts = res.counts.pivot(index="quadrant", columns="group", values="n")
+        col.dataframe(counts.reindex(index=list(QUADRANTS), columns=res.counts["group"].unique()),
+                      key=f"labs_dish_n_{k}")
+        col.caption(res.method)
+    st.caption("Click a point or draw a box to open the patient.")
+    for event in events:
+        open_selected_patients(event)
+
+
+view_choice = st.segmented_control("View", VIEWS, default=VIEWS[0], required=True, key="labs_view")
+{"Summary table": show_summary, "Arm comparison": show_comparison, "Box plots": show_boxes,
+ "Trajectories": show_trajectories, "Shift table": show_shift, "Liver safety": show_liver_safety}[view_choice]()

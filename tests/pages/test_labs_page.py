@@ -1,0 +1,104 @@
+"""/labs under AppTest: the DSMB sees the arms and the between-arm comparison; a blinded investigator
+sees the same views pooled, no arm name anywhere and no comparison; lab and scale switches work."""
+
+import pytest
+
+from dashboard.domain import POOLED_LABEL
+from tests.conftest import UNUSUAL_ARMS
+from tests.pages.apptest_helpers import run_page, sent_bytes
+
+PAGE = "pages/labs.py"
+VIEWS = ("Summary table", "Arm comparison", "Box plots", "Trajectories", "Shift table", "Liver safety")
+
+
+@pytest.fixture
+def unusual_env(app_env, monkeypatch, unusual_arms_db):
+    monkeypatch.setenv("DASHBOARD_DB", str(unusual_arms_db))
+    return unusual_arms_db
+
+
+def open_view(role: str, view: str, lab: str | None = None, mode: str | None = None):
+    at = run_page(PAGE, role)
+    if lab:
+        at.selectbox(key="labs_param").set_value(lab).run()
+    if mode:
+        at.button_group(key="labs_mode").set_value(mode).run()
+    at.button_group(key="labs_view").set_value(view).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def frame_with(at, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_the_page_offers_exactly_the_views_this_test_covers(unusual_env):
+    at = run_page(PAGE, "investigator")
+    assert tuple(at.button_group(key="labs_view").options) == VIEWS
+
+
+def test_dsmb_sees_both_arms_and_the_nominal_comparison_table(unusual_env):
+    at = open_view("dsmb", "Arm comparison")
+    active, control = UNUSUAL_ARMS
+    table = frame_with(at, "ANCOVA p (nominal)")
+    assert {f"n {active}", f"n {control}", "adjusted difference", "Wilcoxon p (nominal)"} <= set(table.columns)
+    assert table["visit"].iloc[0] == "W1" and table["ANCOVA p (nominal)"].notna().any()
+    assert any("not adjusted for multiplicity" in m.value for m in at.markdown)
+    # Late visits have few patients per arm: the warning says so.
+    assert any("Fewer than 5 patients" in w.value for w in at.warning)
+    sent = sent_bytes(at)
+    assert all(arm.encode() in sent for arm in UNUSUAL_ARMS) and b"left " + active.encode() in sent
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_investigator_sees_the_view_pooled_with_no_arm_name_anywhere(unusual_env, view):
+    at = open_view("investigator", view, lab="ALB")
+    sent = sent_bytes(at)
+    for arm in UNUSUAL_ARMS:
+        assert arm.encode() not in sent, f"{arm!r} sent to a blinded viewer in {view!r}"
+    assert POOLED_LABEL.encode() in sent
+    assert not any("ANCOVA p (nominal)" in d.value.columns for d in at.dataframe)
+
+
+def test_investigator_is_told_that_comparisons_are_not_shown(unusual_env):
+    at = open_view("investigator", "Arm comparison")
+    assert [i.value for i in at.info] == ["Between-arm comparisons are not shown in a blinded view."]
+
+
+def test_switching_the_lab_changes_the_curves_and_the_table(unusual_env):
+    meld = frame_with(open_view("dsmb", "Summary table"), "median")
+    at = open_view("dsmb", "Summary table", lab="ALB")
+    alb = frame_with(at, "median")
+    assert b"Albumin (g/L)" in sent_bytes(at)
+    assert alb["mean"].iloc[0] != meld["mean"].iloc[0]
+    assert set(alb["group"]) == set(UNUSUAL_ARMS)
+
+
+def test_change_from_baseline_mode_leaves_out_baseline(unusual_env):
+    at = open_view("dsmb", "Summary table", lab="BILI", mode="chg")
+    table = frame_with(at, "median")
+    assert "Baseline" not in set(table["visit"]) and table["n"].gt(0).all()
+    assert b"Change in Total bilirubin" in sent_bytes(at)
+
+
+def test_shift_table_has_one_matrix_per_arm_and_meld_explains_why_it_has_none(unusual_env):
+    at = open_view("dsmb", "Shift table", lab="ALB")
+    matrices = [d.value for d in at.dataframe if "<LLN" in d.value.columns]
+    assert len(matrices) == 2 and sum(int(m.to_numpy().sum()) for m in matrices) == 70
+    at = open_view("dsmb", "Shift table")
+    assert "no reference range" in at.info[0].value
+
+
+def test_liver_safety_counts_quadrants_per_arm_with_adjustable_mdish_cut_offs(unusual_env):
+    at = open_view("dsmb", "Liver safety")
+    counts = [d.value for d in at.dataframe]
+    assert len(counts) == 2 and all(list(c.columns) == list(UNUSUAL_ARMS) for c in counts)
+    before = counts[1]
+    at.number_input(key="labs_mdish_alt").set_value(1.0).run()
+    at.number_input(key="labs_mdish_bili").set_value(1.0).run()
+    assert not at.exception
+    after = at.dataframe[1].value
+    # Lower cut-offs move patients out of "normal range"; the patients counted stay the same.
+    assert after.loc["normal range"].sum() < before.loc["normal range"].sum()
+    assert after.to_numpy().sum() == before.to_numpy().sum()
+    assert any("cut-offs ALT 1x and bilirubin 1x baseline" in c.value for c in at.caption)
