@@ -11,7 +11,7 @@ import pytest
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.survival import cumulative_incidence, km_estimate, subgroup_hr
 from dashboard.figures.forest import forest_figure
-from dashboard.figures.km import cif_figure, km_figure, risk_counts
+from dashboard.figures.km import cif_figure, km_accrual_figure, km_figure, risk_counts
 from dashboard.figures.style import arm_colors
 
 REF = Path(__file__).parents[1] / "domain" / "reference"
@@ -115,3 +115,19 @@ def test_forest_figure_log_axis_and_interaction_labels():
     assert len(fig.data[0].y) == len(result.summary)
     notes = [a.text for a in fig.layout.annotations]
     assert sum(n.startswith("interaction p = ") for n in notes) == 2
+
+
+def test_accrual_figure_has_one_frame_per_as_of_date_with_the_same_traces(trial):
+    early = km_estimate(trial[trial["time_days"] <= 10], group_col="arm", groups=ARMS)
+    frames = [("2024-02-01", early), ("2024-03-01", km_estimate(trial, group_col="arm", groups=ARMS))]
+    fig = km_accrual_figure(frames, colors=arm_colors(ARMS), time_unit="weeks")
+    assert [f.name for f in fig.frames] == ["2024-02-01", "2024-03-01"]
+    assert all([t.name for t in f.data] == [t.name for t in fig.data] for f in fig.frames)
+    assert [t.name for t in traces(fig, "curve")] == ARMS
+    assert fig.layout.sliders[0].active == 1 and fig.layout.updatemenus[0].buttons[0].label == "▶ Play"
+
+
+def test_pooled_accrual_figure_names_only_all_patients(trial):
+    fig = km_accrual_figure([("2024-03-01", km_estimate(trial, group_col=None))], colors=arm_colors([]))
+    assert {t.name for f in fig.frames for t in f.data} == {POOLED_LABEL}
+    assert all(arm not in fig.to_json() for arm in ARMS)

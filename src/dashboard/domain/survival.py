@@ -496,6 +496,19 @@ def cumulative_incidence(df: pd.DataFrame, *, group_col: str | None, groups: Seq
                      "Aalen-Johansen cumulative incidence, competing events as a separate state (R survfit).")
 
 
+def cif_at(cif: CIFResult, days: Sequence[float]) -> pd.DataFrame:
+    """Cumulative incidence per group at the given days (step function; NaN beyond a group's last
+    follow-up, as R ``summary(fit, times=...)``): columns group, day, cif."""
+    rows = []
+    for label in cif.groups:
+        t = cif.table[cif.table["group"] == label]
+        for day in days:
+            before = t.loc[t["time"] <= day, "cif"]
+            value = math.nan if day > t["time"].max() else (float(before.iloc[-1]) if len(before) else 0.0)
+            rows.append(dict(group=label, day=day, cif=value))
+    return pd.DataFrame(rows, columns=["group", "day", "cif"])
+
+
 def cause_specific_cox(df: pd.DataFrame, *, group_col: str, reference: str, groups: Sequence[str] | None = None,
                        cause: int = 1, conf_level: float = 0.95) -> CoxResult:
     """Cause-specific hazard ratio for ``cause``: other event types are censored (Efron ties)."""
@@ -588,23 +601,52 @@ def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict]:
     return frame[list(columns)].to_dict("records")
 
 
+@dataclass(frozen=True)
+class SurvivalAnalysis:
+    """What the survival page and the ``survival`` command show. ``logrank``/``cox`` are None when
+    pooled (one group) or not estimable; ``notes`` then says why (user-facing)."""
+
+    km: KMResult
+    logrank: LogrankResult | None
+    cox: CoxResult | None
+    milestones: MilestoneResult
+    reference: str
+    notes: tuple[str, ...]
+    method: str
+
+
+def survival_analysis(df: pd.DataFrame, *, group_col: str | None, groups: Sequence[str] | None = None,
+                      reference: str | None = None, conf_type: str = "log-log",
+                      milestones_days: Sequence[float] = ()) -> SurvivalAnalysis:
+    """Kaplan-Meier, log-rank, Cox (each group vs ``reference``, default the last group) and survival
+    at ``milestones_days``: one call, so the page and the command line show the same numbers."""
+    km = km_estimate(df, group_col=group_col, groups=groups, conf_type=conf_type)
+    reference = km.groups[-1] if reference is None else reference
+    logrank = cox = None
+    notes: list[str] = []
+    if len(km.groups) > 1:
+        try:
+            logrank = logrank_test(df, group_col=group_col, groups=km.groups)
+            cox = cox_hr(df, group_col=group_col, reference=reference, groups=km.groups)
+        except InsufficientData as exc:
+            notes.append(str(exc))
+    milestones = survival_at(km, milestones_days, reference=reference if len(km.groups) > 1 else None)
+    method = " ".join([km.method] + [r.method for r in (logrank, cox) if r is not None])
+    return SurvivalAnalysis(km, logrank, cox, milestones, reference, tuple(notes), method)
+
+
 def survival_report(df: pd.DataFrame, *, group_col: str | None, groups: Sequence[str] | None = None,
                     reference: str | None = None, conf_type: str = "log-log",
                     milestones_days: Sequence[float] = ()) -> dict:
-    """Everything the survival page and the ``survival`` command show, as a JSON-ready dict (NaN ->
-    None). With one group (pooled), ``logrank`` and ``cox`` are None."""
-    km = km_estimate(df, group_col=group_col, groups=groups, conf_type=conf_type)
-    reference = km.groups[-1] if reference is None else reference
-    compare = len(km.groups) > 1
-    logrank = logrank_test(df, group_col=group_col, groups=km.groups) if compare else None
-    cox = cox_hr(df, group_col=group_col, reference=reference, groups=km.groups) if compare else None
-    milestones = survival_at(km, milestones_days, reference=reference if compare else None)
-    method = " ".join([km.method] + ([logrank.method, cox.method] if compare else []))
+    """:func:`survival_analysis` as a JSON-ready dict (NaN -> None). With one group (pooled), or when
+    a comparison is not estimable, ``logrank`` and ``cox`` are None."""
+    a = survival_analysis(df, group_col=group_col, groups=groups, reference=reference, conf_type=conf_type,
+                          milestones_days=milestones_days)
     return _json_safe({
-        "groups": _records(km.summary, ["group", "n", "events", "median", "median_lower", "median_upper"]),
-        "logrank": {"chi2": logrank.chi2, "df": logrank.df, "p": logrank.p} if compare else None,
-        "cox": _records(cox.summary, COX_COLUMNS) if compare else None,
-        "km": _records(km.table, ["group", "time", "at_risk", "events", "censored", "survival", "lower", "upper"]),
-        "milestones": _records(milestones.summary, ["group", "day", "survival", "lower", "upper"]),
-        "method": method,
+        "groups": _records(a.km.summary, ["group", "n", "events", "median", "median_lower", "median_upper"]),
+        "logrank": {"chi2": a.logrank.chi2, "df": a.logrank.df, "p": a.logrank.p} if a.logrank else None,
+        "cox": _records(a.cox.summary, COX_COLUMNS) if a.cox else None,
+        "km": _records(a.km.table, ["group", "time", "at_risk", "events", "censored", "survival", "lower", "upper"]),
+        "milestones": _records(a.milestones.summary, ["group", "day", "survival", "lower", "upper"]),
+        "method": a.method,
     })

@@ -87,7 +87,7 @@ def _risk_table(fig: go.Figure, tables: dict[str, pd.DataFrame], colors: dict, t
 def km_figure(km: KMResult, *, colors: dict[str, str], show_ci: bool = True, time_unit: str = "days",
               show_censor: bool = True, show_median: bool = False,
               risk_table_rows: Sequence[str] = ("at_risk",), tick_days: Sequence[float] | None = None,
-              title: str | None = None) -> go.Figure:
+              title: str | None = None, y_title: str = "Survival probability") -> go.Figure:
     """Kaplan-Meier step curves per group with CI band, censor marks (+) and a number-at-risk table
     aligned with the x-axis ticks."""
     _check("km_figure", time_unit, risk_table_rows)
@@ -123,7 +123,7 @@ def km_figure(km: KMResult, *, colors: dict[str, str], show_ci: bool = True, tim
     # A small left margin so the risk-table count at time 0 is not cut in half.
     fig.update_xaxes(tickvals=tickvals, ticktext=[f"{v:g}" for v in tickvals], range=[-0.03 * right, right])
     fig.update_xaxes(title_text=f"Time ({time_unit})", row=2, col=1)
-    fig.update_yaxes(title_text="Survival probability", range=[0, 1.02], row=1, col=1)
+    fig.update_yaxes(title_text=y_title, range=[0, 1.02], row=1, col=1)
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], showgrid=False, row=2, col=1)
     return base_layout(fig, title=title, height=420 + 22 * n_rows)
 
@@ -152,3 +152,58 @@ def cif_figure(cif: CIFResult, *, colors: dict[str, str], time_unit: str = "days
     fig.update_xaxes(title_text=f"Time ({time_unit})", rangemode="tozero")
     fig.update_yaxes(title_text="Cumulative incidence of death", range=[0, 1])
     return base_layout(fig, title=title)
+
+
+def km_accrual_figure(frames: Sequence[tuple[str, KMResult]], *, colors: dict[str, str], time_unit: str = "days",
+                      title: str | None = None) -> go.Figure:
+    """Kaplan-Meier curves as the data accrued: one animation frame per (as-of label, result), with a
+    play button and a slider; every frame has the same traces (curve and censor marks per group) so
+    plotly can morph between them. Opens on the last frame."""
+    _check("km_accrual_figure", time_unit, ())
+    if not frames:
+        raise ValueError("km_accrual_figure: argument frames is empty; pass at least one (label, KMResult).")
+    per = DAYS_PER_UNIT[time_unit]
+    groups = frames[-1][1].groups
+    right = max(km.table["time"].max() for _, km in frames) / per * 1.02
+    built = [go.Frame(data=_accrual_traces(km, groups, colors, per), name=label,
+                      layout=dict(title_text=f"As of {label}: " + _events_text(km)))
+             for label, km in frames]
+    fig = go.Figure(data=built[-1].data, frames=built)
+    steps = [dict(label=label, method="animate",
+                  args=[[label], dict(mode="immediate", frame=dict(duration=0, redraw=True),
+                                      transition=dict(duration=0))])
+             for label, _ in frames]
+    fig.update_layout(
+        updatemenus=[dict(type="buttons", showactive=False, x=0, y=-0.12, xanchor="left", yanchor="top",
+                          buttons=[dict(label="▶ Play", method="animate",
+                                        args=[None, dict(frame=dict(duration=500, redraw=True), fromcurrent=False,
+                                                         transition=dict(duration=0))])])],
+        sliders=[dict(active=len(frames) - 1, steps=steps, x=0.1, len=0.9, y=-0.12, yanchor="top",
+                      currentvalue=dict(prefix="As of "))])
+    fig.update_xaxes(title_text=f"Time ({time_unit})", range=[0, right])
+    fig.update_yaxes(title_text="Survival probability", range=[0, 1.02])
+    fig = base_layout(fig, title=title or built[-1].layout.title.text, height=500)
+    # Room above the legend for the per-frame title, below the axis for the play button and slider.
+    fig.update_layout(margin=dict(t=90, b=140), title=dict(y=0.97, yanchor="top"))
+    return fig
+
+
+def _events_text(km: KMResult) -> str:
+    s = km.summary
+    return ", ".join(f"{g} {e} events / {n}" for g, e, n in zip(s["group"], s["events"], s["n"]))
+
+
+def _accrual_traces(km: KMResult, groups: Sequence[str], colors: dict[str, str], per: float) -> list[go.Scatter]:
+    traces = []
+    for label in groups:
+        t = km.table[km.table["group"] == label]
+        color = colors.get(label, POOLED_COLOR)
+        censored = t[t["censored"] > 0]
+        traces += [go.Scatter(x=np.append(0.0, t["time"].to_numpy()) / per, y=np.append(1.0, t["survival"].to_numpy()),
+                              name=label, mode="lines", line=dict(shape="hv", color=color, width=2),
+                              meta={"role": "curve"}),
+                   go.Scatter(x=censored["time"] / per, y=censored["survival"], name=label, showlegend=False,
+                              mode="markers",
+                              marker=dict(symbol="cross-thin", size=9, line=dict(width=1.5, color=color)),
+                              hoverinfo="skip", meta={"role": "censor"})]
+    return traces

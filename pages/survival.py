@@ -1,0 +1,79 @@
+"""Survival: do patients on UC-MSC die (or need a transplant) less, or more? Kaplan-Meier or cumulative
+incidence, log-rank, Cox, milestones and RMST, live at any as-of date. DSMB by arm; others pooled."""
+
+import streamlit as st
+
+from dashboard.domain.endpoints import ENDPOINTS, MILESTONES, endpoint_rows
+from dashboard.domain.survival import cumulative_incidence, survival_analysis
+from dashboard.errors import InsufficientData
+from dashboard.figures.km import cif_figure, km_figure
+from dashboard.figures.style import arm_colors
+from dashboard.ui import survival_panels as panels
+from dashboard.ui.cache import query
+from dashboard.ui.context import current
+from dashboard.ui.downloads import download_table
+from dashboard.ui.messages import stop_if_no_patients, stop_with_info
+
+ctx = current()
+view, f = ctx.view, ctx.subject_filter
+arms = view.arms()  # [active, control]; [] for a blinded viewer
+colors = arm_colors(arms)
+groups, reference = (tuple(arms), arms[-1]) if arms else (None, None)
+st.title("Survival")
+subjects = query(view, "subjects", f)
+stop_if_no_patients(len(subjects), f)
+cut = query(view, "study")["data_cut_date"].date()
+first = subjects["randomized_on"].min().date()
+
+endpoint = st.segmented_control("Endpoint", list(ENDPOINTS), default="os", key="survival_endpoint",
+                               format_func=lambda k: ENDPOINTS[k].short) or "os"
+as_of_column, options_column = st.columns([8, 1], vertical_alignment="bottom")
+as_of = as_of_column.slider("As of", min_value=first, max_value=cut, value=cut, format="YYYY-MM-DD",
+                            key="survival_as_of",
+                            help="Re-censors all data at this date: what the DSMB would have seen then. "
+                                 "Ranges from the first randomisation to the data cut.")
+with options_column.popover("Figure"):
+    options = panels.figure_options()
+
+rows = endpoint_rows(query(view, "time_to_event", f, None if as_of == cut else as_of), endpoint)
+if rows.empty:
+    stop_with_info(f"No selected patient had started treatment by {as_of:%Y-%m-%d}. Choose a later as-of date.")
+st.caption(f"{ENDPOINTS[endpoint].label} · data as of {as_of:%Y-%m-%d} · time from the first infusion (day 1)"
+           + ("" if arms else " · blinded view: all patients pooled; between-arm comparisons are not shown"))
+
+selection = ("points", "box", "lasso")
+try:
+    if endpoint == "cr":
+        cif = cumulative_incidence(rows, group_col=view.group_col, groups=groups)
+        event = st.plotly_chart(cif_figure(cif, colors=colors, time_unit=options.time_unit), key="survival_cif",
+                                on_select="rerun", selection_mode=selection)
+        st.caption(cif.method)
+    else:
+        analysis = survival_analysis(rows, group_col=view.group_col, groups=groups, reference=reference,
+                                     conf_type=options.conf_type, milestones_days=list(MILESTONES))
+        fig = km_figure(analysis.km, colors=colors, show_ci=options.show_ci, time_unit=options.time_unit,
+                        show_median=options.show_median, risk_table_rows=options.risk_rows)
+        event = st.plotly_chart(fig, key="survival_km", on_select="rerun", selection_mode=selection)
+        st.caption(panels.AT_RISK_CONVENTION)
+except InsufficientData as exc:
+    stop_with_info(f"{exc} (as of {as_of:%Y-%m-%d}).")
+panels.selected_patients(rows, panels.selected_days(event, options.per))
+
+if endpoint == "cr":
+    panels.cif_tables(rows, cif, arms)
+else:
+    panels.km_tables(analysis, options)
+    milestones, restricted = st.columns(2)
+    with milestones:
+        panels.milestone_tables(analysis)
+    with restricted:
+        panels.rmst_tables(rows, analysis, view.group_col, options)
+    st.caption("Kaplan-Meier estimates at every distinct time:")
+    download_table(ctx, analysis.km.table.drop(columns="usubjids"), f"km_{endpoint}_{as_of:%Y%m%d}",
+                   key="survival_download", page="survival")
+
+more = st.segmented_control("More", ["Subgroup forest plot", "Curves as the data accrued"], key="survival_more")
+if more == "Subgroup forest plot":
+    panels.subgroup_panel(rows, arms, colors)
+elif more == "Curves as the data accrued":
+    panels.accrual_panel(view, f, "tfs" if endpoint == "tfs" else "os", first, cut, groups, colors, options)

@@ -1,0 +1,104 @@
+"""``python -m dashboard survival``: the survival page's numbers on the command line.
+
+Two sources: the trial database (read as the unblinded statistician; the endpoint rows are built by
+the same :func:`dashboard.domain.endpoints.endpoint_rows` the page uses) or any CSV with a time, event
+and group column. Both go through :func:`dashboard.domain.survival.survival_report`, so the command
+prints exactly what the page shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+
+import pandas as pd
+
+from dashboard.access.trial_view import TrialView
+from dashboard.access.viewer import Viewer
+from dashboard.data.database import connect_readonly
+from dashboard.domain.endpoints import ENDPOINTS, MILESTONES, endpoint_rows
+from dashboard.domain.subject_filter import SubjectFilter
+from dashboard.domain.survival import CONF_TYPES, survival_report
+
+NAME = "survival"
+HELP = "Kaplan-Meier, log-rank, Cox (Efron) and milestone survival, equal to R survival, from the trial or a CSV."
+KM_ENDPOINTS = tuple(k for k, e in ENDPOINTS.items() if not e.competing)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--db", help="trial DuckDB file (read as the DSMB statistician: by arm)")
+    source.add_argument("--csv", help="CSV file with one row per subject")
+    parser.add_argument("--endpoint", choices=KM_ENDPOINTS, default="os",
+                        help="with --db: os (death; transplant censored) or tfs (death or transplant)")
+    parser.add_argument("--as-of", type=date.fromisoformat, default=None,
+                        help="with --db: re-censor all data at this date (YYYY-MM-DD; default the data cut)")
+    parser.add_argument("--time", help="with --csv: time column (> 0)")
+    parser.add_argument("--event", help="with --csv: event column (1 event, 0 censored)")
+    parser.add_argument("--group", help="with --csv: group column (any number of groups)")
+    parser.add_argument("--reference", default=None,
+                        help="reference group of the hazard ratios (default: the control arm, or the last "
+                             "group sorted)")
+    parser.add_argument("--conf-type", choices=CONF_TYPES, default="log-log", help="KM CI scale (default log-log)")
+    parser.add_argument("--milestones", type=_days, default=tuple(MILESTONES),
+                        help="comma-separated days for survival estimates (default 28,90,168,336,672)")
+    parser.add_argument("--json", action="store_true", help="print JSON (keys groups, logrank, cox, km, milestones)")
+
+
+def _days(text: str) -> tuple[float, ...]:
+    return tuple(float(d) for d in text.split(",") if d.strip())
+
+
+def run(args: argparse.Namespace) -> int:
+    rows, groups = _trial_rows(args) if args.db else _csv_rows(args)
+    if args.reference is not None and args.reference not in groups:
+        raise ValueError(f"--reference {args.reference!r} is not a group; groups: {', '.join(groups)}.")
+    reference = args.reference or groups[-1]
+    # The reference is last, as on the page (active first, control last).
+    order = [g for g in groups if g != reference] + [reference]
+    report = survival_report(rows, group_col="group", groups=order, reference=reference,
+                             conf_type=args.conf_type, milestones_days=args.milestones)
+    print(json.dumps(report, indent=2, allow_nan=False) if args.json else format_report(report))
+    return 0
+
+
+def _trial_rows(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
+    view = TrialView(connect_readonly(args.db), Viewer("cli", "dsmb"), args.db)
+    rows = endpoint_rows(view.time_to_event(SubjectFilter(), args.as_of), args.endpoint)
+    return rows.assign(group=rows["arm"]), view.arms()
+
+
+def _csv_rows(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
+    missing = [flag for flag in ("time", "event", "group") if not getattr(args, flag)]
+    if missing:
+        raise ValueError(f"--csv needs {', '.join('--' + m for m in missing)}.")
+    data = pd.read_csv(args.csv)
+    absent = [c for c in (args.time, args.event, args.group) if c not in data.columns]
+    if absent:
+        raise ValueError(f"{args.csv} has no column(s) {absent}; columns: {list(data.columns)}.")
+    rows = pd.DataFrame({"usubjid": data.get("usubjid", pd.Series(range(1, len(data) + 1))).astype(str),
+                         "time_days": data[args.time], "event": data[args.event],
+                         "group": data[args.group].astype(str)})
+    return rows, sorted(rows["group"].unique())
+
+
+def format_report(report: dict) -> str:
+    """A readable text version: per-group summary, log-rank, Cox and milestones."""
+    def num(v, fmt=".3f"):
+        return "NE" if v is None else format(v, fmt)
+
+    lines = [f"{'group':<20}{'n':>6}{'events':>8}{'median':>10}  95% CI"]
+    lines += [f"{g['group']:<20}{g['n']:>6}{g['events']:>8}{num(g['median'], '.1f'):>10}  "
+              f"{num(g['median_lower'], '.1f')} - {num(g['median_upper'], '.1f')}" for g in report["groups"]]
+    if report["logrank"]:
+        lr = report["logrank"]
+        lines += ["", f"Log-rank chi2 = {lr['chi2']:.4f} on {lr['df']} df, p = {lr['p']:.4g}"]
+    if report["cox"]:
+        lines += ["", "Cox hazard ratios (Efron ties, 95% Wald CI)"]
+        lines += [f"  {c['group']} vs {c['reference']}: HR {num(c['hr'])} ({num(c['lower'])} - {num(c['upper'])}), "
+                  f"p = {num(c['p'], '.4g')}" for c in report["cox"]]
+    lines += ["", f"{'group':<20}{'day':>8}{'survival':>10}  95% CI"]
+    lines += [f"{m['group']:<20}{m['day']:>8g}{num(m['survival']):>10}  {num(m['lower'])} - {num(m['upper'])}"
+              for m in report["milestones"]]
+    return "\n".join(lines + ["", report["method"]])

@@ -1,0 +1,217 @@
+"""UI pieces of the survival page (Streamlit only): figure options, tables, the selected-patients
+list, the subgroup forest plot and the accrual animation.
+
+Everything shown is computed by :mod:`dashboard.domain.survival` on rows the viewer's TrialView
+returned; for a blinded viewer those rows have no arm, the analysis is pooled and the comparison
+tables do not exist, so nothing here needs to hide anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.access.trial_view import TrialView
+from dashboard.domain import survival_tables as tables
+from dashboard.domain.endpoints import (
+    ENDPOINTS,
+    MILESTONES,
+    SUBGROUPS,
+    accrual_dates,
+    endpoint_rows,
+    outcome_label,
+    subgroup_columns,
+)
+from dashboard.domain.survival import (
+    CONF_TYPES,
+    CIFResult,
+    SurvivalAnalysis,
+    cause_specific_cox,
+    cif_at,
+    km_estimate,
+    patients_in_window,
+    rmst,
+    subgroup_hr,
+)
+from dashboard.domain.subject_filter import SubjectFilter
+from dashboard.errors import InsufficientData
+from dashboard.figures.forest import forest_figure
+from dashboard.figures.km import DAYS_PER_UNIT, RISK_LABELS, km_accrual_figure
+from dashboard.ui.cache import query
+
+# km_figure's risk_counts: at risk at t = time_days >= t; events/censored are cumulative before t.
+AT_RISK_CONVENTION = ("Number at risk at time t = patients with follow-up time ≥ t (still followed just before t); "
+                      "the events and censored rows count those before t. + marks a censored patient.")
+MAX_LINKS = 60
+
+
+@dataclass(frozen=True)
+class FigureOptions:
+    time_unit: str
+    conf_type: str
+    show_ci: bool
+    show_median: bool
+    risk_rows: tuple[str, ...]
+
+    @property
+    def per(self) -> float:
+        return DAYS_PER_UNIT[self.time_unit]
+
+
+def figure_options() -> FigureOptions:
+    """Widgets for the curve display; the CI transform also applies to the median and milestone CIs."""
+    unit = st.segmented_control("Time unit", list(DAYS_PER_UNIT), default="days", key="survival_time_unit")
+    conf_type = st.selectbox("CI transform (band, median and milestone CIs)", CONF_TYPES, key="survival_conf_type",
+                             help="log-log is the SAS PROC LIFETEST default; log is R survfit's default.")
+    show_ci = st.toggle("Confidence band", value=True, key="survival_show_ci")
+    show_median = st.toggle("Median lines", value=False, key="survival_show_median")
+    extra = st.pills("Extra risk-table rows", ["events", "censored"], selection_mode="multi",
+                     format_func=RISK_LABELS.get, key="survival_risk_rows")
+    return FigureOptions(unit or "days", conf_type, show_ci, show_median, ("at_risk", *(extra or ())))
+
+
+def show_table(df: pd.DataFrame, key: str, digits: int = 3, missing: str = "—") -> None:
+    """Numbers stay numbers where complete (the styler only formats them); p values in 3 significant
+    digits. A column with missing values becomes text, because Streamlit shows a missing number as
+    "None" whatever the styler says, and "None" is not what a missing median means."""
+    def formatted(column: str):
+        pattern = "{:.3g}" if column == "p" else f"{{:.{digits}f}}"
+        return lambda v: missing if pd.isna(v) else pattern.format(v)
+
+    floats = df.select_dtypes("float").columns
+    gaps = [c for c in floats if df[c].isna().any()]
+    shown = df.assign(**{c: df[c].map(formatted(c)) for c in gaps})
+    st.dataframe(shown.style.format({c: formatted(c) for c in floats if c not in gaps}), key=key, hide_index=True)
+
+
+def km_tables(analysis: SurvivalAnalysis, options: FigureOptions) -> None:
+    summary, tests = st.columns([3, 2])
+    with summary:
+        st.markdown(f"**Kaplan-Meier summary** (times in {options.time_unit}; median with 95% CI; Q25, Q75: times "
+                    "by which 25% and 75% had the event; NR: not reached)")
+        show_table(tables.km_summary_table(analysis.km, options.per), "survival_summary", digits=1, missing="NR")
+        st.caption(analysis.method)
+    with tests:
+        if analysis.logrank is not None:
+            st.markdown("**Log-rank test**")
+            show_table(tables.logrank_table(analysis.logrank), "survival_logrank")
+        if analysis.cox is not None:
+            st.markdown("**Cox hazard ratio** (95% CI)")
+            show_table(tables.cox_table(analysis.cox), "survival_cox")
+        for note in analysis.notes:
+            st.info(f"Between-arm comparison not estimable: {note}")
+
+
+def cif_tables(rows: pd.DataFrame, cif: CIFResult, arms: list[str]) -> None:
+    """Counts and cumulative incidence at the milestones; for the DSMB the cause-specific hazard ratio."""
+    counts, milestones = st.columns([3, 2])
+    with counts:
+        st.markdown("**Patients and events**")
+        show_table(tables.cif_count_table(cif), "survival_cif_counts")
+        if arms:
+            st.markdown("**Cause-specific hazard ratio of death** (95% CI)")
+            try:
+                result = cause_specific_cox(rows, group_col="arm", reference=arms[-1], groups=arms)
+            except InsufficientData as exc:
+                st.info(str(exc))
+            else:
+                show_table(tables.cox_table(result), "survival_cs_cox")
+                st.caption(result.method)
+    with milestones:
+        st.markdown("**Cumulative incidence of death at milestones**")
+        show_table(tables.cif_milestone_table(cif_at(cif, list(MILESTONES)), MILESTONES), "survival_cif_at")
+
+
+def milestone_tables(analysis: SurvivalAnalysis) -> None:
+    st.subheader("Survival at milestones")
+    show_table(tables.milestone_table(analysis.milestones, MILESTONES), "survival_milestones")
+    differences = tables.milestone_difference_table(analysis.milestones, MILESTONES)
+    if not differences.empty:
+        show_table(differences, "survival_milestone_differences")
+    st.caption(_method(analysis.milestones.method, not differences.empty) + " —: no patient followed that long.")
+
+
+def rmst_tables(rows: pd.DataFrame, analysis: SurvivalAnalysis, group_col: str | None, options: FigureOptions) -> None:
+    st.subheader("Restricted mean survival time")
+    horizon = st.select_slider("Horizon", options=list(MILESTONES)[1:], value=168, format_func=MILESTONES.get,
+                               key="survival_rmst_horizon")
+    result = rmst(rows, group_col=group_col, horizon=horizon, groups=analysis.km.groups, reference=analysis.reference)
+    per_group, difference = tables.rmst_tables(result, options.per)
+    show_table(per_group, "survival_rmst", digits=1)
+    if not difference.empty:
+        show_table(difference, "survival_rmst_difference", digits=1)
+    st.caption(f"{_method(result.method, not difference.empty)} Times in {options.time_unit}.")
+
+
+def _method(text: str, compared: bool) -> str:
+    """The method footnote; without a comparison (pooled) only its estimation clause, so a blinded
+    viewer is not told about differences that are not there."""
+    return text if compared else text.split(";")[0] + "."
+
+
+def selected_days(event, per: float) -> tuple[float, float] | None:
+    """The x-range (in days) of a box, lasso or point selection on a curve figure, or None."""
+    selection = getattr(event, "selection", None) or {}
+    xs = [x for region in [*selection.get("box", []), *selection.get("lasso", [])] for x in region.get("x", [])]
+    xs = xs or [p["x"] for p in selection.get("points", []) if "x" in p]
+    # A tolerance so that a point clicked in weeks or months maps back onto its whole day.
+    return (min(xs) * per - 1e-6, max(xs) * per + 1e-6) if xs else None
+
+
+def selected_patients(rows: pd.DataFrame, window: tuple[float, float] | None) -> None:
+    """Patients whose event or censoring falls in the selected stretch, each linking to /patient."""
+    if window is None:
+        st.caption("Select a stretch of a curve (box or lasso, or click a step) to list the patients with an event "
+                   "or censoring there.")
+        return
+    found = patients_in_window(rows, max(window[0], 0.0), window[1])
+    st.markdown(f"**{len(found)} patients with an event or censoring between day {max(window[0], 0):.0f} "
+                f"and day {window[1]:.0f}**")
+    outcomes = outcome_label(found)
+    columns = st.columns(2)
+    for i, (r, outcome) in enumerate(zip(found.head(MAX_LINKS).itertuples(), outcomes)):
+        arm = f" · {r.arm}" if "arm" in found.columns else ""
+        columns[i % 2].page_link("pages/patient.py", label=f"{r.usubjid}{arm} · day {r.time_days} · {outcome}",
+                                 query_params={"id": r.usubjid})
+    if len(found) > MAX_LINKS:
+        st.caption(f"First {MAX_LINKS} shown; select a shorter stretch to see the others.")
+
+
+def subgroup_panel(rows: pd.DataFrame, arms: list[str], colors: dict[str, str]) -> None:
+    if not arms:
+        st.info("Subgroup comparisons by arm are not available in a blinded view: a hazard ratio between arms "
+                "needs the treatment assignment, which blinded viewers do not receive.")
+        return
+    try:
+        result = subgroup_hr(subgroup_columns(rows), group_col="arm", reference=arms[-1], subgroups=SUBGROUPS,
+                             groups=arms)
+    except InsufficientData as exc:
+        st.info(str(exc))
+        return
+    st.plotly_chart(forest_figure(result, colors), key="survival_forest")
+    show_table(tables.subgroup_table(result), "survival_subgroups")
+    st.caption(result.method + " Baseline MELD split at the median of the selected patients; "
+               "levels without events in an arm have no estimate.")
+
+
+def accrual_panel(view: TrialView, f: SubjectFilter, endpoint: str, first: date, cut: date, groups: tuple[str, ...],
+                  colors: dict[str, str], options: FigureOptions) -> None:
+    """Kaplan-Meier curves re-censored at the first of each month, played as an animation."""
+    frames = []
+    for day in accrual_dates(first, cut):
+        rows = endpoint_rows(query(view, "time_to_event", f, None if day == cut else day), endpoint)
+        try:
+            frames.append((f"{day:%Y-%m-%d}", km_estimate(rows, group_col=view.group_col,
+                                                          groups=groups if view.group_col else None,
+                                                          conf_type=options.conf_type)))
+        except InsufficientData:
+            continue  # before the first patient of every group was treated
+    if not frames:
+        st.info("No patient had been treated by the as-of dates available.")
+        return
+    st.plotly_chart(km_accrual_figure(frames, colors=colors, time_unit=options.time_unit), key="survival_accrual")
+    st.caption(f"{ENDPOINTS[endpoint].label}. Each frame re-censors all data at the first of a month, as the data "
+               "stood then; press play or drag the slider.")
