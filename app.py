@@ -24,17 +24,18 @@ if viewer is None:
     st.stop()
 
 page = st.navigation(pages_for(viewer))
-login.open_requested_view(page.url_path, {p.url_path: p.file for p in PAGES if p.url_path in page_paths(viewer)})
+page_path = page.url_path or "overview"  # the default page is served at the root URL, whose path is ""
+login.open_requested_view(page_path, {p.url_path: p.file for p in PAGES if p.url_path in page_paths(viewer)})
 view = context.trial_view(viewer)
 remember_cut(view)
 subject_filter = sidebar.filter_sidebar(view, sidebar.filter_from_url(view))
 sidebar.write_filter_to_url(subject_filter)
 ctx = context.establish(view, subject_filter)
-saved_views_sidebar(viewer, page.url_path, {p.url_path: p.file for p in PAGES})
+saved_views_sidebar(viewer, page_path, {p.url_path: p.file for p in PAGES})
 st.sidebar.toggle("Presentation mode", key="presentation_mode", help="Large fonts and thick lines for slides.")
 login.logout_button(viewer)
 with st.sidebar:
     watch_for_new_cut()
 header(ctx)
-context.audit_page_view(ctx, page.url_path)
+context.audit_page_view(ctx, page_path)
 page.run()
