@@ -7,8 +7,16 @@ resolution and grade transitions, by arm for the DSMB and pooled for blinded vie
 import pandas as pd
 import streamlit as st
 
-from dashboard.domain.ascites import (MEASURES, SHIFT_VISITS, free_of_ascites, grade_distribution, grade_shift,
-                                      grade_transitions, measure_by_visit, resolution_km)
+from dashboard.domain.ascites import (
+    MEASURES,
+    SHIFT_VISITS,
+    free_of_ascites,
+    grade_distribution,
+    grade_shift,
+    grade_transitions,
+    measure_by_visit,
+    resolution_km,
+)
 from dashboard.domain.labstats import add_exit_day
 from dashboard.errors import InsufficientData
 from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure
@@ -17,7 +25,7 @@ from dashboard.figures.labs import mean_by_visit_figure
 from dashboard.figures.style import arm_colors
 from dashboard.ui.cache import query
 from dashboard.ui.context import current
-from dashboard.ui.downloads import download_table
+from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
 
 PAGE = "ascites"
@@ -39,7 +47,7 @@ if asc.empty:
 visit_order = asc.drop_duplicates("visit").sort_values("visit_num")["visit"].tolist()
 
 st.subheader("Grade by visit")
-st.plotly_chart(grade_bars_figure(grade_distribution(asc, group_col=group_col, groups=groups)), key="ascites_grades")
+chart(ctx, grade_bars_figure(grade_distribution(asc, group_col=group_col, groups=groups)), key="ascites_grades", page="ascites")
 st.caption("International Club of Ascites grade (none, mild, moderate, severe) among patients assessed at each "
            "visit; n under each bar.")
 
@@ -48,8 +56,8 @@ stat = st.segmented_control("Statistic", list(STATS), format_func=STATS.get, def
                             key="ascites_stat")
 summaries = {m: measure_by_visit(asc, measure=m, group_col=group_col, groups=groups) for m in MEASURES}
 for col, (m, s) in zip(st.columns(2), summaries.items()):
-    col.plotly_chart(mean_by_visit_figure(s, colors, stat=stat, title=MEASURE_LABELS[m], y_title=MEASURE_LABELS[m]),
-                     key=f"ascites_{m}")
+    chart(ctx, mean_by_visit_figure(s, colors, stat=stat, title=MEASURE_LABELS[m], y_title=MEASURE_LABELS[m]),
+                     key=f"ascites_{m}", page="ascites", container=col)
     col.caption(s.method)
 st.caption("Patients without ascites count as 0 cm and 0 mL.")
 with st.expander("Depth and volume table"):
@@ -61,7 +69,7 @@ with st.expander("Depth and volume table"):
 
 st.subheader("Free of ascites")
 free = free_of_ascites(asc, group_col=group_col, groups=groups)
-st.plotly_chart(free_of_ascites_figure(free, colors), key="ascites_free")
+chart(ctx, free_of_ascites_figure(free, colors), key="ascites_free", page="ascites")
 st.caption(free.method)
 
 st.subheader("Shift from baseline")
@@ -79,8 +87,8 @@ except InsufficientData as exc:
     st.info(f"No time-to-resolution curve: {exc}")
 else:
     ticks = range(0, int(km.table["time"].max()) + 28, 28)  # every 4 weeks, on the visit days' rhythm
-    st.plotly_chart(km_figure(km, colors=colors, show_median=True, tick_days=ticks,
-                              y_title="Probability of still having ascites"), key="ascites_km")
+    chart(ctx, km_figure(km, colors=colors, show_median=True, tick_days=ticks,
+                              y_title="Probability of still having ascites"), key="ascites_km", page="ascites")
     st.dataframe(km.summary[["group", "n", "events", "median", "median_lower", "median_upper"]].rename(
         columns={"events": "resolved", "median": "median (days)", "median_lower": "95% CI lower",
                  "median_upper": "95% CI upper"}), hide_index=True, key="ascites_km_table")
@@ -94,5 +102,5 @@ if len(chosen) < 2:
     st.info("Choose at least two visits to see how patients move between grades.")
 else:
     links = grade_transitions(asc, visits=chosen, group_col=group_col, groups=groups)
-    st.plotly_chart(sankey_figure(links), key="ascites_sankey")
+    chart(ctx, sankey_figure(links), key="ascites_sankey", page="ascites")
     st.caption("Patients assessed at both visits of each consecutive pair; node colour darkens with grade.")

@@ -8,13 +8,22 @@ sickest leave first and survivors' means then improve in both arms.
 import streamlit as st
 
 from dashboard.domain.labs import LAB_PARAMETERS, lab
-from dashboard.domain.labstats import (QUADRANTS, add_change_from_baseline, add_exit_day, compare_arms_by_visit,
-                                       deaths_between_visits, edish, mdish, shift_table, summarise_by_visit)
+from dashboard.domain.labstats import (
+    QUADRANTS,
+    add_change_from_baseline,
+    add_exit_day,
+    compare_arms_by_visit,
+    deaths_between_visits,
+    edish,
+    mdish,
+    shift_table,
+    summarise_by_visit,
+)
 from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
 from dashboard.figures.style import arm_colors
 from dashboard.ui.cache import query
 from dashboard.ui.context import current
-from dashboard.ui.downloads import download_table
+from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
 from dashboard.ui.selection import open_selected_patients
 
@@ -53,7 +62,7 @@ summary = summarise_by_visit(rows, value_col=mode, group_col=group_col, groups=g
 schedule = query(view, "visit_schedule")
 plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
 exits = deaths_between_visits(add_exit_day(subjects), plotted, group_col=group_col)
-st.plotly_chart(mean_by_visit_figure(summary, colors, stat=stat, exits=exits, y_title=y_title), key="labs_mean")
+chart(ctx, mean_by_visit_figure(summary, colors, stat=stat, exits=exits, y_title=y_title), key="labs_mean", page="labs")
 st.caption(f"{summary.method} Under the axis: patients with a value at each visit (n), then patients who left "
            "the study between visits (left: † died, Tx transplanted, Wd withdrawn or lost to follow-up; hover "
            "for details).")
@@ -88,13 +97,13 @@ def show_comparison() -> None:
 
 def show_boxes() -> None:
     fig = box_by_visit_figure(rows, colors, group_col, value_col=mode, groups=groups, y_title=y_title)
-    st.plotly_chart(fig, key="labs_box")
+    chart(ctx, fig, key="labs_box", page="labs")
     st.caption("Box: quartiles (R type 7); whiskers: most extreme values within 1.5 IQR of the box.")
 
 
 def show_trajectories() -> None:
     fig = spaghetti_figure(rows, colors, group_col, value_col=mode, y_title=y_title)
-    event = st.plotly_chart(fig, key="labs_spaghetti", on_select="rerun", selection_mode=("points", "box", "lasso"))
+    event = chart(ctx, fig, key="labs_spaghetti", on_select="rerun", selection_mode=("points", "box", "lasso"), page="labs")
     st.caption("One line per patient. Click a point, or draw a box or lasso, to open the patient.")
     open_selected_patients(event)
 
@@ -123,8 +132,8 @@ def show_liver_safety() -> None:
                "mDISH (x baseline)": mdish(alt_bili, group_col=group_col, alt_cut=alt_cut, bili_cut=bili_cut)}
     events = []
     for k, (col, (name, res)) in enumerate(zip(st.columns(2), results.items())):
-        events.append(col.plotly_chart(edish_figure(res, colors, title=name), key=f"labs_dish_{k}",
-                                       on_select="rerun", selection_mode=("points", "box")))
+        events.append(chart(ctx, edish_figure(res, colors, title=name), key=f"labs_dish_{k}",
+                                       on_select="rerun", selection_mode=("points", "box"), page="labs", container=col))
         counts = res.counts.pivot(index="quadrant", columns="group", values="n")
         col.dataframe(counts.reindex(index=list(QUADRANTS), columns=res.counts["group"].unique()),
                       key=f"labs_dish_n_{k}")

@@ -11,7 +11,7 @@ from dashboard.figures.safety import ae_overview_figure, fever_incidence_figure,
 from dashboard.figures.style import arm_colors
 from dashboard.ui.cache import query
 from dashboard.ui.context import current
-from dashboard.ui.downloads import download_table
+from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
 
 ctx = current()
@@ -51,7 +51,7 @@ def temperature() -> None:
     result = safety.temperature_by_hour(vs, group_col=group_col, arms=arms)
     lines = st.toggle("Show individual patients", key="safety_temperature_lines")
     individual = safety.temperature_readings(vs, group_col=group_col) if lines else None
-    st.plotly_chart(temperature_figure(result, colors, individual=individual), key="safety_temperature_chart")
+    chart(ctx, temperature_figure(result, colors, individual=individual), key="safety_temperature_chart", page="safety")
     show(result.summary, "temperature_by_hour", result.method)
 
 
@@ -66,8 +66,8 @@ def fever() -> None:
     results = [safety.fever_incidence(vs, infusions, group_col=group_col, threshold=t, arms=arms)
                for t in safety.FEVER_THRESHOLDS]
     for column, result in zip(st.columns(len(results)), results):
-        column.plotly_chart(fever_incidence_figure(result, colors, title=f"Fever >= {result.threshold:.1f} C"),
-                            key=f"safety_fever_chart_{result.threshold}")
+        chart(ctx, fever_incidence_figure(result, colors, title=f"Fever >= {result.threshold:.1f} C"),
+                            key=f"safety_fever_chart_{result.threshold}", page="safety", container=column)
         column.caption(result.method)
     show(by_threshold(results, "summary"), "fever_incidence", "Per infusion and per patient (any infusion), "
          "both thresholds; n_at_risk counts infusions with a post-dose temperature.",
@@ -100,7 +100,7 @@ def reaction_listing() -> None:
 
 def overview() -> None:
     result = aes.ae_overview(query(view, "adverse_event_rows", f), subjects, group_col=group_col, arms=arms)
-    st.plotly_chart(ae_overview_figure(result, colors), key="safety_ae_overview_chart")
+    chart(ctx, ae_overview_figure(result, colors), key="safety_ae_overview_chart", page="safety")
     show(wide(result.table, ["label"], {"N": "N", "n_patients": "patients", "pct": "%", "events": "events"}),
          "ae_overview", result.method)
 

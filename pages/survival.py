@@ -11,7 +11,7 @@ from dashboard.figures.style import arm_colors
 from dashboard.ui import survival_panels as panels
 from dashboard.ui.cache import query
 from dashboard.ui.context import current
-from dashboard.ui.downloads import download_table
+from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
 
 ctx = current()
@@ -45,15 +45,15 @@ selection = ("points", "box", "lasso")
 try:
     if endpoint == "cr":
         cif = cumulative_incidence(rows, group_col=view.group_col, groups=groups)
-        event = st.plotly_chart(cif_figure(cif, colors=colors, time_unit=options.time_unit), key="survival_cif",
-                                on_select="rerun", selection_mode=selection)
+        event = chart(ctx, cif_figure(cif, colors=colors, time_unit=options.time_unit), key="survival_cif",
+                                on_select="rerun", selection_mode=selection, page="survival")
         st.caption(cif.method)
     else:
         analysis = survival_analysis(rows, group_col=view.group_col, groups=groups, reference=reference,
                                      conf_type=options.conf_type, milestones_days=list(MILESTONES))
         fig = km_figure(analysis.km, colors=colors, show_ci=options.show_ci, time_unit=options.time_unit,
                         show_median=options.show_median, risk_table_rows=options.risk_rows)
-        event = st.plotly_chart(fig, key="survival_km", on_select="rerun", selection_mode=selection)
+        event = chart(ctx, fig, key="survival_km", on_select="rerun", selection_mode=selection, page="survival")
         st.caption(panels.AT_RISK_CONVENTION)
 except InsufficientData as exc:
     stop_with_info(f"{exc} (as of {as_of:%Y-%m-%d}).")

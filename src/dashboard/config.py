@@ -20,7 +20,8 @@ class Setting:
 DASHBOARD_DB = Setting("DASHBOARD_DB", "data/trial.duckdb", "Trial database the app reads (DuckDB file).")
 DASHBOARD_USERS = Setting("DASHBOARD_USERS", "data/users.toml", "Local users file (salted bcrypt hashes) for embedded login.")
 DASHBOARD_AUDIT = Setting("DASHBOARD_AUDIT", "data/audit.jsonl", "Append-only audit trail, kept outside the trial database.")
-DASHBOARD_AUTH = Setting("DASHBOARD_AUTH", "local", "Login method: 'local' (users file) or 'oidc' (st.login, .streamlit/secrets.toml).")
+DASHBOARD_AUTH = Setting("DASHBOARD_AUTH", "local",
+                         "Login method: 'local' (users file) or 'oidc' (st.login, .streamlit/secrets.toml).")
 DASHBOARD_OIDC_ROLES = Setting("DASHBOARD_OIDC_ROLES", "data/oidc_roles.toml", "OIDC e-mail to role mapping.")
 DASHBOARD_IDLE_MINUTES = Setting("DASHBOARD_IDLE_MINUTES", "30", "Minutes of inactivity after which a session is logged out.")
 

@@ -3,7 +3,6 @@
 from datetime import date
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pytest
 from lifelines import CoxPHFitter

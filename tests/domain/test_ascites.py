@@ -9,8 +9,15 @@ import pandas as pd
 import pytest
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.ascites import (free_of_ascites, grade_distribution, grade_shift, grade_transitions,
-                                      measure_by_visit, resolution_km, resolution_times)
+from dashboard.domain.ascites import (
+    free_of_ascites,
+    grade_distribution,
+    grade_shift,
+    grade_transitions,
+    measure_by_visit,
+    resolution_km,
+    resolution_times,
+)
 
 REF = Path(__file__).parent / "reference"
 DAYS = {"BL": 1, "W1": 8, "W4": 29, "W12": 85, "W24": 169, "W48": 337}

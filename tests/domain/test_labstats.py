@@ -9,9 +9,20 @@ import pandas as pd
 import pytest
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.labstats import (COMPARISON_COLUMNS, HIGH_CATEGORIES, QUADRANTS, SUMMARY_COLUMNS,
-                                       add_change_from_baseline, add_exit_day, compare_arms_by_visit,
-                                       deaths_between_visits, edish, mdish, shift_table, summarise_by_visit)
+from dashboard.domain.labstats import (
+    COMPARISON_COLUMNS,
+    HIGH_CATEGORIES,
+    QUADRANTS,
+    SUMMARY_COLUMNS,
+    add_change_from_baseline,
+    add_exit_day,
+    compare_arms_by_visit,
+    deaths_between_visits,
+    edish,
+    mdish,
+    shift_table,
+    summarise_by_visit,
+)
 
 REF = Path(__file__).parent / "reference"
 

@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.domain import POOLED_LABEL
-from dashboard.domain import adverse_events, safety
+from dashboard.domain import POOLED_LABEL, adverse_events, safety
 from dashboard.errors import InsufficientData
 
 REF = pd.read_csv(Path(__file__).parent / "reference" / "safety_reference.csv")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard.domain import POOLED_LABEL
-from dashboard.domain import adverse_events, safety
+from dashboard.domain import POOLED_LABEL, adverse_events, safety
 from dashboard.figures import safety as figs
 from dashboard.figures.style import arm_colors
 

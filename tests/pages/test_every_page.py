@@ -1,12 +1,11 @@
 """Contract: every registered page x every role renders without exception; blinded roles see no arm."""
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from dashboard.access.viewer import PERMISSIONS
 from dashboard.ui.navigation import PAGES
 from tests.conftest import UNUSUAL_ARMS
-from streamlit.testing.v1 import AppTest
-
 from tests.pages.apptest_helpers import APP, ROLE_VIEWERS, run_page, sent_bytes
 
 PAGE_ROLES = [(p, role) for p in PAGES for role in ("dsmb", "investigator", "data_manager")

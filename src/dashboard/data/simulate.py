@@ -19,7 +19,7 @@ import pandas as pd
 
 from dashboard.data.sim_events import simulate_adverse_events, simulate_infusion_day
 from dashboard.data.sim_labs import ascites_from_severity, labs_from_severity
-from dashboard.domain.visits import FOLLOW_UP_DAYS, INFUSION_DAYS, VISITS
+from dashboard.domain.visits import FOLLOW_UP_DAYS, VISITS
 
 ENROLMENT_START = date(2024, 3, 4)
 ENROLMENT_DAYS = 548  # about 18 months

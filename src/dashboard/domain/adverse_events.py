@@ -18,8 +18,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dashboard.domain.safety import (SafetyTable, _check_ae, _check_conf_level, _check_frame, _check_group_col,
-                                     _group_order, _grouped)
+from dashboard.domain.safety import (
+    SafetyTable,
+    _check_ae,
+    _check_conf_level,
+    _check_frame,
+    _check_group_col,
+    _group_order,
+    _grouped,
+)
 from dashboard.errors import InsufficientData
 
 FATAL_OUTCOME = "FATAL"

@@ -14,8 +14,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dashboard.domain.labstats import (VisitSummary, _check_conf_level, _check_group_col, _group_order,
-                                       _require_columns, _visit_labels, summarise_by_visit, with_group)
+from dashboard.domain.labstats import (
+    VisitSummary,
+    _check_conf_level,
+    _check_group_col,
+    _group_order,
+    _require_columns,
+    _visit_labels,
+    summarise_by_visit,
+    with_group,
+)
 from dashboard.domain.survival import KMResult, km_estimate
 
 GRADES = (0, 1, 2, 3)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
 from dashboard.domain import POOLED_LABEL
@@ -46,5 +45,6 @@ def disposition(subjects: pd.DataFrame, *, group_col: str | None = None) -> pd.D
 def follow_up_completeness(due: pd.DataFrame) -> pd.DataFrame:
     """Adds ``pct_observed`` = observed / expected visits (NaN where none were due yet)."""
     out = due.copy()
-    out["pct_observed"] = np.where(out["expected"] > 0, 100.0 * out["observed"] / out["expected"].where(out["expected"] > 0), np.nan)
+    expected = out["expected"].where(out["expected"] > 0)
+    out["pct_observed"] = 100.0 * out["observed"] / expected
     return out

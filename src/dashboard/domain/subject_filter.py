@@ -91,10 +91,9 @@ class SubjectFilter:
             values = getattr(self, key)
             if values:
                 parts.append(f"{label} = {', '.join(values)}")
-        if self.age_min is not None or self.age_max is not None:
-            parts.append(f"age {self.age_min if self.age_min is not None else ''}-{self.age_max if self.age_max is not None else ''}")
-        if self.meld_min is not None or self.meld_max is not None:
-            parts.append(f"baseline MELD {self.meld_min if self.meld_min is not None else ''}-{self.meld_max if self.meld_max is not None else ''}")
+        for label, lo, hi in (("age", self.age_min, self.age_max), ("baseline MELD", self.meld_min, self.meld_max)):
+            if lo is not None or hi is not None:
+                parts.append(f"{label} {'' if lo is None else f'{lo:g}'}-{'' if hi is None else f'{hi:g}'}")
         if self.id_search:
             parts.append(f"id contains '{self.id_search}'")
         return "All randomised patients" if not parts else "Patients with " + "; ".join(parts)

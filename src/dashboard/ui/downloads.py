@@ -58,12 +58,16 @@ def figure_downloads(ctx: PageContext, fig, name: str, *, key: str, page: str) -
                                kwargs={"what": f"{safe}.{fmt_done}"})
 
 
-def chart(ctx: PageContext, fig, *, key: str, name: str, page: str, **plotly_kwargs):
-    """Show a figure (in presentation style when that mode is on) with its export control."""
+def chart(ctx: PageContext, fig, *, key: str, page: str, name: str | None = None, container=None, **plotly_kwargs):
+    """Show a figure (in presentation style when that mode is on) with its export control.
+
+    ``container`` is where to draw (a column, say); ``name`` is the exported file's name (default ``key``).
+    """
     from dashboard.figures.export import presentation_style
 
     if st.session_state.get("presentation_mode"):
         fig = presentation_style(fig)
-    event = st.plotly_chart(fig, key=key, **plotly_kwargs)
-    figure_downloads(ctx, fig, name, key=f"{key}_export", page=page)
+    with container if container is not None else st.container():
+        event = st.plotly_chart(fig, key=key, **plotly_kwargs)
+        figure_downloads(ctx, fig, name or key, key=f"{key}_export", page=page)
     return event

@@ -25,6 +25,7 @@ from dashboard.domain.endpoints import (
     outcome_label,
     subgroup_columns,
 )
+from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.domain.survival import (
     CONF_TYPES,
     CIFResult,
@@ -36,11 +37,12 @@ from dashboard.domain.survival import (
     rmst,
     subgroup_hr,
 )
-from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import InsufficientData
 from dashboard.figures.forest import forest_figure
 from dashboard.figures.km import DAYS_PER_UNIT, RISK_LABELS, km_accrual_figure
 from dashboard.ui.cache import query
+from dashboard.ui.context import current
+from dashboard.ui.downloads import chart, download_table
 
 # km_figure's risk_counts: at risk at t = time_days >= t; events/censored are cumulative before t.
 AT_RISK_CONVENTION = ("Number at risk at time t = patients with follow-up time ≥ t (still followed just before t); "
@@ -85,6 +87,7 @@ def show_table(df: pd.DataFrame, key: str, digits: int = 3, missing: str = "—"
     gaps = [c for c in floats if df[c].isna().any()]
     shown = df.assign(**{c: df[c].map(formatted(c)) for c in gaps})
     st.dataframe(shown.style.format({c: formatted(c) for c in floats if c not in gaps}), key=key, hide_index=True)
+    download_table(current(), df, key, key=f"{key}_download", page="survival")
 
 
 def km_tables(analysis: SurvivalAnalysis, options: FigureOptions) -> None:
@@ -191,7 +194,7 @@ def subgroup_panel(rows: pd.DataFrame, arms: list[str], colors: dict[str, str]) 
     except InsufficientData as exc:
         st.info(str(exc))
         return
-    st.plotly_chart(forest_figure(result, colors), key="survival_forest")
+    chart(current(), forest_figure(result, colors), key="survival_forest", page="survival")
     show_table(tables.subgroup_table(result), "survival_subgroups")
     st.caption(result.method + " Baseline MELD split at the median of the selected patients; "
                "levels without events in an arm have no estimate.")
@@ -212,6 +215,7 @@ def accrual_panel(view: TrialView, f: SubjectFilter, endpoint: str, first: date,
     if not frames:
         st.info("No patient had been treated by the as-of dates available.")
         return
-    st.plotly_chart(km_accrual_figure(frames, colors=colors, time_unit=options.time_unit), key="survival_accrual")
+    chart(current(), km_accrual_figure(frames, colors=colors, time_unit=options.time_unit), key="survival_accrual",
+          page="survival")
     st.caption(f"{ENDPOINTS[endpoint].label}. Each frame re-censors all data at the first of a month, as the data "
                "stood then; press play or drag the slider.")
