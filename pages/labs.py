@@ -7,7 +7,7 @@ sickest leave first and survivors' means then improve in both arms.
 
 import streamlit as st
 
-from dashboard.domain.labs import LAB_PARAMETERS, lab
+from dashboard.domain.labs import BY_CODE, LAB_PARAMETERS, describe
 from dashboard.domain.labstats import (
     QUADRANTS,
     add_change_from_baseline,
@@ -43,14 +43,19 @@ subjects = query(view, "subjects", f)
 stop_if_no_patients(len(subjects), f)
 
 c1, c2, c3 = st.columns([2, 2, 1.4])
-codes = [p.paramcd for p in LAB_PARAMETERS]
-code = c1.selectbox("Lab", codes, index=codes.index("MELD"), key="labs_param", bind="query-params",
-                    format_func=lambda c: f"{lab(c).name} ({lab(c).unit})")
+available = query(view, "lab_parameters").set_index("paramcd")
+if available.empty:
+    stop_with_info("This data cut has no lab results.")
+params = {c: describe(c, available.at[c, "param"], available.at[c, "unit"]) for c in available.index}
+# Registry labs first in their clinical order, then any other test code an imported cut carries.
+codes = [p.paramcd for p in LAB_PARAMETERS if p.paramcd in params] + sorted(set(params) - set(BY_CODE))
+code = c1.selectbox("Lab", codes, index=codes.index("MELD") if "MELD" in codes else 0, key="labs_param",
+                    bind="query-params", format_func=lambda c: f"{params[c].name} ({params[c].unit})")
 mode = c2.segmented_control("Scale", list(MODES), format_func=MODES.get, default="value", required=True,
                             key="labs_mode")
 stat = c3.segmented_control("Statistic", list(STATS), format_func=STATS.get, default="mean", required=True,
                             key="labs_stat")
-param = lab(code)
+param = params[code]
 rows = query(view, "lab_rows", f, (code,))
 if rows.empty:
     stop_with_info(f"No {param.name} results for the selected patients. Widen the filters in the sidebar.")
@@ -109,9 +114,10 @@ def show_trajectories() -> None:
 
 
 def show_shift() -> None:
-    if param.derived:
+    try:
+        table = shift_table(rows, group_col=group_col, paramcd=code)
+    except ValueError:
         stop_with_info(f"{param.name} has no reference range, so it has no shift table; choose a measured lab.")
-    table = shift_table(rows, group_col=group_col, paramcd=code)
     st.caption("Patients by baseline category (rows) and worst post-baseline category (columns), against "
                "each record's reference limits.")
     by_group = table.groupby("group", sort=False)

@@ -25,20 +25,29 @@ stop_if_no_patients(len(subjects), f)
 cut = query(view, "study")["data_cut_date"].date()
 first = subjects["randomized_on"].min().date()
 
-endpoint = st.segmented_control("Endpoint", list(ENDPOINTS), default="os", key="survival_endpoint",
-                               format_func=lambda k: ENDPOINTS[k].short) or "os"
+# Derived endpoints, then any time-to-event parameter imported from ADaM ADTTE (e.g. the pilot's TTDE).
+imported = query(view, "tte_parameters").set_index("paramcd")["param"].to_dict()
+labels = {k: e.short for k, e in ENDPOINTS.items()} | imported
+endpoint = st.segmented_control("Endpoint", list(labels), default="os", key="survival_endpoint",
+                               format_func=labels.get) or "os"
+derived = endpoint in ENDPOINTS
 as_of_column, options_column = st.columns([8, 1], vertical_alignment="bottom")
 as_of = as_of_column.slider("As of", min_value=first, max_value=cut, value=cut, format="YYYY-MM-DD",
-                            key="survival_as_of",
+                            key="survival_as_of", disabled=not derived,
                             help="Re-censors all data at this date: what the DSMB would have seen then. "
-                                 "Ranges from the first randomisation to the data cut.")
+                                 "Ranges from the first randomisation to the data cut. Imported ADTTE "
+                                 "parameters carry no event dates, so they cannot be re-censored.")
 with options_column.popover("Figure"):
     options = panels.figure_options()
 
-rows = endpoint_rows(query(view, "time_to_event", f, None if as_of == cut else as_of), endpoint)
+if derived:
+    rows = endpoint_rows(query(view, "time_to_event", f, None if as_of == cut else as_of), endpoint)
+    label = ENDPOINTS[endpoint].label
+else:
+    as_of, rows, label = cut, query(view, "imported_tte_rows", f, endpoint), f"{imported[endpoint]} (imported ADTTE)"
 if rows.empty:
     stop_with_info(f"No selected patient had started treatment by {as_of:%Y-%m-%d}. Choose a later as-of date.")
-st.caption(f"{ENDPOINTS[endpoint].label} · data as of {as_of:%Y-%m-%d} · time from the first infusion (day 1)"
+st.caption(f"{label} · data as of {as_of:%Y-%m-%d} · time from the first dose (day 1)"
            + ("" if arms else " · blinded view: all patients pooled; between-arm comparisons are not shown"))
 
 selection = ("points", "box", "lasso")
@@ -72,7 +81,8 @@ else:
     download_table(ctx, analysis.km.table.drop(columns="usubjids"), f"km_{endpoint}_{as_of:%Y%m%d}",
                    key="survival_download", page="survival")
 
-more = st.segmented_control("More", ["Subgroup forest plot", "Curves as the data accrued"], key="survival_more")
+more = st.segmented_control("More", ["Subgroup forest plot"] + (["Curves as the data accrued"] if derived else []),
+                            key="survival_more")
 if more == "Subgroup forest plot":
     panels.subgroup_panel(rows, arms, colors)
 elif more == "Curves as the data accrued":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -41,3 +43,28 @@ def app_env(monkeypatch, tmp_path, trial_db):
     monkeypatch.setenv("DASHBOARD_USERS", str(tmp_path / "users.toml"))
     monkeypatch.setenv("DASHBOARD_AUDIT", str(tmp_path / "audit.jsonl"))
     return tmp_path
+
+
+# The real CDISC pilot delivery (SDTM and ADaM XPORT files) beside the repository, as on the team's machines.
+PILOT = Path(os.environ.get("CDISC_PILOT_DIR", "/work/shared/data/cdiscpilot01"))
+needs_pilot = pytest.mark.skipif(not PILOT.exists(), reason=f"CDISC pilot data not found at {PILOT}")
+
+
+def _import_pilot(tmp_path_factory, fmt: str):
+    from dashboard.data.importers.pipeline import ImportSettings, import_cut
+
+    db = tmp_path_factory.mktemp(f"pilot_{fmt}") / "pilot.duckdb"
+    result = import_cut(ImportSettings(fmt, str(PILOT), date(2014, 7, 1), db=str(db)))
+    return db, result
+
+
+@pytest.fixture(scope="session")
+def pilot_sdtm(tmp_path_factory):
+    """The CDISC pilot imported from SDTM: (database path, ImportResult)."""
+    return _import_pilot(tmp_path_factory, "sdtm")
+
+
+@pytest.fixture(scope="session")
+def pilot_adam(tmp_path_factory):
+    """The CDISC pilot imported from ADaM (with ADTTE's TTDE): (database path, ImportResult)."""
+    return _import_pilot(tmp_path_factory, "adam")

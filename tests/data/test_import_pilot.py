@@ -1,35 +1,27 @@
 """Importing the real CDISC pilot (domain.md §8.3) as SDTM and as ADaM: subjects, arms, labs, AEs, ADTTE."""
 
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from dashboard.commands import import_cut as command
-from dashboard.data.importers.pipeline import ImportSettings, import_cut
+from tests.conftest import PILOT, needs_pilot
 
-PILOT = Path("/work/shared/data/cdiscpilot01")
 ARMS = {"Placebo": 86, "Xanomeline High Dose": 84, "Xanomeline Low Dose": 84}
-pytestmark = pytest.mark.skipif(not PILOT.exists(), reason="CDISC pilot data not available")
-
-
-def _import(tmp_path_factory, fmt):
-    db = tmp_path_factory.mktemp(fmt) / "pilot.duckdb"
-    result = import_cut(ImportSettings(fmt, str(PILOT), date(2014, 7, 1), db=str(db)))
-    return db, result
+pytestmark = needs_pilot
 
 
 @pytest.fixture(scope="module")
-def sdtm(tmp_path_factory):
-    db, result = _import(tmp_path_factory, "sdtm")
+def sdtm(pilot_sdtm):
+    db, result = pilot_sdtm
     with duckdb.connect(str(db), read_only=True) as con:
         yield con, result
 
 
 @pytest.fixture(scope="module")
-def adam(tmp_path_factory):
-    db, result = _import(tmp_path_factory, "adam")
+def adam(pilot_adam):
+    db, result = pilot_adam
     with duckdb.connect(str(db), read_only=True) as con:
         yield con, result
 

@@ -248,7 +248,7 @@ def test_exit_day_rejects_unknown_status():
     (lambda d: compare_arms_by_visit(d, group_col="arm", active="MSC", reference="Placebo"), "active='MSC'"),
     (lambda d: compare_arms_by_visit(d, group_col=None, active="a", reference="b"), "group_col must"),
     (lambda d: shift_table(d, group_col=None, paramcd="MELD"), "no reference range"),
-    (lambda d: shift_table(d, group_col=None, paramcd="XYZ"), "Unknown lab parameter"),
+    (lambda d: shift_table(d, group_col=None, paramcd="XYZ"), "no reference range"),
     (lambda d: mdish(d, group_col=None, alt_cut=-1), "alt_cut must be a positive"),
     (lambda d: add_change_from_baseline(d.drop(columns="usubjid")), "add_change_from_baseline"),
 ])
@@ -263,3 +263,21 @@ def test_unknown_exit_status_is_rejected_with_the_allowed_values():
     subjects = pd.DataFrame(dict(usubjid=["a"], status=["dead"], exit_day=[3]))
     with pytest.raises(ValueError, match="deaths_between_visits: subjects_df.status has \\['dead'\\]"):
         deaths_between_visits(subjects, visits, group_col=None)
+
+
+def test_shift_table_works_for_an_imported_test_code_with_its_own_limits():
+    # GGT is not in the registry; an imported cut carries each record's range (ULN 50 U/L).
+    df = pd.DataFrame({"usubjid": ["a", "a", "b", "b"], "paramcd": "GGT", "visit_num": [0, 1, 0, 1],
+                       "value": [40.0, 160.0, 60.0, 45.0], "lower_limit": 0.0, "upper_limit": 50.0})
+    table = shift_table(df, group_col=None, paramcd="GGT").set_index(["baseline", "worst_post_baseline"])["n"]
+    assert table[("normal", ">3x ULN")] == 1   # 160 > 3 x 50
+    assert table[(">1x ULN", "normal")] == 1   # 60 > 50 at baseline, 45 afterwards
+
+
+def test_exit_intervals_follow_target_days_when_visit_numbers_are_out_of_day_order():
+    # As in the CDISC pilot: an unscheduled visit numbered after week 26 but targeted on day 168.
+    visits = pd.DataFrame({"visit": ["BASELINE", "WEEK 24", "WEEK 26", "RETRIEVAL"], "visit_num": [1, 12, 13, 201],
+                           "target_day": [1, 168, 182, 168]})
+    subjects = pd.DataFrame({"usubjid": ["a"], "status": ["died"], "exit_day": [175]})
+    out = deaths_between_visits(subjects, visits, group_col=None)
+    assert out.loc[out["died"] == 1, "interval"].tolist() == ["WEEK 24 - WEEK 26"]

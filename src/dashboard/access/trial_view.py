@@ -108,3 +108,12 @@ class TrialView:
 
     def subject_ids(self, f: SubjectFilter) -> tuple[str, ...]:
         return queries.subject_ids(self._cursor(), self._checked(f))
+
+    def lab_parameters(self) -> pd.DataFrame:
+        return queries.lab_parameters(self._cursor())
+
+    def tte_parameters(self) -> pd.DataFrame:
+        return queries.tte_parameters(self._cursor())
+
+    def imported_tte_rows(self, f: SubjectFilter, paramcd: str) -> pd.DataFrame:
+        return queries.imported_tte_rows(self._cursor(), self._checked(f), paramcd, self.sees_arms)

@@ -30,8 +30,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--db", help="trial DuckDB file (read as the DSMB statistician: by arm)")
     source.add_argument("--csv", help="CSV file with one row per subject")
-    parser.add_argument("--endpoint", choices=KM_ENDPOINTS, default="os",
-                        help="with --db: os (death; transplant censored) or tfs (death or transplant)")
+    parser.add_argument("--endpoint", default="os",
+                        help="with --db: os (death; transplant censored), tfs (death or transplant), or the "
+                             "PARAMCD of a time-to-event parameter imported from ADaM ADTTE (e.g. TTDE)")
     parser.add_argument("--as-of", type=date.fromisoformat, default=None,
                         help="with --db: re-censor all data at this date (YYYY-MM-DD; default the data cut)")
     parser.add_argument("--time", help="with --csv: time column (> 0)")
@@ -65,7 +66,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _trial_rows(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
     view = TrialView(connect_readonly(args.db), Viewer("cli", "dsmb"), args.db)
-    rows = endpoint_rows(view.time_to_event(SubjectFilter(), args.as_of), args.endpoint)
+    if args.endpoint in KM_ENDPOINTS:
+        rows = endpoint_rows(view.time_to_event(SubjectFilter(), args.as_of), args.endpoint)
+    else:
+        imported = list(view.tte_parameters()["paramcd"])
+        if args.endpoint not in imported:
+            raise ValueError(f"--endpoint {args.endpoint!r} is neither os, tfs nor an imported ADTTE parameter "
+                             f"of {args.db} ({', '.join(imported) or 'none imported'}).")
+        if args.as_of:
+            raise ValueError("--as-of needs event dates; imported ADTTE parameters carry only AVAL and CNSR.")
+        rows = view.imported_tte_rows(SubjectFilter(), args.endpoint)
     return rows.assign(group=rows["arm"]), view.arms()
 
 

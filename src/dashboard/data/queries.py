@@ -211,3 +211,27 @@ def subject_ids(con: Con, f: SubjectFilter) -> tuple[str, ...]:
     where, params = subject_where(f, "s")
     return tuple(r[0] for r in con.execute(
         f"SELECT s.usubjid FROM subjects s WHERE {where} ORDER BY s.usubjid", params).fetchall())
+
+
+def lab_parameters(con: Con) -> pd.DataFrame:
+    """The lab parameters present in this cut: ``paramcd``, ``param``, ``unit`` (imports carry any test code)."""
+    return con.execute("""
+        SELECT paramcd, any_value(param) AS param, any_value(unit) AS unit
+        FROM lab_results GROUP BY paramcd ORDER BY paramcd""").df()
+
+
+def tte_parameters(con: Con) -> pd.DataFrame:
+    """Time-to-event parameters imported from ADaM ADTTE: ``paramcd``, ``param``."""
+    return con.execute("SELECT paramcd, any_value(param) AS param FROM time_to_event GROUP BY paramcd ORDER BY paramcd").df()
+
+
+def imported_tte_rows(con: Con, f: SubjectFilter, paramcd: str, include_arm: bool) -> pd.DataFrame:
+    """One imported ADTTE parameter's rows for the selected patients, with the subgroup covariates."""
+    where, params = subject_where(f, "s")
+    params["paramcd"] = paramcd
+    return con.execute(f"""
+        SELECT t.usubjid, t.time_days, t.event, t.censor_reason, s.site_id, s.sex, s.age, s.etiology, s.lf_type,
+               s.baseline_meld, s.baseline_ascites_grade, s.status, s.day1_on{_arm(include_arm)}
+        FROM time_to_event t JOIN subjects s USING (usubjid)
+        WHERE t.paramcd = $paramcd AND {where}
+        ORDER BY t.usubjid""", params).df()

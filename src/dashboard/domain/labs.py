@@ -48,6 +48,14 @@ MEASURED_CODES: tuple[str, ...] = tuple(p.paramcd for p in LAB_PARAMETERS if not
 DERIVED_CODES: tuple[str, ...] = tuple(p.paramcd for p in LAB_PARAMETERS if p.derived)
 
 
+def describe(paramcd: str, name: str | None = None, unit: str | None = None) -> LabParameter:
+    """The registry entry, or for a code only an imported cut carries (any CDISC LBTESTCD) a generic
+    entry: its own name and unit, no default range (records carry theirs), high values worse."""
+    if paramcd in BY_CODE:
+        return BY_CODE[paramcd]
+    return LabParameter(paramcd, name or paramcd, unit or "", None, None, "high")
+
+
 def lab(paramcd: str) -> LabParameter:
     """Return the registry entry for ``paramcd``; unknown codes raise ``KeyError`` listing the known ones."""
     try:

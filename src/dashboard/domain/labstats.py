@@ -17,7 +17,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.labs import lab
+from dashboard.domain.labs import describe
 
 SUMMARY_COLUMNS = ("group", "visit_num", "visit", "n", "mean", "sd", "se", "ci_lower", "ci_upper",
                    "median", "q1", "q3", "min", "max")
@@ -307,7 +307,7 @@ def _compare_one(vnum: int, visit: str, part: pd.DataFrame, group_col: str, acti
 
 def _limits(df: pd.DataFrame, paramcd: str) -> tuple[pd.Series, pd.Series]:
     """Each record's own reference limits, falling back to the registry default where missing."""
-    p = lab(paramcd)
+    p = describe(paramcd)
     lo = df["lower_limit"] if "lower_limit" in df.columns else pd.Series(np.nan, index=df.index)
     hi = df["upper_limit"] if "upper_limit" in df.columns else pd.Series(np.nan, index=df.index)
     return (lo.astype(float).fillna(np.nan if p.lower_limit is None else p.lower_limit),
@@ -333,14 +333,11 @@ def shift_table(df: pd.DataFrame, *, group_col: str | None, paramcd: str) -> pd.
     func = "shift_table"
     _require_columns(func, "df", df, ("usubjid", "paramcd", "visit_num", "value"))
     _check_group_col(func, df, group_col)
-    try:
-        param = lab(paramcd)
-    except KeyError as exc:
-        raise ValueError(f"shift_table: paramcd: {exc.args[0]}") from None
-    if param.derived or (param.worse == "high" and param.upper_limit is None):
-        raise ValueError(f"{func}: paramcd={paramcd!r} has no reference range; choose a measured lab.")
+    param = describe(paramcd)
     data = with_group(df[df["paramcd"] == paramcd], group_col).dropna(subset=["value", "visit_num"])
     lo, hi = _limits(data, paramcd)
+    if param.derived or (param.worse == "high" and hi.isna().all()) or (param.worse == "low" and lo.isna().all()):
+        raise ValueError(f"{func}: paramcd={paramcd!r} has no reference range; choose a measured lab.")
     if param.worse == "high":
         cats = HIGH_CATEGORIES
         ratio = data["value"] / hi
@@ -509,7 +506,9 @@ def deaths_between_visits(subjects_df: pd.DataFrame, visits_df: pd.DataFrame, *,
         ids = exits.loc[exits["exit_day"].isna(), "usubjid"].tolist()[:5]
         raise ValueError(f"{func}: subjects_df.exit_day is missing for exited patients {ids}; "
                          "every died/transplanted/withdrawn/lost row needs its study day.")
-    vis = visits_df.sort_values("visit_num")
+    # Imported schedules can list unscheduled visits out of day order (the CDISC pilot's RETRIEVAL,
+    # day 168, follows WEEK 26, day 182): intervals follow the target days, one visit per day.
+    vis = visits_df.sort_values(["target_day", "visit_num"]).drop_duplicates("target_day")
     days = vis["target_day"].to_numpy(float)
     names = vis["visit"].astype(str).tolist()
     edges = [-np.inf, *days, np.inf]
