@@ -81,9 +81,12 @@ else:
     download_table(ctx, analysis.km.table.drop(columns="usubjids"), f"km_{endpoint}_{as_of:%Y%m%d}",
                    key="survival_download", page="survival")
 
-more = st.segmented_control("More", ["Subgroup forest plot"] + (["Curves as the data accrued"] if derived else []),
-                            key="survival_more")
+more = st.segmented_control(
+    "More", ["Subgroup forest plot"] + (["Curves as the data accrued", "Compare with an earlier cut"] if derived else []),
+    key="survival_more")
 if more == "Subgroup forest plot":
     panels.subgroup_panel(rows, arms, colors)
 elif more == "Curves as the data accrued":
     panels.accrual_panel(view, f, "tfs" if endpoint == "tfs" else "os", first, cut, groups, colors, options)
+elif more == "Compare with an earlier cut":
+    panels.cut_comparison_panel(f, "tfs" if endpoint == "tfs" else "os", colors, options)

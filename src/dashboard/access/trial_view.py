@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.access.viewer import Viewer, blinding_banner, require, sees_arms
+from dashboard.data.importers.cuts import kept_cut_path
 from dashboard.data import queries
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import AccessDenied
@@ -117,3 +118,10 @@ class TrialView:
 
     def imported_tte_rows(self, f: SubjectFilter, paramcd: str) -> pd.DataFrame:
         return queries.imported_tte_rows(self._cursor(), self._checked(f), paramcd, self.sees_arms)
+
+    def earlier_cuts(self) -> pd.DataFrame:
+        """Earlier cuts of this database whose kept copy is on disk: cut_id, cut_date, path."""
+        cuts = self.cuts()
+        earlier = cuts[cuts["cut_id"] < self.cut_id].copy()
+        earlier["path"] = [str(kept_cut_path(self.db_path, int(i))) for i in earlier["cut_id"]]
+        return earlier[[Path(p).exists() for p in earlier["path"]]][["cut_id", "cut_date", "path"]]

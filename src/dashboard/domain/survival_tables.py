@@ -19,6 +19,7 @@ from dashboard.domain.survival import (
     MilestoneResult,
     RMSTResult,
     SubgroupResult,
+    SurvivalAnalysis,
 )
 
 TIME_COLUMNS = ("median", "median_lower", "median_upper", "q25", "q75")
@@ -91,3 +92,19 @@ def subgroup_table(result: SubgroupResult) -> pd.DataFrame:
                          "N": s["n"], "Events": s["events"], "N reference": s["n_reference"],
                          "Events reference": s["events_reference"], "HR": s["hr"], "Lower": s["lower"],
                          "Upper": s["upper"], "p": s["p"], "Interaction p": s["interaction_p"]})
+
+
+def cut_comparison_table(analyses: Mapping[str, SurvivalAnalysis], per: float = 1.0) -> pd.DataFrame:
+    """One row per data cut and group: N, events, median with CI and, where estimated, the hazard ratio
+    against the reference with its CI. ``analyses`` maps a cut label to that cut's analysis."""
+    rows = []
+    for label, analysis in analyses.items():
+        table = km_summary_table(analysis.km, per).assign(Cut=label)
+        if analysis.cox is not None:
+            hr = analysis.cox.summary.set_index("group")
+            table["HR vs " + analysis.reference] = table["Group"].map(hr["hr"])
+            table["HR lower"] = table["Group"].map(hr["lower"])
+            table["HR upper"] = table["Group"].map(hr["upper"])
+        rows.append(table.drop(columns=["Q25", "Q75"]))
+    out = pd.concat(rows, ignore_index=True)
+    return out[["Cut"] + [c for c in out.columns if c != "Cut"]]

@@ -207,3 +207,23 @@ def _accrual_traces(km: KMResult, groups: Sequence[str], colors: dict[str, str],
                               marker=dict(symbol="cross-thin", size=9, line=dict(width=1.5, color=color)),
                               hoverinfo="skip", meta={"role": "censor"})]
     return traces
+
+
+def km_cut_comparison_figure(results: Sequence[tuple[str, KMResult]], *, colors: dict[str, str],
+                             time_unit: str = "days", title: str | None = None) -> go.Figure:
+    """Kaplan-Meier curves of two or more data cuts: the latest solid, earlier ones dashed, one colour
+    per group, so a DSMB sees how the estimate moved between cuts."""
+    _check("km_cut_comparison_figure", time_unit, ())
+    per = DAYS_PER_UNIT[time_unit]
+    dashes = ("solid", "dash", "dot", "dashdot")
+    fig = go.Figure()
+    for k, (label, km) in enumerate(reversed(results)):
+        for trace in _accrual_traces(km, km.groups, colors, per):
+            trace.name = f"{trace.name} · {label}"
+            trace.showlegend = trace.meta["role"] == "curve"
+            if trace.meta["role"] == "curve":
+                trace.line.dash = dashes[k % len(dashes)]
+            fig.add_trace(trace)
+    fig.update_xaxes(title_text=f"Time ({time_unit})", rangemode="tozero")
+    fig.update_yaxes(title_text="Survival probability", range=[0, 1.02])
+    return base_layout(fig, title=title, height=460)

@@ -55,9 +55,10 @@ def init_session_state() -> None:
     st.session_state.setdefault("last_audited_view", None)
 
 
-def trial_view(viewer: Viewer) -> TrialView:
-    """The viewer's query interface on the current database file."""
-    return TrialView(connection(config.db_path()), viewer, config.db_path())
+def trial_view(viewer: Viewer, path: Path | None = None) -> TrialView:
+    """The viewer's query interface on the current database file (or on a kept earlier cut)."""
+    path = path or config.db_path()
+    return TrialView(connection(path), viewer, path)
 
 
 def establish(view: TrialView, subject_filter: SubjectFilter) -> PageContext:

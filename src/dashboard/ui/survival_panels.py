@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -36,12 +37,13 @@ from dashboard.domain.survival import (
     patients_in_window,
     rmst,
     subgroup_hr,
+    survival_analysis,
 )
 from dashboard.errors import InsufficientData
 from dashboard.figures.forest import forest_figure
-from dashboard.figures.km import DAYS_PER_UNIT, RISK_LABELS, km_accrual_figure
+from dashboard.figures.km import DAYS_PER_UNIT, RISK_LABELS, km_accrual_figure, km_cut_comparison_figure
 from dashboard.ui.cache import query
-from dashboard.ui.context import current
+from dashboard.ui.context import current, trial_view
 from dashboard.ui.downloads import chart, download_table
 
 # km_figure's risk_counts: at risk at t = time_days >= t; events/censored are cumulative before t.
@@ -219,3 +221,29 @@ def accrual_panel(view: TrialView, f: SubjectFilter, endpoint: str, first: date,
           page="survival")
     st.caption(f"{ENDPOINTS[endpoint].label}. Each frame re-censors all data at the first of a month, as the data "
                "stood then; press play or drag the slider.")
+
+
+def cut_comparison_panel(f: SubjectFilter, endpoint: str, colors: dict[str, str], options: FigureOptions) -> None:
+    """The current cut's curves, medians and hazard ratios beside an earlier kept cut's."""
+    ctx = current()
+    earlier = query(ctx.view, "earlier_cuts")
+    if earlier.empty:
+        st.info("No earlier data cut of this database is kept, so there is nothing to compare with yet. "
+                "Each imported cut is kept under cuts/ beside the database.")
+        return
+    dates = dict(zip(earlier["cut_id"], earlier["cut_date"]))
+    chosen = st.selectbox("Earlier cut", list(dates)[::-1], key="survival_compare_cut",
+                          format_func=lambda i: f"cut {i} of {dates[i]:%Y-%m-%d}")
+    views = {f"cut {ctx.view.cut_id} (current)": ctx.view,
+             f"cut {chosen}": trial_view(ctx.viewer, Path(earlier.set_index("cut_id").at[chosen, "path"]))}
+    analyses = {}
+    for label, view in views.items():
+        rows = endpoint_rows(query(view, "time_to_event", f, None), endpoint)
+        arms = view.arms()
+        analyses[label] = survival_analysis(rows, group_col=view.group_col, groups=arms or None,
+                                            reference=arms[-1] if arms else None, conf_type=options.conf_type)
+    chart(ctx, km_cut_comparison_figure([(k, a.km) for k, a in analyses.items()], colors=colors,
+                                        time_unit=options.time_unit), key="survival_cut_comparison", page="survival")
+    show_table(tables.cut_comparison_table(analyses, options.per), "survival_cut_comparison_table")
+    st.caption(f"{ENDPOINTS[endpoint].label}. The current cut is drawn solid, the earlier cut dashed; each cut "
+               "as it was delivered (same filters).")
