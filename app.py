@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard.ui import context, login, sidebar
 from dashboard.ui.bootstrap import ensure_database
 from dashboard.ui.cut_watch import remember_cut, watch_for_new_cut
+from dashboard.ui.deck_button import deck_button
 from dashboard.ui.header import header
 from dashboard.ui.navigation import PAGES, page_paths, pages_for
 from dashboard.ui.saved_views import saved_views_sidebar
@@ -33,6 +34,8 @@ sidebar.write_filter_to_url(subject_filter)
 ctx = context.establish(view, subject_filter)
 saved_views_sidebar(viewer, page_path, {p.url_path: p.file for p in PAGES})
 st.sidebar.toggle("Presentation mode", key="presentation_mode", help="Large fonts and thick lines for slides.")
+with st.sidebar:
+    deck_button(ctx)
 login.logout_button(viewer)
 with st.sidebar:
     watch_for_new_cut()

@@ -7,6 +7,7 @@ exports take a fraction of a second instead of a browser start each.
 from __future__ import annotations
 
 import threading
+import warnings
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -31,7 +32,8 @@ def presentation_style(fig: go.Figure) -> go.Figure:
     """A copy with large fonts and thick lines for slides and projectors."""
     out = go.Figure(fig)
     out.update_layout(font=dict(size=20), title_font=dict(size=26), legend=dict(font=dict(size=18)))
-    out.update_traces(selector=dict(type="scatter"), line=dict(width=4))
+    # Only lines that are drawn: a zero-width line is the invisible edge of a band (the KM confidence band).
+    out.update_traces(selector=lambda t: t.type == "scatter" and t.line.width != 0, line=dict(width=4))
     out.update_traces(selector=dict(type="scatter"), marker=dict(size=10))
     return out
 
@@ -53,4 +55,7 @@ def figure_bytes(fig: go.Figure, fmt: str, *, width: int = 1100, height: int | N
     _ensure_renderer()
     height = height or int(fig.layout.height or 500)
     scale = PRINT_SCALE if fmt == "png" else 1
-    return pio.to_image(fig, format=fmt, width=width, height=height, scale=scale)
+    with warnings.catch_warnings():
+        # plotly passes its default kaleido options even to a running renderer, which ignores them and warns.
+        warnings.filterwarnings("ignore", message="The kopts argument is ignored", category=UserWarning)
+        return pio.to_image(fig, format=fmt, width=width, height=height, scale=scale)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import streamlit as st
 
 from dashboard.access.viewer import BLINDED_BANNER
+from dashboard.reports.provenance import provenance_line, with_generated
 from dashboard.ui.cache import query
 from dashboard.ui.context import PageContext
 
@@ -23,10 +26,8 @@ def header(ctx: PageContext) -> None:
 
 
 def provenance(ctx: PageContext) -> str:
-    """One line naming study, cut, population and blinding, for figure footers and downloads."""
-    from dashboard import __version__
-
+    """One line naming study, cut, population, blinding, app version and the time it was generated,
+    for figure footers and downloads (the same words as the meeting deck's)."""
     view = ctx.view
-    study = query(view, "study")
-    return (f"{study['study_id']} · data cut {study['data_cut_date']:%Y-%m-%d} (checksum {view.checksum[:8]}) · "
-            f"{ctx.subject_filter.describe()} · {view.banner} · app {__version__}")
+    line = provenance_line(query(view, "study"), view.checksum, ctx.subject_filter, view.banner)
+    return with_generated(line, datetime.now(timezone.utc))

@@ -1,0 +1,243 @@
+"""Reports layer: what each slide of the meeting deck shows, as titles, formatted tables and figures.
+
+Every number comes from the domain functions the pages use, on rows the viewer's TrialView returned.
+For a blinded viewer those rows have no arm column, so every result is pooled under ``POOLED_LABEL``
+and no slide can name an arm: nothing here hides anything, it passes ``group_col=view.group_col``.
+A slide whose statistic cannot be computed for the selection says so instead of failing the deck.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.access.trial_view import TrialView
+from dashboard.domain import survival_tables
+from dashboard.domain.adverse_events import ae_overview
+from dashboard.domain.ascites import grade_distribution
+from dashboard.domain.endpoints import ENDPOINTS, endpoint_rows
+from dashboard.domain.labs import lab
+from dashboard.domain.labstats import add_exit_day, deaths_between_visits, summarise_by_visit
+from dashboard.domain.overview import disposition, enrolment_progress
+from dashboard.domain.safety import FEVER_THRESHOLDS, fever_incidence
+from dashboard.domain.subject_filter import SubjectFilter
+from dashboard.domain.survival import SurvivalAnalysis, survival_analysis
+from dashboard.errors import InsufficientData
+from dashboard.figures.ascites import grade_bars_figure
+from dashboard.figures.km import km_figure
+from dashboard.figures.labs import mean_by_visit_figure
+from dashboard.figures.overview import enrolment_figure
+from dashboard.figures.style import arm_colors
+
+KEY_LABS = ("ALB", "BILI", "MELD", "PTA")
+NOT_REACHED, NOT_ESTIMABLE = "NR", "NE"
+
+
+@dataclass(frozen=True)
+class Slide:
+    """One slide: a title, an optional line under it, text lines, figures, tables of text, speaker notes."""
+
+    title: str = ""
+    subtitle: str = ""
+    lines: tuple[str, ...] = ()
+    figures: tuple[go.Figure, ...] = ()
+    tables: tuple[pd.DataFrame, ...] = ()
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class DeckData:
+    """What every slide builder needs: the view, the filter, the selected subjects and the arm order."""
+
+    view: TrialView
+    subject_filter: SubjectFilter
+    subjects: pd.DataFrame
+    arms: list[str]  # active first, control last; [] for a blinded viewer
+
+    @property
+    def group_col(self) -> str | None:
+        return self.view.group_col
+
+    @property
+    def groups(self) -> tuple[str, ...] | None:
+        return tuple(self.arms) or None
+
+    @property
+    def colors(self) -> dict[str, str]:
+        return arm_colors(self.arms)
+
+
+def deck_data(view: TrialView, subject_filter: SubjectFilter) -> DeckData:
+    subjects = view.subjects(subject_filter)
+    if subjects.empty:
+        raise InsufficientData(f"No patients match the selection ({subject_filter.describe()}). Widen the filters.")
+    return DeckData(view, subject_filter, subjects, view.arms())
+
+
+def content_slides(data: DeckData) -> list[Slide]:
+    """The deck's slides after the title slide, in meeting order (titles: :func:`content_titles`)."""
+    builders: list[Callable[[], Slide]] = [
+        lambda: status_slide(data), lambda: survival_slide(data),
+        *[lambda code=code: lab_slide(data, code) for code in KEY_LABS],
+        lambda: ascites_slide(data), lambda: fever_slide(data), lambda: adverse_event_slide(data)]
+    return [_titled(title, build) for title, build in zip(content_titles(), builders, strict=True)]
+
+
+def content_titles() -> list[str]:
+    return ["Study status and enrolment", "Overall survival",
+            *[f"Key labs over time: {lab(code).name}" for code in KEY_LABS],
+            "Ascites", "Infusion safety: fever after infusion", "Adverse events"]
+
+
+def _titled(title: str, build: Callable[[], Slide]) -> Slide:
+    try:
+        return replace(build(), title=title)
+    except InsufficientData as exc:
+        return Slide(title, lines=(f"Not available for this selection: {exc}",))
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+def _num(value: float, digits: int = 0, missing: str = NOT_ESTIMABLE) -> str:
+    return missing if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def _p(value: float) -> str:
+    return NOT_ESTIMABLE if math.isnan(value) else ("< 0.001" if value < 0.001 else f"{value:.3f}")
+
+
+def _group_header(group: str, n: int) -> str:
+    return f"{group} (N={n})"
+
+
+def _count_pct(n: int, pct: float) -> str:
+    return f"{n} ({pct:.0f}%)"
+
+
+# --- slides -----------------------------------------------------------------------------------
+
+def status_slide(data: DeckData) -> Slide:
+    study = data.view.study()
+    disp = disposition(data.subjects, group_col=data.group_col)
+    sizes = disp.groupby("group")["n"].sum()
+    order = [g for g in data.arms if g in sizes.index] or list(sizes.index)  # active arm first
+    table = disp.assign(cell=[_count_pct(n, p) for n, p in zip(disp["n"], disp["pct"])]).pivot(
+        index="status", columns="group", values="cell")
+    table = table.reindex(index=disp["status"].unique(), columns=order)
+    table.columns = [_group_header(g, sizes[g]) for g in order]
+    progress = enrolment_progress(data.subjects, planned_n=int(study["planned_n"]), start=study["enrolment_start"],
+                                  months=float(study["enrolment_months"]), group_col=data.group_col)
+    # The slide title names the figure; its own title would collide with the legend at slide font sizes.
+    enrolment = enrolment_figure(progress, data.colors).update_layout(title=None)
+    return Slide(subtitle=f"{len(data.subjects)} patients selected; {int(study['planned_n'])} planned in the trial",
+                 figures=(enrolment,),
+                 tables=(table.rename_axis("Status").reset_index(),),
+                 notes="Disposition as known at the data cut: patients (% of the group) per status. "
+                       "Enrolment: cumulative randomisations against the linear plan.")
+
+
+def survival_slide(data: DeckData) -> Slide:
+    rows = endpoint_rows(data.view.time_to_event(data.subject_filter), "os")
+    if rows.empty:
+        raise InsufficientData("no selected patient has started treatment")
+    reference = data.arms[-1] if data.arms else None
+    analysis = survival_analysis(rows, group_col=data.group_col, groups=data.groups, reference=reference)
+    summary = survival_tables.km_summary_table(analysis.km)
+    numbers = pd.DataFrame({
+        "Group": summary["Group"], "N": summary["N"].astype(str), "Deaths": summary["Events"].astype(str),
+        "Median, days (95% CI)": [f"{_num(m, missing=NOT_REACHED)} ({_num(lo)}–{_num(hi)})"
+                                  for m, lo, hi in zip(summary["Median"], summary["CI lower"], summary["CI upper"])]})
+    tables = [numbers]
+    if analysis.logrank is not None:
+        tables.append(_comparison_table(analysis))
+    lines = tuple(f"Between-arm comparison not estimable: {note}" for note in analysis.notes)
+    if not data.arms:
+        lines += ("Blinded deck: all patients pooled; between-arm comparisons are not shown.",)
+    return Slide(subtitle=f"{ENDPOINTS['os'].label}; time from the first infusion (day 1)",
+                 lines=lines, figures=(km_figure(analysis.km, colors=data.colors),), tables=tuple(tables),
+                 notes=f"{analysis.method} NR: median not reached; NE: not estimable. Number at risk at day t: "
+                       "patients still followed just before t.")
+
+
+def _comparison_table(analysis: SurvivalAnalysis) -> pd.DataFrame:
+    lr = analysis.logrank
+    rows = [("Log-rank test", f"chi² = {lr.chi2:.2f}, {lr.df} df", _p(lr.p))]
+    if analysis.cox is not None:
+        cox = survival_tables.cox_table(analysis.cox)
+        rows += [(f"Cox hazard ratio, {r.Comparison}", f"{r.HR:.2f} ({r.Lower:.2f}–{r.Upper:.2f})", _p(r.p))
+                 for r in cox.itertuples()]
+    return pd.DataFrame(rows, columns=["Comparison", "Estimate (95% CI)", "p"])
+
+
+def lab_slide(data: DeckData, code: str) -> Slide:
+    param = lab(code)
+    rows = data.view.lab_rows(data.subject_filter, (code,))
+    if rows.empty:
+        raise InsufficientData(f"no {param.name} results for the selected patients")
+    summary = summarise_by_visit(rows, value_col="value", group_col=data.group_col, groups=data.groups)
+    schedule = data.view.visit_schedule()
+    plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
+    exits = deaths_between_visits(add_exit_day(data.subjects), plotted, group_col=data.group_col)
+    fig = mean_by_visit_figure(summary, data.colors, exits=exits, y_title=f"{param.name} ({param.unit})")
+    return Slide(subtitle=f"Mean (95% CI) by visit, {param.unit}",
+                 figures=(fig,),
+                 notes=f"{summary.method} Under the axis: patients with a value at each visit (n), then patients "
+                       "who left the study between visits († died, Tx transplanted, Wd withdrawn or lost).")
+
+
+def ascites_slide(data: DeckData) -> Slide:
+    rows = data.view.ascites_rows(data.subject_filter)
+    if rows.empty:
+        raise InsufficientData("no ascites assessments for the selected patients")
+    dist = grade_distribution(rows, group_col=data.group_col, groups=data.groups)
+    fig = grade_bars_figure(dist)
+    # A slide's large font would turn the many "visit, n" ticks sideways into the footer: keep them level.
+    fig.update_xaxes(tickangle=0, tickfont=dict(size=12))
+    return Slide(subtitle="ICA grade by visit, % of patients assessed at the visit",
+                 figures=(fig,),
+                 notes="Ascites grade (International Club of Ascites): none, mild, moderate, severe; "
+                       "n under each visit is the number of patients assessed.")
+
+
+def fever_slide(data: DeckData) -> Slide:
+    vitals, infusions = data.view.vital_rows(data.subject_filter), data.view.infusion_rows(data.subject_filter)
+    results = [fever_incidence(vitals, infusions, group_col=data.group_col, threshold=t, arms=data.groups)
+               for t in sorted(FEVER_THRESHOLDS, reverse=True)]
+    columns = {}
+    for result in results:
+        s = result.summary
+        for group in pd.unique(s["group"]):
+            part = s[s["group"] == group]
+            columns[f"≥ {result.threshold:.1f} °C · {group}"] = [_fever_cell(r) for r in part.itertuples()]
+    units = results[0].summary.drop_duplicates(["unit", "infusion_num"])
+    labels = [f"Infusion {r.infusion_num}" if r.unit == "infusion" else "Any infusion (patients)"
+              for r in units.itertuples()]
+    table = pd.DataFrame({"": labels, **columns})
+    return Slide(subtitle="Peak temperature from the end of infusion to 24 h; fever / evaluable (%, 95% CI)",
+                 tables=(table,), notes=" ".join(r.method for r in results))
+
+
+def _fever_cell(r) -> str:
+    if r.n_at_risk == 0:
+        return "no readings"
+    return f"{r.n_fever}/{r.n_at_risk} ({100 * r.proportion:.0f}%; {100 * r.ci_lower:.0f}–{100 * r.ci_upper:.0f})"
+
+
+def adverse_event_slide(data: DeckData) -> Slide:
+    result = ae_overview(data.view.adverse_event_rows(data.subject_filter), data.subjects,
+                         group_col=data.group_col, arms=data.arms)
+    t = result.table
+    table = pd.DataFrame({"Category": pd.unique(t["label"])})
+    for group in pd.unique(t["group"]):
+        part = t[t["group"] == group]
+        header = _group_header(group, int(part["N"].iloc[0]))
+        table[f"{header}: patients"] = [_count_pct(n, p) for n, p in zip(part["n_patients"], part["pct"])]
+        table[f"{header}: events"] = part["events"].astype(str).to_list()
+    return Slide(subtitle="Patients with at least one event (% of the group) and number of events",
+                 tables=(table,), notes=result.method)
+
+
