@@ -1,4 +1,5 @@
-"""Overview: where the trial stands. Enrolment against plan, disposition, follow-up completeness."""
+"""Overview: where the trial stands. What is new since the previous data cut, enrolment against plan,
+disposition, follow-up completeness."""
 
 import streamlit as st
 
@@ -10,6 +11,17 @@ from dashboard.ui.context import current
 from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients
 
+# Column headings of the "new since the previous cut" lists.
+CHANGE_COLUMNS = {
+    "usubjid": "Patient", "site_id": "Site", "status": "Status", "arm": "Arm", "death_cause": "Cause of death",
+    "randomized_on": st.column_config.DateColumn("Randomised", format="YYYY-MM-DD"),
+    "day1_on": st.column_config.DateColumn("Day 1", format="YYYY-MM-DD"),
+    "death_on": st.column_config.DateColumn("Died on", format="YYYY-MM-DD"),
+    "ae_id": "AE id", "term": "Term", "soc": "System organ class", "grade": "Grade", "onset_day": "Onset day",
+    "outcome": "Outcome", "paramcd": "Test", "param": "Test name", "visit": "Visit", "study_day": "Study day",
+    "previous_value": "Previous value", "value": "Value", "unit": "Unit",
+}
+
 ctx = current()
 view, f = ctx.view, ctx.subject_filter
 st.title("Overview")
@@ -17,6 +29,26 @@ subjects = query(view, "subjects", f)
 stop_if_no_patients(len(subjects), f)
 study = query(view, "study")
 colors = arm_colors(view.arms())
+
+changes = query(view, "changes_since_previous_cut", f)
+if changes is None:
+    st.caption(f"No earlier data cut is kept for this database, so there is nothing to compare cut {view.cut_id} "
+               "with yet: what is new shows here from the next cut on.")
+else:
+    with st.container(border=True, key="overview_changes"):
+        st.markdown(f"**{changes.title}**")
+        for col, (label, n) in zip(st.columns(5), changes.counts().items()):
+            col.metric(label, n)
+        listed = {label: rows for label, rows in changes.frames().items() if len(rows)}
+        if listed:
+            with st.expander("The patients and records"):
+                for tab, (label, rows) in zip(st.tabs([f"{label} ({len(rows)})" for label, rows in listed.items()]),
+                                              listed.items()):
+                    tab.dataframe(rows, hide_index=True, column_config=CHANGE_COLUMNS,
+                                  key=f"overview_changes_{label.lower().replace(' ', '_')}")
+        st.caption(f"Selected patients, compared with the kept copy of cut {changes.previous_cut_id}. Serious AEs: "
+                   "serious now, not before (same patient, term and onset day). Changed lab values: same patient, "
+                   "test and study day, another value. The Patients list marks each patient's changes.")
 
 left, right = st.columns(2)
 progress = enrolment_progress(subjects, planned_n=int(study["planned_n"]), start=study["enrolment_start"],

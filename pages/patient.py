@@ -8,6 +8,7 @@ axis. The arm appears only when the data carry it (unblinded viewers).
 import streamlit as st
 
 from dashboard.domain import profile
+from dashboard.domain.cut_changes import patient_notes
 from dashboard.domain.labs import LAB_PARAMETERS
 from dashboard.figures.profile import course_figure, lab_panels_figure, post_infusion_temperature_figure
 from dashboard.ui.cache import query
@@ -35,6 +36,10 @@ if st.session_state.get("patient_audited_id") != usubjid:
     st.session_state["patient_audited_id"] = usubjid
 
 st.title(f"Patient {usubjid}")
+changes = query(view, "changes_since_previous_cut", f)
+notes = patient_notes(changes, usubjid) if changes is not None else []
+if notes:
+    st.markdown(" ".join(f":orange-badge[:material/fiber_new: {note}]" for note in notes))
 prev_id, next_id = profile.neighbours(ids, usubjid)
 
 
@@ -100,7 +105,10 @@ else:
                "protocol fever thresholds 37.3 C and 38.0 C.")
 
 st.subheader("Labs by visit")
-table = profile.visit_lab_table(labs)
+table = profile.visit_lab_table(labs, changes.changed_labs if changes is not None else None)
 st.dataframe(profile.format_visit_lab_table(table), hide_index=True, key="patient_visit_table")
-st.caption("▲ above, ▼ below the record's reference range. The download has one value and one flag column per lab.")
+changed_words = (f" {profile.CHANGED_MARK} was x: changed {changes.since}, where it was x (in the download: the "
+                 "'was' column)." if changes is not None else "")
+st.caption(f"▲ above, ▼ below the record's reference range.{changed_words} The download has one value and one flag "
+           "column per lab.")
 download_table(ctx, table, f"patient_{usubjid}_labs_by_visit", key="patient_visit_download", page="patient")

@@ -6,6 +6,7 @@ shown only when the data carry it (unblinded viewers); blinded data have no arm 
 
 import streamlit as st
 
+from dashboard.domain.cut_changes import with_change_markers
 from dashboard.domain.profile import patient_list, search_rows
 from dashboard.ui.cache import query
 from dashboard.ui.context import current
@@ -16,7 +17,8 @@ view, f = ctx.view, ctx.subject_filter
 st.title("Patients")
 subjects = query(view, "subjects", f)
 stop_if_no_patients(len(subjects), f)
-table = patient_list(subjects, query(view, "meld_trends", f))
+changes = query(view, "changes_since_previous_cut", f)
+table = with_change_markers(patient_list(subjects, query(view, "meld_trends", f)), changes)
 
 text = st.text_input("Search the list", key="patients_search", placeholder="id, site, etiology, status ...")
 shown = search_rows(table, text).reset_index(drop=True)
@@ -38,6 +40,10 @@ column_config = {
 }
 if "arm" in shown.columns:
     column_config["arm"] = "Arm"
+if changes is not None:
+    column_config["since_previous_cut"] = st.column_config.TextColumn(
+        f"New/changed {changes.since}", width="medium",
+        help="New patient, death, new serious AE, changed lab value or new lab records since the previous cut.")
 event = st.dataframe(shown, column_config=column_config, hide_index=True, on_select="rerun",
                      selection_mode="single-row", key="patients_table", height=min(36 * len(shown) + 40, 640))
 st.caption(f"{len(shown)} of {len(table)} selected patients. Click a row to open the patient's profile; click a "

@@ -13,8 +13,9 @@ import duckdb
 import pandas as pd
 
 from dashboard.access.viewer import Viewer, blinding_banner, require, sees_arms
+from dashboard.data import cut_diff, queries
 from dashboard.data.importers.cuts import kept_cut_path
-from dashboard.data import queries
+from dashboard.domain.cut_changes import CutChanges
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import AccessDenied
 
@@ -109,6 +110,10 @@ class TrialView:
 
     def subject_ids(self, f: SubjectFilter) -> tuple[str, ...]:
         return queries.subject_ids(self._cursor(), self._checked(f))
+
+    def changes_since_previous_cut(self, f: SubjectFilter) -> CutChanges | None:
+        """What is new for the selected patients since the previous kept cut (None for a first cut)."""
+        return cut_diff.changes_since_previous_cut(self._cursor(), self.db_path, self._checked(f), self.sees_arms)
 
     def lab_parameters(self) -> pd.DataFrame:
         return queries.lab_parameters(self._cursor())

@@ -19,6 +19,7 @@ from dashboard.domain.safety import POST_DOSE_HOURS
 
 SCALES: dict[str, str] = {"raw": "Value", "uln": "Multiple of ULN", "chg": "Change from baseline"}
 FLAG_HIGH, FLAG_LOW = "H", "L"
+CHANGED_MARK = "✎"  # a lab value that changed since the previous data cut
 LAB_COLUMNS = ("usubjid", "paramcd", "visit_num", "study_day", "value", "lower_limit", "upper_limit")
 LIST_COLUMNS = ("usubjid", "site_id", "age", "sex", "etiology", "lf_type", "baseline_meld", "latest_meld",
                 "status", "days_on_study")
@@ -197,34 +198,47 @@ def _row_labels(labs: pd.DataFrame) -> pd.Series:
     return labs["visit"].where(labs["visit_num"].notna(), unscheduled) if "visit" in labs.columns else unscheduled
 
 
-def visit_lab_table(labs: pd.DataFrame) -> pd.DataFrame:
+def visit_lab_table(labs: pd.DataFrame, changed: pd.DataFrame | None = None) -> pd.DataFrame:
     """Visit x lab table: ``visit``, ``study_day`` then, per lab, ``<CODE>`` value and ``<CODE> flag``.
 
     One row per scheduled visit (unscheduled draws one row each), ordered by study day; labs in
     registry order; a repeat draw within a visit keeps the later value. Flags "H"/"L" against the
     record's limits, "" within range or without limits (MELD scores).
+
+    ``changed`` (usubjid, paramcd, study_day, previous_value: values that changed since the previous
+    data cut, ``CutChanges.changed_labs``) adds ``<CODE> was``, the previous value, for each lab with
+    a changed value shown in the table.
     """
     flagged = with_limits(labs).assign(row=lambda d: _row_labels(d)).sort_values("study_day", kind="stable")
     last = flagged.drop_duplicates(["row", "paramcd"], keep="last")
     days = flagged.groupby("row")["study_day"].min()
     values = last.pivot(index="row", columns="paramcd", values="value")
     flags = last.pivot(index="row", columns="paramcd", values="flag").fillna("")
+    was = pd.DataFrame()
+    if changed is not None and len(changed):
+        keys = ["usubjid", "paramcd", "study_day"]
+        was = last.merge(changed[keys + ["previous_value"]], on=keys).pivot(index="row", columns="paramcd",
+                                                                           values="previous_value")
     out = pd.DataFrame({"visit": days.index, "study_day": days.to_numpy()}, index=days.index.rename("row"))
     for code in _registry_order(list(values.columns)):
         out[code] = values[code]
         out[f"{code} flag"] = flags[code]
+        if code in was.columns:
+            out[f"{code} was"] = was[code]
     return out.sort_values("study_day", kind="stable").reset_index(drop=True)
 
 
-def _format_value(value: float, flag: str, decimals: int) -> str:
+def _format_value(value: float, flag: str, decimals: int, was: float = np.nan) -> str:
     if pd.isna(value):
         return ""
     arrow = {FLAG_HIGH: " ▲", FLAG_LOW: " ▼"}.get(flag, "")
-    return f"{value:.{decimals}f}{arrow}"
+    previous = f" {CHANGED_MARK} was {was:.{decimals}f}" if pd.notna(was) else ""
+    return f"{value:.{decimals}f}{arrow}{previous}"
 
 
 def format_visit_lab_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Display form of :func:`visit_lab_table`: one text column per lab, "▲" above / "▼" below range.
+    """Display form of :func:`visit_lab_table`: one text column per lab, "▲" above / "▼" below range,
+    and "✎ was x" after a value that changed since the previous data cut.
 
     Column headers carry the unit (``BILI (umol/L)``); values use the registry's decimals.
     """
@@ -234,7 +248,8 @@ def format_visit_lab_table(table: pd.DataFrame) -> pd.DataFrame:
         p = BY_CODE.get(code)
         header = f"{code} ({p.unit})" if p else code
         decimals = p.decimals if p else 2
-        out[header] = [_format_value(v, f, decimals) for v, f in zip(table[code], table[f"{code} flag"])]
+        was = table[f"{code} was"] if f"{code} was" in table.columns else pd.Series(np.nan, index=table.index)
+        out[header] = [_format_value(v, f, decimals, w) for v, f, w in zip(table[code], table[f"{code} flag"], was)]
     return out
 
 

@@ -33,10 +33,17 @@ class ImportSettings:
     active_arm: str | None = None
     study_id: str | None = None
     unblinded: bool = False
+    # How the cut's source is recorded (study.source, data_cuts.source); default: the absolute path.
+    # /data passes the uploaded file's name, not the temporary file it was saved to.
+    source_label: str | None = None
 
     def __post_init__(self) -> None:
         if self.format not in BY_FORMAT:
             raise ValueError(f"import: format must be one of {', '.join(BY_FORMAT)}, got {self.format!r}")
+
+    @property
+    def recorded_source(self) -> str:
+        return self.source_label or str(Path(self.source).resolve())
 
 
 @dataclass
@@ -71,8 +78,7 @@ def import_cut(settings: ImportSettings) -> ImportResult:
     """Validate, then write the new cut atomically and keep a copy under <db dir>/cuts/."""
     started = time.perf_counter()
     result = build_tables(settings)
-    source = str(Path(settings.source).resolve())
-    result.cut, result.kept = write_cut(result.tables, settings.db, source=source)
+    result.cut, result.kept = write_cut(result.tables, settings.db, source=settings.recorded_source)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -101,6 +107,6 @@ def _study_row(settings: ImportSettings, bundle, study: dict, subjects: pd.DataF
         "planned_n": int(study.get("planned_n") or len(subjects)),
         "data_cut_date": settings.cut_date, "blinded": not settings.unblinded,
         "arms": others + [reference], "active_arm": active, "control_arm": reference,
-        "source": str(Path(settings.source).resolve()), "simulated": False,
+        "source": settings.recorded_source, "simulated": False,
         "enrolment_start": start.date(), "enrolment_months": span_days / 30.44, "follow_up_days": follow_up,
     }])
