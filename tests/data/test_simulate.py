@@ -142,3 +142,17 @@ def test_written_database_stores_labs_ordered_by_paramcd_and_records_the_cut(tri
 def test_invalid_settings_are_refused_with_the_argument_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         SimulationSettings(**kwargs)
+
+
+def test_a_later_cut_of_the_same_seed_keeps_every_earlier_record_unchanged():
+    early = simulate_trial(SimulationSettings(cut_date=date(2025, 3, 31)))
+    late = simulate_trial(SimulationSettings(cut_date=date(2025, 12, 31)))
+    keys = {"lab_results": ["usubjid", "paramcd", "study_day"], "ascites": ["usubjid", "visit_num"],
+            "infusions": ["usubjid", "infusion_num"], "vital_signs": ["usubjid", "infusion_num", "hours_after"]}
+    for table, key in keys.items():
+        merged = early[table].merge(late[table], on=key, how="left", suffixes=("", "_late"), indicator=True)
+        assert (merged["_merge"] == "both").all(), f"{table}: an early record is missing from the later cut"
+        value = "value" if "value" in early[table] else ("grade" if table == "ascites" else "given_on")
+        assert (merged[value] == merged[f"{value}_late"]).all(), f"{table}: a value changed between cuts"
+    assert len(late["lab_results"]) > len(early["lab_results"])
+    assert set(early["adverse_events"]["ae_id"]) <= set(late["adverse_events"]["ae_id"])

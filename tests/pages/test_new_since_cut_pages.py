@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from dashboard.access.trial_view import TrialView
@@ -24,7 +25,13 @@ ROLES = tuple(ROLE_VIEWERS)
 def two_cuts(tmp_path_factory):
     db = tmp_path_factory.mktemp("two_cuts") / "trial.duckdb"
     for cut in (date(2025, 3, 31), None):
-        write_cut(simulate_trial(SimulationSettings(arms=UNUSUAL_ARMS, seed=7, cut_date=cut)), db, source="sim")
+        tables = simulate_trial(SimulationSettings(arms=UNUSUAL_ARMS, seed=7, cut_date=cut))
+        if cut is None:
+            # A data-cleaning correction: two albumin results already delivered in cut 1 are revised.
+            labs = tables["lab_results"]
+            revised = labs.index[(labs["paramcd"] == "ALB") & (labs["collected_on"] <= pd.Timestamp("2025-03-01"))][:2]
+            labs.loc[revised, "value"] += 1.5
+        write_cut(tables, db, source="sim")
     changes = TrialView(connect_readonly(db), ROLE_VIEWERS["dsmb"], db).changes_since_previous_cut(SubjectFilter())
     return db, changes
 

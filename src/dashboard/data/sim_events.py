@@ -40,13 +40,14 @@ AE_COLUMNS = ["usubjid", "term", "soc", "grade", "serious", "related", "infusion
               "onset_hours_after", "onset_day", "end_day", "outcome", "led_to_discontinuation"]
 
 
-def simulate_infusion_day(rng, usubjid, active, effect_on, exit_day, day1, cut64, weight, arm_names):
-    """Infusions on days 1, 29 and 57 (never after death or withdrawal), temperatures and reactions."""
+def simulate_infusion_day(rng, usubjid, active, effect_on, exit_day, day1, weight, arm_names):
+    """Infusions on days 1, 29 and 57 (never after death or withdrawal), temperatures and reactions,
+    over the whole trial; vital signs carry ``given_on`` so the caller can apply the data cut."""
     n = len(usubjid)
     k = len(INFUSION_DAYS)
     inf_day = np.broadcast_to(np.array(INFUSION_DAYS), (n, k))
     given_on = day1[:, None] + (inf_day - 1).astype("timedelta64[D]")
-    given = (inf_day < exit_day[:, None]) & (given_on <= cut64)
+    given = inf_day < exit_day[:, None]
     row, col = np.nonzero(given)
     active_name, _ = arm_names
     infusions = pd.DataFrame({
@@ -78,6 +79,7 @@ def simulate_infusion_day(rng, usubjid, active, effect_on, exit_day, day1, cut64
         "paramcd": "TEMP",
         "value": temps.ravel(),
         "unit": "C",
+        "given_on": np.repeat(given_on[row, col], len(hours)),
     })
 
     post = temps[:, 1:].max(axis=1)
@@ -107,12 +109,16 @@ def _reaction_rows(ids, col, day, mask, term, soc, grade, onset_hours) -> pd.Dat
     })
 
 
-def simulate_adverse_events(rng, subjects: pd.DataFrame, frailty, infusion_aes: pd.DataFrame, cut64) -> pd.DataFrame:
-    """Disease AEs, fatal events for every death, and the AE behind some withdrawals; numbered ae_id."""
-    n = len(subjects)
-    ids = subjects["usubjid"].to_numpy()
-    last_day = ((subjects["last_contact_on"].to_numpy().astype("datetime64[D]")
-                 - subjects["day1_on"].to_numpy().astype("datetime64[D]")).astype(int) + 1)
+def simulate_adverse_events(rng, usubjid, day1, exit_day, exit_kind, death_cause, frailty, infusion_aes: pd.DataFrame,
+                            cut64) -> pd.DataFrame:
+    """Disease AEs, fatal events for every death, and the AE behind some withdrawals; numbered ae_id.
+
+    Events are drawn over each patient's whole time on study (to ``exit_day``), then the cut applies:
+    an event exists if it began by the cut, and one still running at the cut is not yet resolved.
+    """
+    n = len(usubjid)
+    ids = usubjid
+    last_day = exit_day
     risk = np.exp(0.4 * frailty)
     frames = [infusion_aes]
     for term, soc, early, late, grade_p in DISEASE_EVENTS:
@@ -127,19 +133,18 @@ def simulate_adverse_events(rng, subjects: pd.DataFrame, frailty, infusion_aes: 
         ]).astype(int)
         grade = rng.choice([1, 2, 3, 4], len(who), p=grade_p)
         end = onset + np.ceil(rng.lognormal(np.log(7.0), 0.6, len(who))).astype(int)
-        ongoing = end > last_day[who]
         frames.append(pd.DataFrame({
             "usubjid": ids[who], "term": term, "soc": soc, "grade": grade, "serious": grade >= 3,
             "related": rng.random(len(who)) < 0.03, "infusion_related": False, "infusion_num": pd.NA,
             "onset_hours_after": np.nan, "onset_day": onset,
-            "end_day": np.where(ongoing, -1, end),
-            "outcome": np.where(ongoing, "NOT RECOVERED/NOT RESOLVED", "RECOVERED/RESOLVED"),
-            "led_to_discontinuation": False,
+            # Events still running when the patient leaves the study are never seen to resolve.
+            "end_day": np.where(end > last_day[who], -1, end),
+            "outcome": "RECOVERED/RESOLVED", "led_to_discontinuation": False,
         }))
 
-    died = subjects["status"].eq("died").to_numpy()
+    died = exit_kind == 0
     death_day = last_day[died]
-    causes = subjects.loc[died, "death_cause"].to_numpy()
+    causes = death_cause[died]
     frames.append(pd.DataFrame({
         "usubjid": ids[died], "term": causes, "soc": [DEATH_CAUSE_SOC[c] for c in causes], "grade": 5,
         "serious": True, "related": False, "infusion_related": False, "infusion_num": pd.NA,
@@ -147,7 +152,7 @@ def simulate_adverse_events(rng, subjects: pd.DataFrame, frailty, infusion_aes: 
         "end_day": death_day, "outcome": "FATAL", "led_to_discontinuation": False,
     }))
     # About 40% of withdrawals follow an adverse event that the investigator records as the reason.
-    withdrew = subjects["status"].eq("withdrawn").to_numpy() & (rng.random(n) < 0.4)
+    withdrew = (exit_kind == 2) & (rng.random(n) < 0.4)
     frames.append(pd.DataFrame({
         "usubjid": ids[withdrew], "term": "Hepatic encephalopathy", "soc": "Nervous system disorders",
         "grade": 3, "serious": True, "related": False, "infusion_related": False, "infusion_num": pd.NA,
@@ -157,7 +162,21 @@ def simulate_adverse_events(rng, subjects: pd.DataFrame, frailty, infusion_aes: 
     aes = pd.concat([f[AE_COLUMNS] for f in frames if len(f)], ignore_index=True)
     aes["end_day"] = aes["end_day"].where(aes["end_day"] >= 0).astype("Int64")
     aes["infusion_num"] = aes["infusion_num"].astype("Int64")
-    aes = aes[aes["onset_day"] <= aes["usubjid"].map(dict(zip(ids, last_day)))]
     aes = aes.sort_values(["usubjid", "onset_day", "term"], kind="stable").reset_index(drop=True)
-    aes.insert(0, "ae_id", np.arange(1, len(aes) + 1))
-    return aes
+    aes.insert(0, "ae_id", np.arange(1, len(aes) + 1))  # numbered before the cut: ids are stable across cuts
+    return _as_known_at_cut(aes, dict(zip(ids, day1)), cut64)
+
+
+def _as_known_at_cut(aes: pd.DataFrame, day1: dict, cut64) -> pd.DataFrame:
+    """Events that began by the cut; those running at the cut (a death after it included) are unresolved."""
+    start = aes["usubjid"].map(day1).to_numpy().astype("datetime64[D]")
+    onset_on = start + (aes["onset_day"].to_numpy() - 1).astype("timedelta64[D]")
+    aes = aes[onset_on <= cut64].copy()
+    start = start[onset_on <= cut64]
+    end = aes["end_day"].to_numpy(dtype=float, na_value=np.nan)
+    ends_after_cut = np.isnan(end) | (start + (np.nan_to_num(end, nan=0).astype(int) - 1).astype("timedelta64[D]") > cut64)
+    fatal_later = ends_after_cut & (aes["outcome"] == "FATAL").to_numpy()
+    aes.loc[ends_after_cut, "end_day"] = pd.NA
+    aes.loc[ends_after_cut, "outcome"] = "NOT RECOVERED/NOT RESOLVED"
+    aes.loc[fatal_later, "grade"] = 4
+    return aes.reset_index(drop=True)

@@ -126,6 +126,7 @@ def ascites_from_severity(rng, visits, sev, usubjid) -> pd.DataFrame:
     volume = np.where(grade > 0, np.round(depth * 100.0 * rng.lognormal(0.0, 0.2, m), -1), 0.0)
     visit_idx = visits["visit_idx"]
     return pd.DataFrame({
+        "row": rows,
         "usubjid": usubjid[rows],
         "visit": np.array([v.visit for v in VISITS])[visit_idx],
         "visit_num": np.array([v.visit_num for v in VISITS])[visit_idx],

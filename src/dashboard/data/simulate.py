@@ -134,12 +134,10 @@ def simulate_trial(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
     exit_kind = np.where(completed, 4, first)  # 0 died 1 transplanted 2 withdrawn 3 lost 4 completed
     exit_day = np.where(completed, FOLLOW_UP_DAYS, exit_day)
 
+    # The whole two-year course is simulated first and the cut applied afterwards, so the random draws
+    # never depend on the cut date: a later cut of the same seed holds every earlier record unchanged.
     visits = _visit_days(rng, n, exit_day, exit_kind)
     sev = _severity(rng, severity0, visits, exit_day, exit_kind)
-    visit_dates = day1[visits["row"]] + (visits["study_day"] - 1).astype("timedelta64[D]")
-    observed = visit_dates <= cut64
-    visits = {k: v[observed] for k, v in visits.items()}
-    sev = sev[observed]
 
     site_ids = np.array([f"S{i + 1:02d}" for i in range(settings.sites)])
     width = max(4, len(str(n)))
@@ -150,13 +148,24 @@ def simulate_trial(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
     labs = labs_from_severity(rng, visits, sev, usubjid, site[visits["row"]], female, effect_on, day1)
     ascites = ascites_from_severity(rng, visits, sev, usubjid)
     infusions, vitals, infusion_aes = simulate_infusion_day(
-        rng, usubjid, active, effect_on, exit_day, day1, cut64, weight, (active_name, control_name)
+        rng, usubjid, active, effect_on, exit_day, day1, weight, (active_name, control_name)
     )
+    death_cause = _death_causes(rng, n)
+    aes = simulate_adverse_events(rng, usubjid, day1, exit_day, exit_kind, death_cause, frailty, infusion_aes, cut64)
+
+    visit_dates = day1[visits["row"]] + (visits["study_day"] - 1).astype("timedelta64[D]")
+    visits = {k: v[visit_dates <= cut64] for k, v in visits.items()}
+    labs = labs[labs["collected_on"] <= cut64].reset_index(drop=True)
+    ascites = ascites[day1[ascites["row"]] + (ascites["study_day"].to_numpy() - 1).astype("timedelta64[D]") <= cut64]
+    ascites = ascites.drop(columns="row").reset_index(drop=True)
+    infusions = infusions[infusions["given_on"] <= cut64].reset_index(drop=True)
+    # A 24-hour temperature is taken the day after the infusion.
+    vital_on = vitals["given_on"] + pd.to_timedelta((vitals["hours_after"] >= 24).astype(int), unit="D")
+    vitals = vitals[vital_on <= cut64].drop(columns="given_on").reset_index(drop=True)
     subjects = _subjects_table(
         usubjid, site_ids[site], arm, randomized, day1, age, female, weight, etiology, lf_type,
-        exit_day, exit_kind, cut64, visits, labs, ascites, rng,
+        exit_day, exit_kind, cut64, visits, labs, ascites, death_cause,
     )
-    aes = simulate_adverse_events(rng, subjects, frailty, infusion_aes, cut64)
     subjects = subjects[keep].reset_index(drop=True)
     kept_ids = set(subjects["usubjid"])
 
@@ -223,8 +232,17 @@ def _severity(rng, severity0, visits, exit_day, exit_kind) -> np.ndarray:
     return np.clip(recovering + worsening + rng.normal(0, 0.04, len(row)), 0.0, 1.45)
 
 
+DEATH_CAUSES = ("Hepatic failure", "Multiple organ dysfunction syndrome", "Sepsis", "Hepatorenal syndrome",
+                "Upper gastrointestinal haemorrhage", "Hepatic encephalopathy")
+
+
+def _death_causes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """The cause each patient would die of (used only for those who die)."""
+    return np.array(DEATH_CAUSES)[rng.choice(len(DEATH_CAUSES), n, p=[0.40, 0.20, 0.12, 0.10, 0.10, 0.08])]
+
+
 def _subjects_table(usubjid, site, arm, randomized, day1, age, female, weight, etiology, lf_type,
-                    exit_day, exit_kind, cut64, visits, labs, ascites, rng) -> pd.DataFrame:
+                    exit_day, exit_kind, cut64, visits, labs, ascites, death_cause) -> pd.DataFrame:
     """One row per patient with status as known at the cut (later events do not exist yet)."""
     exit_date = day1 + (exit_day - 1).astype("timedelta64[D]")
     happened = exit_date <= cut64
@@ -240,10 +258,7 @@ def _subjects_table(usubjid, site, arm, randomized, day1, age, female, weight, e
     last_visit_date = day1 + (last_visit.to_numpy().astype(int) - 1).astype("timedelta64[D]")
     contact_is_exit = happened & (exit_kind != 3)
     last_contact = np.where(contact_is_exit, exit_date, np.minimum(last_visit_date, cut64))
-    causes = np.array(["Hepatic failure", "Multiple organ dysfunction syndrome", "Sepsis",
-                       "Hepatorenal syndrome", "Upper gastrointestinal haemorrhage", "Hepatic encephalopathy"])
-    cause = rng.choice(len(causes), len(usubjid), p=[0.40, 0.20, 0.12, 0.10, 0.10, 0.08])
-    death_cause = np.where(happened & (exit_kind == 0), causes[cause], None)
+    death_cause = np.where(happened & (exit_kind == 0), death_cause, None)
 
     base_meld = labs.loc[(labs["paramcd"] == "MELD") & (labs["visit_num"] == 0)].set_index("usubjid")["value"]
     base_ascites = ascites.loc[ascites["visit_num"] == 0].set_index("usubjid")["grade"]
@@ -267,6 +282,5 @@ def _subjects_table(usubjid, site, arm, randomized, day1, age, female, weight, e
     })
     df["baseline_meld"] = df["usubjid"].map(base_meld)
     df["baseline_ascites_grade"] = df["usubjid"].map(base_ascites).astype("Int64")
-    df["exit_day"] = np.where(happened, exit_day, -1)  # helper for AE simulation, dropped on write
     return df
 
