@@ -21,7 +21,8 @@ from dashboard.data.importers.units import convert as convert_units
 from dashboard.data.schema import SUBJECT_STATUSES, TABLES
 
 FORMAT = "csv"
-HELP = "one CSV per table (subjects.csv required; lab_results, infusions, vital_signs, adverse_events, ascites, time_to_event, visits)"
+HELP = ("one CSV per table (subjects.csv required; lab_results, infusions, vital_signs, adverse_events, ascites, "
+        "time_to_event, visits)")
 FILES = ("subjects", "lab_results", "infusions", "vital_signs", "adverse_events", "ascites", "time_to_event", "visits")
 # NOT NULL columns a file may omit, and what fills them.
 DERIVED = {

@@ -34,7 +34,8 @@ def load(delivery: Delivery, mapping: Mapping, problems: Problems) -> Bundle:
                          f"an SDTM DM file (found: {', '.join(delivery.stems()) or 'nothing'})")
         return bundle
     screen_failures = _subjects(bundle, get["dm"], get["ds"], get["vs"], mapping, problems)
-    day1 = bundle.tables["subjects"].set_index("usubjid")["day1_on"] if "subjects" in bundle.tables else pd.Series(dtype="datetime64[ns]")
+    day1 = (bundle.tables["subjects"].set_index("usubjid")["day1_on"] if "subjects" in bundle.tables
+            else pd.Series(dtype="datetime64[ns]"))
 
     def keep(t: SourceTable | None) -> SourceTable | None:
         if t is None or "USUBJID" not in t.df.columns:
@@ -122,8 +123,8 @@ def _baseline_weight(vs: SourceTable, day1: pd.Series, problems: Problems) -> pd
         return pd.Series(dtype=float)
     t = SourceTable(vs.name, w)
     on, _ = cv.dates(t, "VSDTC", Problems())  # VS dates are checked with the vital signs
-    unit, factor, offset, bad = convert_units(pd.Series("WEIGHT", index=w.index), w.get("VSSTRESU", pd.Series("kg", index=w.index)),
-                                              targets=VITAL_UNITS)
+    units = w.get("VSSTRESU", pd.Series("kg", index=w.index))
+    unit, factor, offset, bad = convert_units(pd.Series("WEIGHT", index=w.index), units, targets=VITAL_UNITS)
     kg = pd.to_numeric(w.get("VSSTRESN"), errors="coerce") * factor + offset
     df = pd.DataFrame({"usubjid": w["USUBJID"], "on": on, "kg": kg})
     df = df[df["kg"].notna() & (df["on"] <= df["usubjid"].map(day1))]
@@ -242,8 +243,8 @@ def _adverse_events(bundle, ae, day1, problems) -> None:
     end_day = cv.study_day(end, d1).fillna(cv.cdisc_day_to_model(cv.numbers(ae, "AEENDY", problems)))
     missing = onset.isna() & d1.notna()
     if missing.any():
-        problems.add_rows(ae.name, ae.df.loc[missing, "_row"], "AESTDTC", ae.df.loc[missing].get("AESTDTC", [""] * int(missing.sum())),
-                          "a start date (AESTDTC) or study day (AESTDY)")
+        found = ae.df.loc[missing].get("AESTDTC", [""] * int(missing.sum()))
+        problems.add_rows(ae.name, ae.df.loc[missing, "_row"], "AESTDTC", found, "a start date (AESTDTC) or study day (AESTDY)")
     common = cdisc.ae_common(ae, problems)
     df = pd.DataFrame({
         "usubjid": ae.df["USUBJID"], **common,
@@ -264,7 +265,8 @@ def _link_infusions(aes: pd.DataFrame, infusions: pd.DataFrame | None) -> None:
         return
     iv = infusions[infusions["_route"].fillna("INTRAVENOUS").str.upper().str.contains("INTRAVENOUS")]
     for offset in (0, 1):
-        by_day = iv.assign(day=iv["study_day"] + offset).drop_duplicates(["usubjid", "day"]).set_index(["usubjid", "day"])["infusion_num"]
+        by_day = (iv.assign(day=iv["study_day"] + offset).drop_duplicates(["usubjid", "day"])
+                  .set_index(["usubjid", "day"])["infusion_num"])
         keys = pd.MultiIndex.from_arrays([aes["usubjid"], aes["onset_day"]])
         num = pd.Series(by_day.reindex(keys).to_numpy(), index=aes.index)
         hit = num.notna() & ~aes["infusion_related"]
