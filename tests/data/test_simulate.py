@@ -156,3 +156,19 @@ def test_a_later_cut_of_the_same_seed_keeps_every_earlier_record_unchanged():
         assert (merged[value] == merged[f"{value}_late"]).all(), f"{table}: a value changed between cuts"
     assert len(late["lab_results"]) > len(early["lab_results"])
     assert set(early["adverse_events"]["ae_id"]) <= set(late["adverse_events"]["ae_id"])
+
+
+def test_treatment_effect_on_labs_is_early_and_spares_pta_inr_che():
+    tables = simulate_trial(SimulationSettings(patients=20_000, cut_date=date(2030, 1, 1)))
+    labs = tables["lab_results"].merge(tables["subjects"][["usubjid", "arm"]], on="usubjid")
+    means = labs.groupby(["paramcd", "visit_num", "arm"])["value"].mean().unstack()
+    diff = means["UC-MSC"] - means["Placebo"]
+    # Randomised arms agree at baseline (measured before the first infusion).
+    assert abs(diff["MELD", 0]) < 0.5 and abs(diff["ALB", 0]) < 0.3
+    # MELD 2-4 points lower at weeks 4, 8, 12 (visits 3-5); bilirubin about 50-60 umol/L lower at week 4.
+    assert all(-4.0 <= diff["MELD", v] <= -1.8 for v in (3, 4, 5))
+    assert -80 <= diff["BILI", 3] <= -40
+    assert all(1.0 <= diff["ALB", v] <= 3.0 for v in (2, 3, 4, 5))
+    # No effect left at week 24, and little on PTA, INR, CHE at any visit.
+    assert abs(diff["MELD", 6]) < 0.5
+    assert diff.loc["PTA"].abs().max() < 3 and diff.loc["INR"].abs().max() < 0.3

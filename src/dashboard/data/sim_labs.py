@@ -39,12 +39,13 @@ def labs_from_severity(rng, visits, sev, usubjid, site_of_row, female, effect_on
     m = len(rows)
     t = visits["study_day"].astype(float) - 1.0
     noise = lambda sd: rng.normal(0.0, sd, m)  # noqa: E731 - one-line local shorthand keeps formulas readable
-    # The UC-MSC effect on bilirubin, albumin and creatinine rises over the first week and fades by week 24.
-    effect = np.where(effect_on[rows], (1.0 - np.exp(-t / 7.0)) * np.exp(-t / 120.0), 0.0)
+    # The UC-MSC effect on bilirubin, albumin and creatinine rises over the first week, holds through the
+    # infusion period to about week 12 and is gone by week 24 (domain.md §2.5).
+    effect = np.where(effect_on[rows], (1.0 - np.exp(-t / 7.0)) / (1.0 + np.exp((t - 110.0) / 18.0)), 0.0)
 
     values: dict[str, np.ndarray] = {}
     values["BILI"] = np.exp(np.log(12.0) + sev * np.log(330.0 / 12.0) + _patient_effect(rng, n, 0.15, rows)
-                            + noise(0.12) - 0.55 * effect)
+                            + noise(0.12) - 0.8 * effect)
     dbil_ratio = np.clip(0.35 + 0.35 * np.minimum(sev, 1.0) + noise(0.04), 0.2, 0.9)
     values["BILDIR"] = values["BILI"] * dbil_ratio
     values["ALB"] = np.clip(42.0 - 11.5 * sev + _patient_effect(rng, n, 2.5, rows) + noise(1.5) + 2.5 * effect, 15, 55)
@@ -66,7 +67,7 @@ def labs_from_severity(rng, visits, sev, usubjid, site_of_row, female, effect_on
     values["INR"] = (values["PT"] / pt_normal) ** np.take(PT_ISI, variant)
     kidney = 1.2 * np.maximum(sev - 1.05, 0.0)
     values["CREAT"] = np.exp(np.log(68.0) + 0.15 * sev + kidney + _patient_effect(rng, n, 0.2, rows)
-                             + noise(0.08) - 0.08 * effect)
+                             + noise(0.08) - 0.12 * effect)
     values["SODIUM"] = 141.0 - 7.0 * sev - 8.0 * np.maximum(sev - 1.05, 0.0) + _patient_effect(rng, n, 2.0, rows) + noise(1.5)
 
     for code in MEASURED_CODES:

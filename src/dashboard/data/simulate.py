@@ -228,7 +228,10 @@ def _severity(rng, severity0, visits, exit_day, exit_kind) -> np.ndarray:
     recovering = floor[row] + (severity0[row] - floor[row]) * np.exp(-t / tau[row])
     bad_exit = (exit_kind[row] == 0) | (exit_kind[row] == 1)
     to_event = np.maximum(exit_day[row] - 1 - t, 0.0)
-    worsening = np.where(bad_exit, 0.35 * np.exp(-to_event / 14.0) + 0.15 * np.exp(-to_event / 60.0), 0.0)
+    # Worsening before death or transplant starts after day 1: baseline is measured before treatment, so
+    # it must not depend on an outcome that the treatment changes (else the arms differ at baseline).
+    started = 1.0 - np.exp(-t / 3.0)
+    worsening = np.where(bad_exit, started * (0.35 * np.exp(-to_event / 14.0) + 0.15 * np.exp(-to_event / 60.0)), 0.0)
     return np.clip(recovering + worsening + rng.normal(0, 0.04, len(row)), 0.0, 1.45)
 
 
