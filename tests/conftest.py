@@ -22,6 +22,20 @@ def _built(path: Path, **settings):
     yield path
 
 
+@pytest.fixture(autouse=True)
+def apptest_runs_app_py_every_time(monkeypatch):
+    """AppTest resets Streamlit's legacy "pages/ folder" flag before every run, so with this project's
+    fixed pages/ folder every rerun after the first would execute the page file alone, skipping
+    app.py (login gate, filters, header) and reusing the first run's context. Run the entry point
+    instead, as a real server does once any session has called st.navigation."""
+    import runpy
+
+    from streamlit.runtime.scriptrunner import script_runner
+
+    monkeypatch.setattr(script_runner, "_mpa_v1", lambda main_script_path: runpy.run_path(main_script_path,
+                                                                                         run_name="__main__"))
+
+
 @pytest.fixture(scope="session")
 def trial_db(tmp_path_factory) -> Path:
     """The 70-patient demo trial (seed 2026), blinded."""
