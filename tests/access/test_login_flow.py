@@ -86,3 +86,13 @@ def test_users_command_adds_lists_changes_and_removes(tmp_path, monkeypatch, cap
     assert main(["users", "--file", str(users), "remove", "ann"]) == 0
     assert main(["users", "--file", str(users), "remove", "ann"]) == 2
     assert "password" not in (tmp_path / "audit.jsonl").read_text()
+
+
+def test_first_start_builds_the_demo_trial_and_its_demo_accounts(app_env, monkeypatch):
+    db = app_env / "fresh" / "trial.duckdb"
+    monkeypatch.setenv("DASHBOARD_DB", str(db))
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    assert not at.exception and db.exists()
+    status = at.main.children[0]
+    assert status.label == "Demo trial ready" and "Simulated 70 patients" in status.children[0].value
+    assert UserStore(app_env / "users.toml").authenticate("dsmb", "dsmb-demo", simulated_trial=True).role == "dsmb"
