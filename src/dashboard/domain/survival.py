@@ -287,29 +287,41 @@ def logrank_test(df: pd.DataFrame, *, group_col: str, groups: Sequence[str] | No
 
 
 def _efron(x: np.ndarray, time: np.ndarray, event: np.ndarray, beta: np.ndarray):
-    """Efron partial log-likelihood, score and information at ``beta`` (R coxph ties="efron")."""
+    """Efron partial log-likelihood, score and information at ``beta`` (R coxph ties="efron").
+
+    Vectorised: risk-set sums at every event time come from reverse cumulative sums over the rows
+    sorted by time, and the Efron terms of all tied deaths are evaluated at once, so a fit on
+    100,000 patients takes a fraction of a second instead of a loop over each event time.
+    """
     eta = x @ beta
     w = np.exp(eta)
-    p = x.shape[1]
-    loglik, score, info = 0.0, np.zeros(p), np.zeros((p, p))
-    for t in np.unique(time[event == 1]):
-        risk, dead = time >= t, (time == t) & (event == 1)
-        s0, s1, s2 = _moments(x[risk], w[risk])
-        d0, d1, d2 = _moments(x[dead], w[dead])
-        nd = int(dead.sum())
-        loglik += eta[dead].sum()
-        score += x[dead].sum(0)
-        for k in range(nd):
-            f = k / nd
-            a0, a1, a2 = s0 - f * d0, s1 - f * d1, s2 - f * d2
-            loglik -= math.log(a0)
-            score -= a1 / a0
-            info += a2 / a0 - np.outer(a1, a1) / a0**2
+    order = np.argsort(time, kind="stable")
+    t, xs, ws, dead = time[order], x[order], w[order], event[order] == 1
+    wx = ws[:, None] * xs
+    wxx = wx[:, :, None] * xs[:, None, :]
+    times = np.unique(t[dead])
+    first = np.searchsorted(t, times, side="left")  # risk set at time u: rows from here on (time >= u)
+    s0, s1, s2 = (np.cumsum(a[::-1], axis=0)[::-1][first] for a in (ws, wx, wxx))
+    k = np.searchsorted(times, t[dead])  # each death's event time
+    nd = np.bincount(k, minlength=len(times))
+    d0, d1, d2 = (_sum_by(k, a[dead], len(times)) for a in (ws, wx, wxx))
+    # Efron: the j-th of nd tied deaths (j = 0..nd-1) removes j/nd of the deaths' weight from the risk set.
+    rep = np.repeat(np.arange(len(times)), nd)
+    f = (np.arange(len(rep)) - np.repeat(np.cumsum(nd) - nd, nd)) / nd[rep]
+    a0 = s0[rep] - f * d0[rep]
+    a1 = (s1[rep] - f[:, None] * d1[rep]) / a0[:, None]
+    a2 = (s2[rep] - f[:, None, None] * d2[rep]) / a0[:, None, None]
+    loglik = float(eta[event == 1].sum() - np.log(a0).sum())
+    score = x[event == 1].sum(0) - a1.sum(0)
+    info = a2.sum(0) - a1.T @ a1
     return loglik, score, info
 
 
-def _moments(x: np.ndarray, w: np.ndarray):
-    return w.sum(), w @ x, (x * w[:, None]).T @ x
+def _sum_by(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Sums of ``values`` rows (any trailing shape) per ``index`` in 0..size-1."""
+    out = np.zeros((size, *values.shape[1:]))
+    np.add.at(out, index, values)
+    return out
 
 
 def _cox_fit(x: np.ndarray, time: np.ndarray, event: np.ndarray):

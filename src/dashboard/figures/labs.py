@@ -79,12 +79,18 @@ def mean_by_visit_figure(summary: VisitSummary | pd.DataFrame, colors: Mapping[s
     fig.update_yaxes(title_text=y_title or (f"{stat.capitalize()} ({bar})"))
     base_layout(fig, title=title)
     n_rows = len(groups) if n_table else 0
+    # Annotations are collected and set once: plotly re-validates all of them on every add_annotation.
+    notes: list[dict] = []
     if n_table:
-        _add_n_rows(fig, table, groups, pos, colors)
+        notes += _n_rows(table, groups, pos, colors)
     if exits is not None:
         visit_pos = {str(lab): pos[v] for v, lab in zip(visits["visit_num"], visits["visit"])}
-        _add_exit_rows(fig, exits, groups, visit_pos, colors, first_row=n_rows)
+        notes += _exit_rows(exits, groups, visit_pos, colors, first_row=n_rows)
+        # Annotations do not widen the axis: leave room for the half-tick slots at both ends.
+        fig.update_xaxes(range=[-0.7, len(visit_pos) - 0.3])
         n_rows += len(groups)
+    if notes:
+        fig.layout.annotations = [*fig.layout.annotations, *notes]
     if n_rows:
         _fit_rows(fig, n_rows)
     return fig
@@ -106,14 +112,16 @@ def _fit_rows(fig: go.Figure, n_rows: int) -> None:
     fig.update_layout(margin=dict(b=bottom, l=110), height=fig.layout.height - fig.layout.margin.b + bottom)
 
 
-def _add_n_rows(fig: go.Figure, table: pd.DataFrame, groups: list[str], pos: dict, colors) -> None:
+def _n_rows(table: pd.DataFrame, groups: list[str], pos: dict, colors) -> list[dict]:
+    notes = []
     for k, g in enumerate(groups):
-        fig.add_annotation(x=0, xref="paper", xanchor="right", showarrow=False, **_row_y(k),
-                           text=f"n {g}", font=dict(size=11, color=_color(colors, g)))
+        notes.append(dict(x=0, xref="paper", xanchor="right", showarrow=False, **_row_y(k),
+                          text=f"n {g}", font=dict(size=11, color=_color(colors, g))))
         part = table[table["group"] == g]
         for vnum, n in zip(part["visit_num"], part["n"]):
-            fig.add_annotation(x=pos[vnum], xref="x", showarrow=False, text=str(int(n)), **_row_y(k),
-                               font=dict(size=11, color=_color(colors, g)))
+            notes.append(dict(x=pos[vnum], xref="x", showarrow=False, text=str(int(n)), **_row_y(k),
+                              font=dict(size=11, color=_color(colors, g))))
+    return notes
 
 
 def _exit_text(row) -> tuple[str, str]:
@@ -124,13 +132,14 @@ def _exit_text(row) -> tuple[str, str]:
     return (" ".join(parts) or "-"), hover
 
 
-def _add_exit_rows(fig: go.Figure, exits: pd.DataFrame, groups: list[str], visit_pos: dict[str, int], colors,
-                   first_row: int) -> None:
+def _exit_rows(exits: pd.DataFrame, groups: list[str], visit_pos: dict[str, int], colors,
+               first_row: int) -> list[dict]:
     _need("mean_by_visit_figure", "exits", exits, ("group", "interval", "from_visit", "to_visit", "died",
                                                     "transplanted", "withdrawn", "lost_to_follow_up", "total"))
+    notes = []
     for k, g in enumerate(groups):
-        fig.add_annotation(x=0, xref="paper", xanchor="right", showarrow=False, **_row_y(first_row + k),
-                           text=f"left {g}", font=dict(size=11, color=_color(colors, g)))
+        notes.append(dict(x=0, xref="paper", xanchor="right", showarrow=False, **_row_y(first_row + k),
+                          text=f"left {g}", font=dict(size=11, color=_color(colors, g))))
         for row in exits[exits["group"] == g].itertuples():
             # An interval sits half a tick before the visit that closes it (after the last visit: after it).
             if row.to_visit in visit_pos:
@@ -142,10 +151,9 @@ def _add_exit_rows(fig: go.Figure, exits: pd.DataFrame, groups: list[str], visit
             else:
                 continue
             text, hover = _exit_text(row)
-            fig.add_annotation(x=x, xref="x", showarrow=False, text=text, hovertext=hover, **_row_y(first_row + k),
-                               font=dict(size=11, color=_color(colors, g)))
-    # Annotations do not widen the axis: leave room for the half-tick slots at both ends.
-    fig.update_xaxes(range=[-0.7, len(visit_pos) - 0.3])
+            notes.append(dict(x=x, xref="x", showarrow=False, text=text, hovertext=hover, **_row_y(first_row + k),
+                              font=dict(size=11, color=_color(colors, g))))
+    return notes
 
 
 def box_by_visit_figure(df: pd.DataFrame, colors: Mapping[str, str], group_col: str | None, *,

@@ -1,0 +1,154 @@
+"""The naive way, for comparison: every table into pandas once with SELECT *, then filter and join there.
+
+``NaiveSource`` answers TrialView's methods from those in-memory tables, so the page paths run the
+same statistics and figure code on it; only where the data come from differs. It keeps TrialView's
+blinding (no arm column for a blinded viewer) so both sides do the same work.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.data.queries import SUBJECT_COLUMNS
+from dashboard.domain.subject_filter import SubjectFilter
+
+TABLES = ("study", "subjects", "visits", "lab_results", "infusions", "vital_signs", "adverse_events", "ascites")
+_LIST_COLUMNS = {"site": "site_id", "sex": "sex", "etiology": "etiology", "lf_type": "lf_type", "status": "status",
+                 "arm": "arm"}
+
+
+def load_tables(con) -> dict[str, pd.DataFrame]:
+    return {t: con.execute(f"SELECT * FROM {t}").df() for t in TABLES}
+
+
+class NaiveSource:
+    def __init__(self, tables: dict[str, pd.DataFrame], sees_arms: bool):
+        self.t = tables
+        self.sees_arms = sees_arms
+        self.group_col = "arm" if sees_arms else None
+
+    # --- selection in pandas ---------------------------------------------------------------------
+    def _selected(self, f: SubjectFilter) -> pd.DataFrame:
+        s = self.t["subjects"]
+        mask = pd.Series(True, index=s.index)
+        for key, col in _LIST_COLUMNS.items():
+            if getattr(f, key):
+                mask &= s[col].isin(getattr(f, key))
+        for key, col, op in (("age_min", "age", "ge"), ("age_max", "age", "le"),
+                             ("meld_min", "baseline_meld", "ge"), ("meld_max", "baseline_meld", "le")):
+            if getattr(f, key) is not None:
+                mask &= getattr(s[col], op)(getattr(f, key))
+        if f.id_search:
+            mask &= s["usubjid"].str.lower().str.contains(f.id_search.lower(), regex=False)
+        return s[mask]
+
+    def _rows(self, table: str, f: SubjectFilter, order: list[str], columns: list[str] | None = None) -> pd.DataFrame:
+        sel = self._selected(f)
+        rows = self.t[table]
+        rows = rows[rows["usubjid"].isin(sel["usubjid"])]
+        if columns is not None:
+            rows = rows[columns]
+        if self.sees_arms:
+            rows = rows.merge(sel[["usubjid", "arm"]], on="usubjid")
+        return rows.sort_values(order).reset_index(drop=True)
+
+    # --- TrialView's methods ---------------------------------------------------------------------
+    def study(self) -> dict:
+        return self.t["study"].iloc[0].to_dict()
+
+    def arms(self) -> list[str]:
+        return list(self.study()["arms"]) if self.sees_arms else []
+
+    def visit_schedule(self) -> pd.DataFrame:
+        return self.t["visits"].sort_values("visit_num").reset_index(drop=True)
+
+    def subjects(self, f: SubjectFilter) -> pd.DataFrame:
+        sel = self._selected(f)
+        labs = self.t["lab_results"]
+        meld = labs[labs["paramcd"] == "MELD"].sort_values("study_day").groupby("usubjid")["value"].last()
+        infusions = self.t["infusions"].groupby("usubjid").size()
+        out = sel[list(SUBJECT_COLUMNS) + (["arm"] if self.sees_arms else [])].copy()
+        out["days_on_study"] = (out["last_contact_on"] - out["day1_on"]).dt.days + 1
+        out["latest_meld"] = out["usubjid"].map(meld)
+        out["infusions_received"] = out["usubjid"].map(infusions).fillna(0).astype(int)
+        return out.sort_values("usubjid").reset_index(drop=True)
+
+    def subject_ids(self, f: SubjectFilter) -> tuple[str, ...]:
+        return tuple(self._selected(f)["usubjid"].sort_values())
+
+    def meld_trends(self, f: SubjectFilter) -> pd.DataFrame:
+        labs = self.t["lab_results"]
+        meld = labs[(labs["paramcd"] == "MELD") & labs["usubjid"].isin(self._selected(f)["usubjid"])]
+        return (meld.sort_values(["usubjid", "study_day"]).groupby("usubjid")["value"].agg(list)
+                .rename("meld_trend").reset_index())
+
+    def lab_rows(self, f: SubjectFilter, paramcds: tuple[str, ...]) -> pd.DataFrame:
+        labs = self.t["lab_results"]
+        sel = self._selected(f)
+        rows = labs[labs["paramcd"].isin(paramcds) & labs["usubjid"].isin(sel["usubjid"])]
+        if self.sees_arms:
+            rows = rows.merge(sel[["usubjid", "arm"]], on="usubjid")
+        return rows.sort_values(["paramcd", "usubjid", "study_day"]).reset_index(drop=True)
+
+    def ascites_rows(self, f: SubjectFilter) -> pd.DataFrame:
+        return self._rows("ascites", f, ["usubjid", "study_day"])
+
+    def infusion_rows(self, f: SubjectFilter) -> pd.DataFrame:
+        cols = ["usubjid", "infusion_num", "given_on", "study_day"]
+        return self._rows("infusions", f, ["usubjid", "infusion_num"],
+                          cols + (["product", "dose_cells_1e6"] if self.sees_arms else []))
+
+    def vital_rows(self, f: SubjectFilter) -> pd.DataFrame:
+        return self._rows("vital_signs", f, ["usubjid", "infusion_num", "hours_after"])
+
+    def adverse_event_rows(self, f: SubjectFilter) -> pd.DataFrame:
+        return self._rows("adverse_events", f, ["usubjid", "onset_day", "ae_id"])
+
+    def time_to_event(self, f: SubjectFilter, as_of=None) -> pd.DataFrame:
+        """At the data cut (the page's default): events and censoring as recorded."""
+        assert as_of is None, "the naive source answers at the data cut only"
+        cut = pd.Timestamp(self.study()["data_cut_date"])
+        s = self._selected(f)
+        s = s[s["day1_on"] <= cut]
+        cols = ["usubjid", "site_id", "sex", "age", "etiology", "lf_type", "baseline_meld", "baseline_ascites_grade",
+                "status", "day1_on"] + (["arm"] if self.sees_arms else [])
+        out = s[cols].copy()
+        died, transplanted = s["death_on"] <= cut, s["transplant_on"] <= cut
+        out["event_type"] = 0
+        out.loc[transplanted, "event_type"] = 2
+        out.loc[died, "event_type"] = 1
+        end = s["last_contact_on"].where(s["last_contact_on"] <= cut)
+        end = end.where(~transplanted, s["transplant_on"]).where(~died, s["death_on"])
+        out["end_on"] = end.fillna(s["day1_on"])
+        out["recensored"] = s["last_contact_on"] > cut
+        return out.sort_values("usubjid").reset_index(drop=True)
+
+    def visit_completeness(self, f: SubjectFilter) -> pd.DataFrame:
+        cut = pd.Timestamp(self.study()["data_cut_date"])
+        sel = self._selected(f)[["usubjid", "day1_on", "last_contact_on"]]
+        pairs = sel.merge(self.t["visits"][["visit_num", "visit", "window_hi"]], how="cross")
+        limit = pd.concat([sel["last_contact_on"], pd.Series(cut, index=sel.index)], axis=1).min(axis=1)
+        pairs["limit"] = pairs["usubjid"].map(dict(zip(sel["usubjid"], limit)))
+        closed = pairs["day1_on"] + pd.to_timedelta(pairs["window_hi"] - 1, unit="D") <= pairs["limit"]
+        pairs["window_closed"] = (pairs["visit_num"] == 0) | closed
+        attended = self.t["ascites"][["usubjid", "visit_num"]].drop_duplicates()
+        pairs = pairs.merge(attended, on=["usubjid", "visit_num"], how="left", indicator=True)
+        pairs["attended"] = pairs["_merge"] == "both"
+        pairs["due"] = pairs["window_closed"] | pairs["attended"]
+        out = pairs.groupby(["visit_num", "visit"], as_index=False).agg(expected=("due", "sum"),
+                                                                        observed=("attended", "sum"))
+        return out[out["expected"] > 0].reset_index(drop=True)
+
+    def patient(self, usubjid: str) -> dict[str, pd.DataFrame]:
+        def one(table: str, order: list[str]) -> pd.DataFrame:
+            df = self.t[table]
+            return df[df["usubjid"] == usubjid].sort_values(order).reset_index(drop=True)
+
+        subject = one("subjects", ["usubjid"])
+        infusions = one("infusions", ["infusion_num"])
+        if not self.sees_arms:
+            subject = subject.drop(columns=["arm"])
+            infusions = infusions.drop(columns=["product", "dose_cells_1e6", "volume_ml"])
+        return {"subject": subject, "labs": one("lab_results", ["paramcd", "study_day"]), "infusions": infusions,
+                "vitals": one("vital_signs", ["infusion_num", "hours_after"]),
+                "adverse_events": one("adverse_events", ["onset_day"]), "ascites": one("ascites", ["study_day"])}
