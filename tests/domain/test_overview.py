@@ -20,6 +20,7 @@ def test_enrolment_is_cumulative_per_group_with_a_linear_plan():
     a = out[out["group"] == "A"]
     assert a["enrolled"].tolist() == [1, 2, 3]
     assert out[out["group"] == "B"]["enrolled"].tolist() == [1]
+    assert out[out["group"] == POOLED_LABEL]["enrolled"].tolist() == [2, 3, 4]  # the total beside the arms
     plan = out[out["group"] == "Plan"]
     assert plan["enrolled"].tolist() == [0, 10]
     # 12 months x 30.4375 days = 365.25 -> 365 days after 1 Jan 2024 (a leap year) is 31 Dec 2024.

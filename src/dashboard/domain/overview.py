@@ -25,6 +25,9 @@ def enrolment_progress(subjects: pd.DataFrame, *, planned_n: int, start: date, m
     if planned_n < 1 or months <= 0:
         raise ValueError("enrolment_progress: planned_n must be >= 1 and months > 0")
     df = pd.DataFrame({"date": pd.to_datetime(subjects["randomized_on"]), "group": _groups(subjects, group_col)})
+    if group_col:
+        # The plan is for the whole trial, so the total is drawn beside the arms it is compared with.
+        df = pd.concat([df, df.assign(group=POOLED_LABEL)], ignore_index=True)
     actual = (df.groupby(["group", "date"]).size().groupby(level=0).cumsum().rename("enrolled").reset_index())
     end = pd.Timestamp(start) + pd.Timedelta(days=round(months * 30.4375))
     plan = pd.DataFrame({"date": [pd.Timestamp(start), end], "group": "Plan", "enrolled": [0, planned_n]})

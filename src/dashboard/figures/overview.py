@@ -32,7 +32,8 @@ def disposition_figure(disp: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     fig = go.Figure()
     for group, rows in _in_arm_order(disp, colors):
         fig.add_trace(go.Bar(x=rows["status"], y=rows["n"], name=str(group), marker_color=colors.get(str(group)),
-                             text=[f"{n} ({p:.0f}%)" for n, p in zip(rows["n"], rows["pct"])], textposition="outside"))
+                             text=[f"{n} ({p:.0f}%)" for n, p in zip(rows["n"], rows["pct"])], textposition="outside",
+                             textfont=dict(size=12), cliponaxis=False))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="Patients")
     return base_layout(fig, title="Disposition", height=360)
