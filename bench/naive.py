@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.data.queries import SUBJECT_COLUMNS
+from dashboard.domain.labstats import add_change_from_baseline
 from dashboard.domain.subject_filter import SubjectFilter
 
 TABLES = ("study", "subjects", "visits", "lab_results", "infusions", "vital_signs", "adverse_events", "ascites")
@@ -82,6 +83,12 @@ class NaiveSource:
         return (meld.sort_values(["usubjid", "study_day"]).groupby("usubjid")["value"].agg(list)
                 .rename("meld_trend").reset_index())
 
+    def meld_trends_of(self, usubjids: tuple[str, ...]) -> pd.DataFrame:
+        labs = self.t["lab_results"]
+        meld = labs[(labs["paramcd"] == "MELD") & labs["usubjid"].isin(usubjids)]
+        return (meld.sort_values(["usubjid", "study_day"]).groupby("usubjid")["value"].agg(list)
+                .rename("meld_trend").reset_index())
+
     def lab_rows(self, f: SubjectFilter, paramcds: tuple[str, ...]) -> pd.DataFrame:
         labs = self.t["lab_results"]
         sel = self._selected(f)
@@ -89,6 +96,18 @@ class NaiveSource:
         if self.sees_arms:
             rows = rows.merge(sel[["usubjid", "arm"]], on="usubjid")
         return rows.sort_values(["paramcd", "usubjid", "study_day"]).reset_index(drop=True)
+
+    def lab_visit_summary(self, f: SubjectFilter, paramcd: str, value_col: str) -> pd.DataFrame:
+        """TrialView.lab_visit_summary's aggregates, computed in pandas from the fetched rows."""
+        rows = add_change_from_baseline(self.lab_rows(f, (paramcd,)))
+        if value_col != "value":
+            rows = rows[rows["visit_num"] != 0]
+        rows = rows.assign(group=rows["arm"] if self.sees_arms else None)
+        x = rows.groupby(["group", "visit_num"], dropna=False)[value_col]
+        labels = rows.drop_duplicates("visit_num").set_index("visit_num")["visit"]
+        out = x.agg(n="count", mean="mean", sd="std", median="median", min="min", max="max").reset_index()
+        out["q1"], out["q3"] = x.quantile(0.25).to_numpy(), x.quantile(0.75).to_numpy()
+        return out.assign(visit=out["visit_num"].map(labels))
 
     def ascites_rows(self, f: SubjectFilter) -> pd.DataFrame:
         return self._rows("ascites", f, ["usubjid", "study_day"])

@@ -33,7 +33,7 @@ from dashboard.domain.labstats import (
     deaths_between_visits,
     edish,
     mdish,
-    summarise_by_visit,
+    summary_from_aggregates,
 )
 from dashboard.domain.overview import disposition, enrolment_progress, follow_up_completeness
 from dashboard.domain.survival import CONF_TYPES, rmst, survival_analysis
@@ -77,8 +77,9 @@ def overview(src, f, m: Marks) -> list[go.Figure]:
 
 def patients(src, f, m: Marks) -> list[go.Figure]:
     subjects = src.subjects(f)
-    table = profile.patient_list(subjects, src.meld_trends(f))
-    profile.search_rows(table, "")
+    # As the page: search the subject rows, then MELD trends for the rows it shows only.
+    shown = profile.search_rows(profile.list_rows(subjects), "").head(profile.LIST_LIMIT)
+    profile.with_trends(shown, src.meld_trends_of(tuple(shown["usubjid"])))
     m.mark("data")
     return []
 
@@ -107,12 +108,14 @@ def patient(src, f, m: Marks, usubjid: str) -> list[go.Figure]:
 def labs(src, f, m: Marks, view: str = "Summary table", code: str = "MELD") -> list[go.Figure]:
     group_col, arms, groups, colors = _setup(src)
     subjects = src.subjects(f)
-    rows = add_change_from_baseline(src.lab_rows(f, (code,)))
-    summary = summarise_by_visit(rows, value_col="value", group_col=group_col, groups=groups)
+    # As the page: the curve and summary table are aggregated by the source; rows only for the views that need them.
+    summary = summary_from_aggregates(src.lab_visit_summary(f, code, "value"), value_col="value", groups=groups)
     schedule = src.visit_schedule()
     plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
     exits = deaths_between_visits(add_exit_day(subjects), plotted, group_col=group_col)
     extra: Callable[[], list[go.Figure]] = lambda: []  # noqa: E731 - the summary table view draws nothing more
+    if view in ("Arm comparison", "Box plots", "Trajectories"):
+        rows = add_change_from_baseline(src.lab_rows(f, (code,)))
     if view == "Arm comparison" and group_col:
         compare_arms_by_visit(rows, group_col=group_col, active=arms[0], reference=arms[1])
     elif view == "Box plots":

@@ -8,13 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.domain.ascites import (
-    MEASURES,
     SHIFT_VISITS,
-    free_of_ascites,
-    grade_distribution,
     grade_shift,
     grade_transitions,
-    measure_by_visit,
     resolution_km,
 )
 from dashboard.domain.labstats import add_exit_day
@@ -23,7 +19,8 @@ from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure,
 from dashboard.figures.km import km_figure
 from dashboard.figures.labs import mean_by_visit_figure
 from dashboard.figures.style import arm_colors
-from dashboard.ui.cache import query
+from dashboard.ui import page_data
+from dashboard.ui.cache import computed, query
 from dashboard.ui.context import current
 from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
@@ -47,30 +44,29 @@ if asc.empty:
 visit_order = asc.drop_duplicates("visit").sort_values("visit_num")["visit"].tolist()
 
 st.subheader("Grade by visit")
-chart(ctx, grade_bars_figure(grade_distribution(asc, group_col=group_col, groups=groups)), key="ascites_grades", page="ascites")
+data = computed(view, page_data.ascites_summaries, f)
+chart(ctx, grade_bars_figure(data.grades), key="ascites_grades", page="ascites")
 st.caption("International Club of Ascites grade (none, mild, moderate, severe) among patients assessed at each "
            "visit; n under each bar.")
 
 st.subheader("Depth and volume")
 stat = st.segmented_control("Statistic", list(STATS), format_func=STATS.get, default="mean", required=True,
                             key="ascites_stat")
-summaries = {m: measure_by_visit(asc, measure=m, group_col=group_col, groups=groups) for m in MEASURES}
-for col, (m, s) in zip(st.columns(2), summaries.items()):
+for col, (m, s) in zip(st.columns(2), data.measures.items()):
     chart(ctx, mean_by_visit_figure(s, colors, stat=stat, title=MEASURE_LABELS[m], y_title=MEASURE_LABELS[m]),
                      key=f"ascites_{m}", page="ascites", container=col)
     col.caption(s.method)
 st.caption("Patients without ascites count as 0 cm and 0 mL.")
 with st.expander("Depth and volume table"):
-    table = pd.concat([s.summary.assign(measure=m) for m, s in summaries.items()], ignore_index=True)
+    table = pd.concat([s.summary.assign(measure=m) for m, s in data.measures.items()], ignore_index=True)
     table = table[["measure", "group", "visit", "n", "mean", "ci_lower", "ci_upper", "median", "q1", "q3", "min",
                    "max"]]
     st.dataframe(table.round(2), hide_index=True, key="ascites_measure_table")
     download_table(ctx, table, "ascites_depth_volume_by_visit", key="ascites_measure_download", page=PAGE)
 
 st.subheader("Free of ascites")
-free = free_of_ascites(asc, group_col=group_col, groups=groups)
-chart(ctx, free_of_ascites_figure(free, colors), key="ascites_free", page="ascites")
-st.caption(free.method)
+chart(ctx, free_of_ascites_figure(data.free, colors), key="ascites_free", page="ascites")
+st.caption(data.free.method)
 
 st.subheader("Shift from baseline")
 shift = grade_shift(asc, group_col=group_col, groups=groups, visits=[v for v in SHIFT_VISITS if v in visit_order])

@@ -5,23 +5,22 @@ pooled, no comparison). Patients who left between visits are counted under the c
 sickest leave first and survivors' means then improve in both arms.
 """
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.domain.labs import BY_CODE, LAB_PARAMETERS, describe
 from dashboard.domain.labstats import (
     QUADRANTS,
     add_change_from_baseline,
-    add_exit_day,
     compare_arms_by_visit,
-    deaths_between_visits,
     edish,
     mdish,
     shift_table,
-    summarise_by_visit,
 )
 from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
 from dashboard.figures.style import arm_colors
-from dashboard.ui.cache import query
+from dashboard.ui import page_data
+from dashboard.ui.cache import computed, query
 from dashboard.ui.context import current
 from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
@@ -56,21 +55,22 @@ mode = c2.segmented_control("Scale", list(MODES), format_func=MODES.get, default
 stat = c3.segmented_control("Statistic", list(STATS), format_func=STATS.get, default="mean", required=True,
                             key="labs_stat")
 param = params[code]
-rows = query(view, "lab_rows", f, (code,))
-if rows.empty:
+curve = computed(view, page_data.lab_curve, f, code, mode)
+if curve is None:
     stop_with_info(f"No {param.name} results for the selected patients. Widen the filters in the sidebar.")
-rows = add_change_from_baseline(rows)
+summary, exits = curve.summary, curve.exits
 y_title = {"value": f"{param.name} ({param.unit})", "chg": f"Change in {param.name} ({param.unit})",
            "pchg": f"% change in {param.name}"}[mode]
 
-summary = summarise_by_visit(rows, value_col=mode, group_col=group_col, groups=groups)
-schedule = query(view, "visit_schedule")
-plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
-exits = deaths_between_visits(add_exit_day(subjects), plotted, group_col=group_col)
 chart(ctx, mean_by_visit_figure(summary, colors, stat=stat, exits=exits, y_title=y_title), key="labs_mean", page="labs")
 st.caption(f"{summary.method} Under the axis: patients with a value at each visit (n), then patients who left "
            "the study between visits (left: † died, Tx transplanted, Wd withdrawn or lost to follow-up; hover "
            "for details).")
+
+
+def lab_rows() -> pd.DataFrame:
+    """Row-level values with change from baseline, fetched only by the views that draw or test rows."""
+    return add_change_from_baseline(query(view, "lab_rows", f, (code,)))
 
 
 def show_summary() -> None:
@@ -82,6 +82,7 @@ def show_summary() -> None:
 def show_comparison() -> None:
     if group_col is None:
         stop_with_info("Between-arm comparisons are not shown in a blinded view.")
+    rows = lab_rows()
     present = set(rows[group_col])
     if len(arms) < 2 or not {arms[0], arms[1]} <= present:
         stop_with_info("A comparison needs patients of both arms; widen the arm filter in the sidebar.")
@@ -101,13 +102,13 @@ def show_comparison() -> None:
 
 
 def show_boxes() -> None:
-    fig = box_by_visit_figure(rows, colors, group_col, value_col=mode, groups=groups, y_title=y_title)
+    fig = box_by_visit_figure(lab_rows(), colors, group_col, value_col=mode, groups=groups, y_title=y_title)
     chart(ctx, fig, key="labs_box", page="labs")
     st.caption("Box: quartiles (R type 7); whiskers: most extreme values within 1.5 IQR of the box.")
 
 
 def show_trajectories() -> None:
-    fig = spaghetti_figure(rows, colors, group_col, value_col=mode, y_title=y_title)
+    fig = spaghetti_figure(lab_rows(), colors, group_col, value_col=mode, y_title=y_title)
     event = chart(ctx, fig, key="labs_spaghetti", on_select="rerun", selection_mode=("points", "box", "lasso"), page="labs")
     st.caption("One line per patient. Click a point, or draw a box or lasso, to open the patient.")
     open_selected_patients(event)
@@ -115,7 +116,7 @@ def show_trajectories() -> None:
 
 def show_shift() -> None:
     try:
-        table = shift_table(rows, group_col=group_col, paramcd=code)
+        table = shift_table(lab_rows(), group_col=group_col, paramcd=code)
     except ValueError:
         stop_with_info(f"{param.name} has no reference range, so it has no shift table; choose a measured lab.")
     st.caption("Patients by baseline category (rows) and worst post-baseline category (columns), against "

@@ -7,7 +7,7 @@ shown only when the data carry it (unblinded viewers); blinded data have no arm 
 import streamlit as st
 
 from dashboard.domain.cut_changes import with_change_markers
-from dashboard.domain.profile import patient_list, search_rows
+from dashboard.domain.profile import LIST_LIMIT, list_rows, search_rows, with_trends
 from dashboard.ui.cache import query
 from dashboard.ui.context import current
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
@@ -18,12 +18,15 @@ st.title("Patients")
 subjects = query(view, "subjects", f)
 stop_if_no_patients(len(subjects), f)
 changes = query(view, "changes_since_previous_cut", f)
-table = with_change_markers(patient_list(subjects, query(view, "meld_trends", f)), changes)
+table = with_change_markers(list_rows(subjects), changes)
 
 text = st.text_input("Search the list", key="patients_search", placeholder="id, site, etiology, status ...")
-shown = search_rows(table, text).reset_index(drop=True)
-if shown.empty:
+matches = search_rows(table, text)
+if matches.empty:
     stop_with_info(f"None of the {len(table)} selected patients matches \"{text}\". Clear the search box.")
+# A list longer than anyone reads is not sent: the first LIST_LIMIT matches, with MELD trends for those only.
+shown = matches.head(LIST_LIMIT)
+shown = with_trends(shown, query(view, "meld_trends_of", tuple(shown["usubjid"])))
 
 column_config = {
     "usubjid": st.column_config.TextColumn("Patient", pinned=True),
@@ -46,7 +49,10 @@ if changes is not None:
         help="New patient, death, new serious AE, changed lab value or new lab records since the previous cut.")
 event = st.dataframe(shown, column_config=column_config, hide_index=True, on_select="rerun",
                      selection_mode="single-row", key="patients_table", height=min(36 * len(shown) + 40, 640))
-st.caption(f"{len(shown)} of {len(table)} selected patients. Click a row to open the patient's profile; click a "
+if len(matches) > len(shown):
+    st.caption(f"Showing the first {len(shown):,} of {len(matches):,} matching patients: search or narrow the "
+               "filters in the sidebar to find the others.")
+st.caption(f"{len(matches):,} of {len(table):,} selected patients. Click a row to open the patient's profile; click a "
            "column header to sort. MELD trend: MELD (UNOS) at each visit, axis 6 to 40. Days on study: first "
            "infusion (day 1) to last contact.")
 

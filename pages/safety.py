@@ -9,7 +9,8 @@ from dashboard.domain import safety
 from dashboard.errors import InsufficientData
 from dashboard.figures.safety import ae_overview_figure, fever_incidence_figure, temperature_figure
 from dashboard.figures.style import arm_colors
-from dashboard.ui.cache import query
+from dashboard.ui import page_data
+from dashboard.ui.cache import computed, query
 from dashboard.ui.context import current
 from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
@@ -47,10 +48,9 @@ def show(df: pd.DataFrame, name: str, caption: str, patient_links: bool = False,
 
 
 def temperature() -> None:
-    vs = query(view, "vital_rows", f)
-    result = safety.temperature_by_hour(vs, group_col=group_col, arms=arms)
+    result = computed(view, page_data.temperature_by_hour, f)
     lines = st.toggle("Show individual patients", key="safety_temperature_lines")
-    individual = safety.temperature_readings(vs, group_col=group_col) if lines else None
+    individual = safety.temperature_readings(query(view, "vital_rows", f), group_col=group_col) if lines else None
     chart(ctx, temperature_figure(result, colors, individual=individual), key="safety_temperature_chart", page="safety")
     show(result.summary, "temperature_by_hour", result.method)
 
@@ -62,9 +62,7 @@ def by_threshold(results: list[safety.FeverIncidence], part: str) -> pd.DataFram
 
 
 def fever() -> None:
-    vs, infusions = query(view, "vital_rows", f), query(view, "infusion_rows", f)
-    results = [safety.fever_incidence(vs, infusions, group_col=group_col, threshold=t, arms=arms)
-               for t in safety.FEVER_THRESHOLDS]
+    results = computed(view, page_data.fever_incidence, f)
     for column, result in zip(st.columns(len(results)), results):
         chart(ctx, fever_incidence_figure(result, colors, title=f"Fever >= {result.threshold:.1f} C"),
                             key=f"safety_fever_chart_{result.threshold}", page="safety", container=column)

@@ -3,13 +3,14 @@ incidence, log-rank, Cox, milestones and RMST, live at any as-of date. DSMB by a
 
 import streamlit as st
 
-from dashboard.domain.endpoints import ENDPOINTS, MILESTONES, endpoint_rows
-from dashboard.domain.survival import cumulative_incidence, survival_analysis
+from dashboard.domain.endpoints import ENDPOINTS
+from dashboard.domain.survival import cumulative_incidence
 from dashboard.errors import InsufficientData
 from dashboard.figures.km import cif_figure, km_figure
 from dashboard.figures.style import arm_colors
+from dashboard.ui import page_data
 from dashboard.ui import survival_panels as panels
-from dashboard.ui.cache import query
+from dashboard.ui.cache import computed, query
 from dashboard.ui.context import current
 from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
@@ -18,7 +19,7 @@ ctx = current()
 view, f = ctx.view, ctx.subject_filter
 arms = view.arms()  # [active, control]; [] for a blinded viewer
 colors = arm_colors(arms)
-groups, reference = (tuple(arms), arms[-1]) if arms else (None, None)
+groups = tuple(arms) or None  # study order, control arm last; None for a pooled (blinded) view
 st.title("Survival")
 subjects = query(view, "subjects", f)
 stop_if_no_patients(len(subjects), f)
@@ -41,10 +42,11 @@ with options_column.popover("Figure"):
     options = panels.figure_options()
 
 if derived:
-    rows = endpoint_rows(query(view, "time_to_event", f, None if as_of == cut else as_of), endpoint)
     label = ENDPOINTS[endpoint].label
 else:
-    as_of, rows, label = cut, query(view, "imported_tte_rows", f, endpoint), f"{imported[endpoint]} (imported ADTTE)"
+    as_of, label = cut, f"{imported[endpoint]} (imported ADTTE)"
+recensor_at = None if as_of == cut else as_of
+rows = page_data.survival_rows(view, f, endpoint, recensor_at)
 if rows.empty:
     stop_with_info(f"No selected patient had started treatment by {as_of:%Y-%m-%d}. Choose a later as-of date.")
 st.caption(f"{label} · data as of {as_of:%Y-%m-%d} · time from the first dose (day 1)"
@@ -58,8 +60,7 @@ try:
                                 on_select="rerun", selection_mode=selection, page="survival")
         st.caption(cif.method)
     else:
-        analysis = survival_analysis(rows, group_col=view.group_col, groups=groups, reference=reference,
-                                     conf_type=options.conf_type, milestones_days=list(MILESTONES))
+        analysis = computed(view, page_data.survival, f, endpoint, recensor_at, options.conf_type)
         fig = km_figure(analysis.km, colors=colors, show_ci=options.show_ci, time_unit=options.time_unit,
                         show_median=options.show_median, risk_table_rows=options.risk_rows)
         event = chart(ctx, fig, key="survival_km", on_select="rerun", selection_mode=selection, page="survival")

@@ -52,6 +52,7 @@ def _every_result(view: TrialView):
                  "time_to_event", "meld_trends", "visit_completeness"):
         args = (f, ("ALB", "MELD")) if name == "lab_rows" else (f,)
         yield name, getattr(view, name)(*args)
+    yield "lab_visit_summary", view.lab_visit_summary(f, "MELD", "chg")
     for table, df in view.patient(patient_id).items():
         yield f"patient.{table}", df
 

@@ -281,3 +281,18 @@ def test_exit_intervals_follow_target_days_when_visit_numbers_are_out_of_day_ord
     subjects = pd.DataFrame({"usubjid": ["a"], "status": ["died"], "exit_day": [175]})
     out = deaths_between_visits(subjects, visits, group_col=None)
     assert out.loc[out["died"] == 1, "interval"].tolist() == ["WEEK 24 - WEEK 26"]
+
+
+def test_summary_from_aggregates_orders_groups_drops_empty_visits_and_leaves_no_ci_for_one_value():
+    from scipy import stats
+
+    from dashboard.domain.labstats import summary_from_aggregates
+
+    agg = pd.DataFrame({"group": ["B", "A", "A", "B"], "visit_num": [0, 1, 0, 1], "visit": ["D0", "D7", "D0", "D7"],
+                        "n": [4, 1, 0, 4], "mean": [2.0, 5.0, np.nan, 3.0], "sd": [1.0, np.nan, np.nan, 2.0],
+                        "median": 0.0, "q1": 0.0, "q3": 0.0, "min": 0.0, "max": 0.0})
+    out = summary_from_aggregates(agg, groups=["A", "B"]).summary
+    assert list(zip(out["group"], out["visit_num"])) == [("A", 1), ("B", 0), ("B", 1)]
+    assert out.loc[0, ["sd", "se", "ci_lower", "ci_upper"]].isna().all()
+    half = stats.t.ppf(0.975, 3) * 2.0 / 2
+    assert out.loc[2, "ci_lower"] == pytest.approx(3.0 - half) and out.loc[2, "se"] == pytest.approx(1.0)

@@ -201,6 +201,15 @@ def test_patient_list_attaches_trends_and_has_no_arm_unless_given():
     assert list(profile.patient_list(_subjects(arm=["A", "B"]), trends).columns[:2]) == ["usubjid", "arm"]
 
 
+def test_list_rows_then_trends_equal_the_patient_list_for_any_subset():
+    subjects = _subjects(arm=["A", "B"])
+    trends = pd.DataFrame({"usubjid": ["P2", "P1"], "meld_trend": [np.array([30.0]), np.array([24.0, 18.0])]})
+    whole = profile.patient_list(subjects, trends)
+    pd.testing.assert_frame_equal(profile.with_trends(profile.list_rows(subjects), trends), whole)
+    last = profile.list_rows(subjects).iloc[1:]
+    pd.testing.assert_frame_equal(profile.with_trends(last, trends), whole.iloc[1:].reset_index(drop=True))
+
+
 def test_search_rows_matches_any_column_ignoring_case():
     out = profile.patient_list(_subjects(), pd.DataFrame({"usubjid": [], "meld_trend": []}))
     assert profile.search_rows(out, "alcohol")["usubjid"].tolist() == ["P2"]

@@ -45,6 +45,20 @@ def test_patient_list_search_narrows_the_rows(app_env, trial_db):
     assert list(at.dataframe[0].value["usubjid"]) == [i for i in _ids(trial_db) if "MSC-000" in i]
 
 
+def test_patient_list_shows_the_first_rows_of_a_long_list_and_says_how_many_match(app_env, trial_db, monkeypatch):
+    from dashboard.domain import profile
+
+    monkeypatch.setattr(profile, "LIST_LIMIT", 10)
+    at = run_page("pages/patients.py", "investigator")
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    ids = _ids(trial_db)
+    assert list(table["usubjid"]) == ids[:10]
+    assert all(len(t) > 0 for t in table["meld_trend"])
+    captions = " ".join(c.value for c in at.caption)
+    assert f"Showing the first 10 of {len(ids)} matching patients" in captions
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_patient_profile_draws_every_section_for_each_role(app_env, trial_db, role):
     first = _ids(trial_db)[0]

@@ -81,8 +81,14 @@ class TrialView:
     def meld_trends(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.meld_trends(self._cursor(), self._checked(f))
 
+    def meld_trends_of(self, usubjids: tuple[str, ...]) -> pd.DataFrame:
+        return queries.meld_trends_of(self._cursor(), usubjids)
+
     def lab_rows(self, f: SubjectFilter, paramcds: tuple[str, ...]) -> pd.DataFrame:
         return queries.lab_rows(self._cursor(), self._checked(f), paramcds, self.sees_arms)
+
+    def lab_visit_summary(self, f: SubjectFilter, paramcd: str, value_col: str) -> pd.DataFrame:
+        return queries.lab_visit_summary(self._cursor(), self._checked(f), paramcd, value_col, self.sees_arms)
 
     def ascites_rows(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.ascites_rows(self._cursor(), self._checked(f), self.sees_arms)

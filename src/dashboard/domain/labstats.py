@@ -202,9 +202,51 @@ def summarise_by_visit(df: pd.DataFrame, *, value_col: str = "value", group_col:
             rows.append(_describe(g, int(vnum), labels.get(int(vnum), str(vnum)),
                                   part[value_col].to_numpy(float), conf_level))
     summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-    pct = f"{conf_level:.0%}"
-    method = (f"{value_col}: mean with {pct} t-based CI (SD with n-1); median with IQR, {QUARTILE_NOTE}.")
-    return VisitSummary(summary=summary, value_col=value_col, conf_level=conf_level, method=method)
+    return VisitSummary(summary=summary, value_col=value_col, conf_level=conf_level,
+                        method=_summary_method(value_col, conf_level))
+
+
+def _summary_method(value_col: str, conf_level: float) -> str:
+    return f"{value_col}: mean with {conf_level:.0%} t-based CI (SD with n-1); median with IQR, {QUARTILE_NOTE}."
+
+
+def summary_from_aggregates(agg: pd.DataFrame, *, value_col: str = "value", groups: Sequence[str] | None = None,
+                            conf_level: float = 0.95) -> VisitSummary:
+    """``summarise_by_visit``'s result from per-group, per-visit aggregates computed elsewhere (in SQL).
+
+    Parameters
+    ----------
+    agg : DataFrame
+        ``group`` (None/NaN when pooled), ``visit_num``, ``visit``, ``n``, ``mean``, ``sd`` (n-1),
+        ``median``, ``q1``, ``q3`` (R type 7), ``min``, ``max``; rows with ``n`` = 0 are dropped.
+    value_col, groups, conf_level
+        As in ``summarise_by_visit``.
+
+    Returns
+    -------
+    VisitSummary
+        The same columns, order and method note as ``summarise_by_visit``: SE and the t-based CI are
+        computed here from n, mean and SD (NaN when n < 2).
+    """
+    _check_conf_level("summary_from_aggregates", conf_level)
+    data = agg[(agg["n"] > 0) & agg["visit_num"].notna()].copy()
+    data["group"] = data["group"].fillna(POOLED_LABEL).astype(str)
+    data["visit_num"] = data["visit_num"].astype(int)
+    data["n"] = data["n"].astype(int)
+    n = data["n"].to_numpy(float)
+    small = n < 2
+    data["sd"] = np.where(small, np.nan, data["sd"].to_numpy(float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        data["se"] = np.where(small, np.nan, data["sd"] / np.sqrt(n))
+        half = np.where(small, np.nan, stats.t.ppf((1 + conf_level) / 2, np.maximum(n - 1, 1)) * data["se"])
+    data["ci_lower"], data["ci_upper"] = data["mean"] - half, data["mean"] + half
+    order = _group_order(data, groups)
+    data = data[data["group"].isin(order)]
+    data = data.sort_values(["group", "visit_num"], key=lambda c: c.map({g: i for i, g in enumerate(order)})
+                            if c.name == "group" else c, kind="stable")
+    summary = data[list(SUMMARY_COLUMNS)].reset_index(drop=True)
+    return VisitSummary(summary=summary, value_col=value_col, conf_level=conf_level,
+                        method=_summary_method(value_col, conf_level))
 
 
 def _describe(group: str, vnum: int, visit: str, x: np.ndarray, conf_level: float) -> dict:

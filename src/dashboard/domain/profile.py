@@ -23,6 +23,7 @@ CHANGED_MARK = "✎"  # a lab value that changed since the previous data cut
 LAB_COLUMNS = ("usubjid", "paramcd", "visit_num", "study_day", "value", "lower_limit", "upper_limit")
 LIST_COLUMNS = ("usubjid", "site_id", "age", "sex", "etiology", "lf_type", "baseline_meld", "latest_meld",
                 "status", "days_on_study")
+LIST_LIMIT = 1000  # /patients shows at most this many rows; search or filter to reach the others
 AE_LANE_COLUMNS = ("ae_id", "term", "grade", "serious", "infusion_related", "onset_day", "end_day")
 
 
@@ -47,11 +48,21 @@ def patient_list(subjects: pd.DataFrame, trends: pd.DataFrame) -> pd.DataFrame:
     (usubjid, meld_trend as a list of MELD values by study day). Rows keep ``subjects`` order; a
     patient without MELD values gets an empty trend.
     """
-    _need("patient_list", "subjects", subjects, LIST_COLUMNS)
-    _need("patient_list", "trends", trends, ("usubjid", "meld_trend"))
+    return with_trends(list_rows(subjects), trends)
+
+
+def list_rows(subjects: pd.DataFrame) -> pd.DataFrame:
+    """``patient_list`` without the trend: the subject columns, ``arm`` after the id when present."""
+    _need("list_rows", "subjects", subjects, LIST_COLUMNS)
     # The arm, when visible, sits next to the id: it is what a DSMB member reads first.
     cols = ["usubjid"] + (["arm"] if "arm" in subjects.columns else []) + list(LIST_COLUMNS[1:])
-    out = subjects[cols].merge(trends[["usubjid", "meld_trend"]], on="usubjid", how="left")
+    return subjects[cols].reset_index(drop=True)
+
+
+def with_trends(table: pd.DataFrame, trends: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (rows with ``usubjid``) with a last column ``meld_trend``: a list, empty without MELD values."""
+    _need("with_trends", "trends", trends, ("usubjid", "meld_trend"))
+    out = table.merge(trends[["usubjid", "meld_trend"]], on="usubjid", how="left")
     out["meld_trend"] = [list(t) if isinstance(t, (list, np.ndarray)) else [] for t in out["meld_trend"]]
     return out.reset_index(drop=True)
 

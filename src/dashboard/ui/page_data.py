@@ -1,0 +1,100 @@
+"""The heavy pages' default data: pure functions of ``(view, ...)`` that pages call through
+``cache.computed``, so a rerun with the same filter reuses the statistics instead of recomputing them.
+
+Each function takes the group column and arms from ``view`` (never from its arguments), so a blinded
+viewer's call, whose ``view.cache_key`` differs, can only ever compute and get pooled results. Rows
+come through ``cache.query``, so a page that also needs the rows shares one fetch with these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from dashboard.access.trial_view import TrialView
+from dashboard.domain import safety
+from dashboard.domain.ascites import MEASURES, FreeOfAscites, free_of_ascites, grade_distribution, measure_by_visit
+from dashboard.domain.endpoints import ENDPOINTS, MILESTONES, endpoint_rows
+from dashboard.domain.labstats import (
+    VisitSummary,
+    add_exit_day,
+    deaths_between_visits,
+    summary_from_aggregates,
+)
+from dashboard.domain.subject_filter import SubjectFilter
+from dashboard.domain.survival import SurvivalAnalysis, survival_analysis
+from dashboard.ui.cache import query
+
+
+def _groups(view: TrialView) -> list[str] | None:
+    # Study order (active first); None lets a pooled result name its one group.
+    return view.arms() or None
+
+
+@dataclass(frozen=True)
+class LabCurve:
+    """/labs' default view: the per-visit summary and who left between the plotted visits."""
+
+    summary: VisitSummary
+    exits: pd.DataFrame
+
+
+def lab_curve(view: TrialView, f: SubjectFilter, code: str, mode: str) -> LabCurve | None:
+    """Summary by visit of ``mode`` (value, chg, pchg) of one lab, aggregated in DuckDB (no rows fetched);
+    None when no selected patient has a record of it."""
+    aggregates = view.lab_visit_summary(f, code, mode)
+    if aggregates.empty:
+        return None
+    summary = summary_from_aggregates(aggregates, value_col=mode, groups=_groups(view))
+    schedule = query(view, "visit_schedule")
+    plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
+    exits = deaths_between_visits(add_exit_day(query(view, "subjects", f)), plotted, group_col=view.group_col)
+    return LabCurve(summary=summary, exits=exits)
+
+
+@dataclass(frozen=True)
+class AscitesSummaries:
+    """/ascites' summaries: grade distribution, depth and volume by visit, proportion free of ascites."""
+
+    grades: pd.DataFrame
+    measures: dict[str, VisitSummary]
+    free: FreeOfAscites
+
+
+def ascites_summaries(view: TrialView, f: SubjectFilter) -> AscitesSummaries:
+    asc = query(view, "ascites_rows", f)
+    group_col, groups = view.group_col, _groups(view)
+    return AscitesSummaries(
+        grades=grade_distribution(asc, group_col=group_col, groups=groups),
+        measures={m: measure_by_visit(asc, measure=m, group_col=group_col, groups=groups) for m in MEASURES},
+        free=free_of_ascites(asc, group_col=group_col, groups=groups))
+
+
+def temperature_by_hour(view: TrialView, f: SubjectFilter) -> safety.TemperatureSummary:
+    return safety.temperature_by_hour(query(view, "vital_rows", f), group_col=view.group_col,
+                                      arms=tuple(view.arms()))
+
+
+def fever_incidence(view: TrialView, f: SubjectFilter) -> list[safety.FeverIncidence]:
+    """Fever after infusions at each threshold of ``safety.FEVER_THRESHOLDS``."""
+    vs, infusions = query(view, "vital_rows", f), query(view, "infusion_rows", f)
+    return [safety.fever_incidence(vs, infusions, group_col=view.group_col, threshold=t, arms=tuple(view.arms()))
+            for t in safety.FEVER_THRESHOLDS]
+
+
+def survival_rows(view: TrialView, f: SubjectFilter, endpoint: str, as_of: date | None) -> pd.DataFrame:
+    """One row per dosed patient for a derived endpoint (re-censored at ``as_of``) or an imported one."""
+    if endpoint in ENDPOINTS:
+        return endpoint_rows(query(view, "time_to_event", f, as_of), endpoint)
+    return query(view, "imported_tte_rows", f, endpoint)
+
+
+def survival(view: TrialView, f: SubjectFilter, endpoint: str, as_of: date | None,
+             conf_type: str) -> SurvivalAnalysis:
+    """Kaplan-Meier, log-rank, Cox and milestones of ``survival_rows``; arms vs the control arm."""
+    arms = view.arms()
+    return survival_analysis(survival_rows(view, f, endpoint, as_of), group_col=view.group_col,
+                             groups=tuple(arms) if arms else None, reference=arms[-1] if arms else None,
+                             conf_type=conf_type, milestones_days=list(MILESTONES))
