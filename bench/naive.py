@@ -102,7 +102,13 @@ class NaiveSource:
         rows = add_change_from_baseline(self.lab_rows(f, (paramcd,)))
         if value_col != "value":
             rows = rows[rows["visit_num"] != 0]
-        rows = rows.assign(group=rows["arm"] if self.sees_arms else None)
+        return self._visit_stats(self._with_group(rows), value_col)
+
+    def _with_group(self, rows: pd.DataFrame) -> pd.DataFrame:
+        return rows.assign(group=rows["arm"] if self.sees_arms else None)
+
+    @staticmethod
+    def _visit_stats(rows: pd.DataFrame, value_col: str) -> pd.DataFrame:
         x = rows.groupby(["group", "visit_num"], dropna=False)[value_col]
         labels = rows.drop_duplicates("visit_num").set_index("visit_num")["visit"]
         out = x.agg(n="count", mean="mean", sd="std", median="median", min="min", max="max").reset_index()
@@ -111,6 +117,30 @@ class NaiveSource:
 
     def ascites_rows(self, f: SubjectFilter) -> pd.DataFrame:
         return self._rows("ascites", f, ["usubjid", "study_day"])
+
+    def ascites_grade_counts(self, f: SubjectFilter) -> pd.DataFrame:
+        """TrialView.ascites_grade_counts in pandas from the fetched rows."""
+        rows = self._with_group(self.ascites_rows(f).dropna(subset=["grade", "visit_num"]))
+        rows = rows.assign(**{f"grade_{k}": rows["grade"].eq(k) for k in range(4)})
+        labels = rows.drop_duplicates("visit_num").set_index("visit_num")["visit"]
+        out = rows.groupby(["group", "visit_num"], dropna=False).agg(
+            n=("grade", "size"), **{f"grade_{k}": (f"grade_{k}", "sum") for k in range(4)}).reset_index()
+        return out.assign(visit=out["visit_num"].map(labels))
+
+    def ascites_measure_summary(self, f: SubjectFilter, measure: str) -> pd.DataFrame:
+        """TrialView.ascites_measure_summary in pandas from the fetched rows."""
+        return self._visit_stats(self._with_group(self.ascites_rows(f).dropna(subset=["visit_num"])), measure)
+
+    def temperature_summary(self, f: SubjectFilter) -> pd.DataFrame:
+        """TrialView.temperature_summary in pandas: one value per patient and time point, then per group."""
+        vs = self.vital_rows(f)
+        vs = vs[vs["paramcd"] == "TEMP"].dropna(subset=["value", "infusion_num", "hours_after"])
+        keys = ["group", "infusion_num", "hours_after"]
+        per_patient = self._with_group(vs).groupby([*keys, "usubjid"], dropna=False).agg(
+            value=("value", "mean"), timepoint=("timepoint", "first"))
+        return per_patient.groupby(keys, dropna=False).agg(
+            timepoint=("timepoint", "first"), n=("value", "size"), mean=("value", "mean"),
+            sd=("value", "std")).reset_index()
 
     def infusion_rows(self, f: SubjectFilter) -> pd.DataFrame:
         cols = ["usubjid", "infusion_num", "given_on", "study_day"]

@@ -18,11 +18,10 @@ from dashboard.domain import profile, safety
 from dashboard.domain.ascites import (
     MEASURES,
     SHIFT_VISITS,
-    free_of_ascites,
-    grade_distribution,
+    distribution_from_counts,
+    free_from_distribution,
     grade_shift,
     grade_transitions,
-    measure_by_visit,
     resolution_km,
 )
 from dashboard.domain.endpoints import MILESTONES, endpoint_rows
@@ -135,9 +134,11 @@ def ascites(src, f, m: Marks) -> list[go.Figure]:
     subjects = src.subjects(f)
     asc = src.ascites_rows(f)
     visit_order = asc.drop_duplicates("visit").sort_values("visit_num")["visit"].tolist()
-    distribution = grade_distribution(asc, group_col=group_col, groups=groups)
-    summaries = {k: measure_by_visit(asc, measure=k, group_col=group_col, groups=groups) for k in MEASURES}
-    free = free_of_ascites(asc, group_col=group_col, groups=groups)
+    # As the page (ui/page_data.ascites_summaries): grades, depth and volume aggregated by the source.
+    distribution = distribution_from_counts(src.ascites_grade_counts(f), groups=groups)
+    summaries = {k: summary_from_aggregates(src.ascites_measure_summary(f, k), value_col=k, groups=groups)
+                 for k in MEASURES}
+    free = free_from_distribution(distribution)
     grade_shift(asc, group_col=group_col, groups=groups, visits=[v for v in SHIFT_VISITS if v in visit_order])
     exit_days = add_exit_day(subjects).set_index("usubjid")["exit_day"]
     km = resolution_km(asc, exit_days, group_col=group_col, groups=groups)
@@ -178,7 +179,7 @@ def safety_page(src, f, m: Marks, section: str = "Temperature 0-24 h") -> list[g
         result = aes.ae_overview(src.adverse_event_rows(f), subjects, group_col=group_col, arms=arms)
         m.mark("data")
         return [ae_overview_figure(result, colors)]
-    result = safety.temperature_by_hour(src.vital_rows(f), group_col=group_col, arms=arms)
+    result = safety.temperature_from_aggregates(src.temperature_summary(f), arms=arms)
     m.mark("data")
     return [temperature_figure(result, colors)]
 

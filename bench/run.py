@@ -150,10 +150,18 @@ def worker_apptest(db: str, repeat: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="bench-apptest-"))
     os.environ.update(DASHBOARD_DB=db, DASHBOARD_USERS=str(tmp / "users.toml"), DASHBOARD_AUDIT=str(tmp / "audit.jsonl"))
     started = time.perf_counter()
+    import runpy
+
+    from streamlit.runtime.scriptrunner import script_runner
     from streamlit.testing.v1 import AppTest
+
+    # As in tests/conftest.py: AppTest resets Streamlit's legacy pages/ flag before every run, which would
+    # run page files alone after the first run; run app.py (login gate, filters, header) every time instead.
+    script_runner._mpa_v1 = lambda main_script_path: runpy.run_path(main_script_path, run_name="__main__")
 
     from dashboard.access.viewer import Viewer
     from dashboard.data.database import connect_readonly
+    from dashboard.domain.subject_filter import SubjectFilter
 
     viewer = Viewer("dsmb", "dsmb", "DSMB member")
     with connect_readonly(db) as con:
@@ -178,18 +186,25 @@ def worker_apptest(db: str, repeat: int) -> dict:
         timings: dict = {}
         timings["first_s"] = _timed_run(at)
         warm = [_timed_run(at) for _ in range(repeat)]
-        changed = []
+        changed, counts = [], [_selected_count(at)]
         for i in range(repeat):
-            # A new filter each time (the age bound moves), so every run misses the data cache.
-            at.query_params["sex"] = "F"
-            at.query_params["age_min"] = str(19 + i)
+            # A new filter each time (the age bound moves), so every run misses the data cache. Set in the
+            # session as the sidebar's Apply button does (app.py reads the URL only when a session starts).
+            at.session_state["subject_filter"] = SubjectFilter(sex=("F",), age_min=19 + i)
             changed.append(_timed_run(at))
-        timings.update(warm_s=statistics.median(warm), filter_change_s=statistics.median(changed))
+            counts.append(_selected_count(at))
+        timings.update(warm_s=statistics.median(warm), filter_change_s=statistics.median(changed),
+                       selected=counts)
         out["pages"][page] = timings
         if at.exception:
             out["errors"][page] = [e.value for e in at.exception][:3]
     out["memory_after_pages"] = memory()
     return out
+
+
+def _selected_count(at) -> str:
+    """The header's "N of M patients selected", proof that the run used the new filter."""
+    return next((c.value.split("·")[-1].strip(" *") for c in at.caption if "patients selected" in c.value), "")
 
 
 def _timed_run(at) -> float:

@@ -93,6 +93,15 @@ class TrialView:
     def ascites_rows(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.ascites_rows(self._cursor(), self._checked(f), self.sees_arms)
 
+    def ascites_grade_counts(self, f: SubjectFilter) -> pd.DataFrame:
+        return queries.ascites_grade_counts(self._cursor(), self._checked(f), self.sees_arms)
+
+    def ascites_measure_summary(self, f: SubjectFilter, measure: str) -> pd.DataFrame:
+        return queries.ascites_measure_summary(self._cursor(), self._checked(f), measure, self.sees_arms)
+
+    def temperature_summary(self, f: SubjectFilter) -> pd.DataFrame:
+        return queries.temperature_summary(self._cursor(), self._checked(f), self.sees_arms)
+
     def infusion_rows(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.infusion_rows(self._cursor(), self._checked(f), self.sees_arms)
 

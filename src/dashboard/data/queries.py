@@ -14,6 +14,7 @@ import pandas as pd
 
 from dashboard.data.filters import subject_where
 from dashboard.data.schema import ARM_REVEALING_COLUMNS
+from dashboard.domain.ascites import MEASURES as ASCITES_MEASURES
 from dashboard.domain.subject_filter import SubjectFilter
 
 Con = duckdb.DuckDBPyConnection
@@ -245,6 +246,12 @@ _LAB_SUMMARY_VALUES = {
 }
 
 
+def _visit_stats(x: str) -> str:
+    """summarise_by_visit's statistics of column ``x``: SD with n-1, quartiles as R type 7."""
+    return (f"count({x}) AS n, avg({x}) AS mean, stddev_samp({x}) AS sd, quantile_cont({x}, 0.5) AS median, "
+            f"quantile_cont({x}, 0.25) AS q1, quantile_cont({x}, 0.75) AS q3, min({x}) AS min, max({x}) AS max")
+
+
 def lab_visit_summary(con: Con, f: SubjectFilter, paramcd: str, value_col: str, include_arm: bool) -> pd.DataFrame:
     """Per visit (and arm when ``include_arm``) of one lab: n, mean, SD (n-1), median, q1, q3 (R type 7),
     min, max of ``value_col`` (value, chg or pchg), and the visit's label.
@@ -270,11 +277,64 @@ def lab_visit_summary(con: Con, f: SubjectFilter, paramcd: str, value_col: str, 
         v AS (
             SELECT {group} AS "group", visit_num, {_LAB_SUMMARY_VALUES[value_col]} AS x
             FROM r LEFT JOIN b USING (usubjid) WHERE visit_num IS NOT NULL)
-        SELECT "group", visit_num, labels.visit, count(x) AS n, avg(x) AS mean, stddev_samp(x) AS sd,
-               quantile_cont(x, 0.5) AS median, quantile_cont(x, 0.25) AS q1, quantile_cont(x, 0.75) AS q3,
-               min(x) AS min, max(x) AS max
+        SELECT "group", visit_num, labels.visit, {_visit_stats("x")}
         FROM v JOIN labels USING (visit_num)
         GROUP BY ALL ORDER BY "group", visit_num""", params).df()
+
+
+def _ascites_with_labels(f: SubjectFilter, include_arm: bool, where_rows: str) -> tuple[str, dict]:
+    """CTEs ``r`` (the selected patients' ascites rows passing ``where_rows``, with ``group``: the arm, or
+    NULL when pooled) and ``labels`` (each visit's label from its first row by patient and study day)."""
+    where, params = subject_where(f, "s")
+    group = "s.arm" if include_arm else "NULL::VARCHAR"
+    return f"""
+        WITH r AS (
+            SELECT {group} AS "group", a.usubjid, a.visit, a.visit_num, a.study_day, a.grade, a.depth_cm, a.volume_ml
+            FROM ascites a JOIN subjects s USING (usubjid)
+            WHERE {where} AND a.visit_num IS NOT NULL AND {where_rows}),
+        labels AS (SELECT visit_num, first(visit ORDER BY usubjid, study_day) AS visit FROM r GROUP BY visit_num)""", params
+
+
+def ascites_grade_counts(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
+    """Per group (arm, or NULL when pooled) and visit: ``n`` patients assessed (a grade recorded) and
+    ``grade_0`` .. ``grade_3`` patients at each ICA grade, with the visit's label."""
+    ctes, params = _ascites_with_labels(f, include_arm, "a.grade IS NOT NULL")
+    grades = ", ".join(f"count(*) FILTER (WHERE grade = {g}) AS grade_{g}" for g in range(4))
+    return con.execute(f"""{ctes}
+        SELECT "group", visit_num, labels.visit, count(*) AS n, {grades}
+        FROM r JOIN labels USING (visit_num)
+        GROUP BY ALL ORDER BY "group", visit_num""", params).df()
+
+
+def ascites_measure_summary(con: Con, f: SubjectFilter, measure: str, include_arm: bool) -> pd.DataFrame:
+    """Per group and visit of ``depth_cm`` or ``volume_ml``: the columns of ``lab_visit_summary``."""
+    if measure not in ASCITES_MEASURES:
+        raise ValueError(f"ascites_measure_summary: measure must be one of {list(ASCITES_MEASURES)}, got {measure!r}")
+    ctes, params = _ascites_with_labels(f, include_arm, "TRUE")
+    return con.execute(f"""{ctes}
+        SELECT "group", visit_num, labels.visit, {_visit_stats(measure)}
+        FROM r JOIN labels USING (visit_num)
+        GROUP BY ALL ORDER BY "group", visit_num""", params).df()
+
+
+def temperature_summary(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
+    """Post-infusion temperature per group (arm, or NULL when pooled), infusion and hour: ``n`` patients,
+    ``mean`` and ``sd`` (n-1) of one value per patient and time point (repeat readings averaged first),
+    and the time point's label."""
+    where, params = subject_where(f, "s")
+    group = "s.arm" if include_arm else "NULL::VARCHAR"
+    return con.execute(f"""
+        WITH per_patient AS (
+            SELECT {group} AS "group", v.infusion_num, v.hours_after, v.usubjid, avg(v.value) AS value,
+                   first(v.timepoint) FILTER (WHERE v.timepoint IS NOT NULL) AS timepoint
+            FROM vital_signs v JOIN subjects s USING (usubjid)
+            WHERE {where} AND v.paramcd = 'TEMP' AND v.value IS NOT NULL AND v.infusion_num IS NOT NULL
+                  AND v.hours_after IS NOT NULL
+            GROUP BY ALL)
+        SELECT "group", infusion_num, hours_after,
+               first(timepoint ORDER BY usubjid) FILTER (WHERE timepoint IS NOT NULL) AS timepoint,
+               count(*) AS n, avg(value) AS mean, stddev_samp(value) AS sd
+        FROM per_patient GROUP BY ALL ORDER BY "group", infusion_num, hours_after""", params).df()
 
 
 def meld_trends_of(con: Con, usubjids: Sequence[str]) -> pd.DataFrame:

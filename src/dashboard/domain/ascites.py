@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from dashboard.domain import POOLED_LABEL
 from dashboard.domain.labstats import (
     VisitSummary,
     _check_conf_level,
@@ -51,6 +52,10 @@ def _check(func: str, df: pd.DataFrame, group_col: str | None) -> None:
         raise ValueError(f"{func}: df.grade has {bad}; allowed grades: {list(GRADES)}.")
 
 
+GRADE_COUNT_COLUMNS = tuple(f"grade_{g}" for g in GRADES)
+DISTRIBUTION_COLUMNS = ("group", "visit_num", "visit", "grade", "grade_label", "count", "n", "pct")
+
+
 def grade_distribution(df: pd.DataFrame, *, group_col: str | None = None,
                        groups: Sequence[str] | None = None) -> pd.DataFrame:
     """Counts and percentages of each grade per group and visit.
@@ -65,18 +70,39 @@ def grade_distribution(df: pd.DataFrame, *, group_col: str | None = None,
     _check("grade_distribution", df, group_col)
     data = with_group(df, group_col).dropna(subset=["grade", "visit_num"])
     labels = _visit_labels(data)
+    data = data.assign(visit_num=data["visit_num"].astype(int), grade=data["grade"].astype(int))
+    counts = (data.groupby(["group", "visit_num"])["grade"].value_counts().unstack(fill_value=0)
+              .reindex(columns=list(GRADES), fill_value=0))
+    counts.columns = list(GRADE_COUNT_COLUMNS)
+    counts = counts.reset_index()
+    counts["n"] = counts[list(GRADE_COUNT_COLUMNS)].sum(axis=1)
+    counts["visit"] = counts["visit_num"].map(labels)
+    return _distribution(counts, _group_order(data, groups))
+
+
+def distribution_from_counts(counts: pd.DataFrame, *, groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """``grade_distribution``'s result from per-group, per-visit counts computed elsewhere (in SQL).
+
+    ``counts`` columns: ``group`` (None/NaN when pooled), ``visit_num``, ``visit``, ``n`` (patients
+    assessed) and ``grade_0`` .. ``grade_3``; groups are ordered as in ``grade_distribution``.
+    """
+    data = counts.assign(group=counts["group"].fillna(POOLED_LABEL).astype(str))
+    graded = data[list(GRADE_COUNT_COLUMNS)].sum(axis=1)
+    if (graded != data["n"]).any():
+        raise ValueError(f"distribution_from_counts: some assessments have a grade outside {list(GRADES)}.")
+    return _distribution(data, _group_order(data, groups))
+
+
+def _distribution(counts: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
     rows = []
-    for g in _group_order(data, groups):
-        sub = data[data["group"] == g]
-        for vnum, part in sub.groupby("visit_num", sort=True):
-            counts = part["grade"].astype(int).value_counts()
-            n = len(part)
-            for grade in GRADES:
-                c = int(counts.get(grade, 0))
-                rows.append(dict(group=g, visit_num=int(vnum), visit=labels[int(vnum)], grade=grade,
+    for g in order:
+        for r in counts[counts["group"] == g].sort_values("visit_num").to_dict("records"):
+            n = int(r["n"])
+            for grade, col in zip(GRADES, GRADE_COUNT_COLUMNS):
+                c = int(r[col])
+                rows.append(dict(group=g, visit_num=int(r["visit_num"]), visit=r["visit"], grade=grade,
                                  grade_label=GRADE_LABELS[grade], count=c, n=n, pct=100.0 * c / n))
-    return pd.DataFrame(rows, columns=["group", "visit_num", "visit", "grade", "grade_label", "count", "n",
-                                       "pct"])
+    return pd.DataFrame(rows, columns=list(DISTRIBUTION_COLUMNS))
 
 
 def measure_by_visit(df: pd.DataFrame, *, measure: str = "depth_cm", group_col: str | None = None,
@@ -101,7 +127,12 @@ def free_of_ascites(df: pd.DataFrame, *, group_col: str | None = None, groups: S
     func = "free_of_ascites"
     _check(func, df, group_col)
     _check_conf_level(func, conf_level)
-    dist = grade_distribution(df, group_col=group_col, groups=groups)
+    return free_from_distribution(grade_distribution(df, group_col=group_col, groups=groups), conf_level=conf_level)
+
+
+def free_from_distribution(dist: pd.DataFrame, *, conf_level: float = 0.95) -> FreeOfAscites:
+    """``free_of_ascites`` from a ``grade_distribution`` result (from rows or from SQL counts)."""
+    _check_conf_level("free_from_distribution", conf_level)
     free = dist[dist["grade"] == 0].rename(columns={"count": "n_free"})
     x, n = free["n_free"].to_numpy(float), free["n"].to_numpy(float)
     a = 1 - conf_level

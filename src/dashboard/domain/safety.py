@@ -176,6 +176,9 @@ def temperature_readings(vs: pd.DataFrame, *, group_col: str | None) -> pd.DataF
     return _readings(vs, group_col)
 
 
+_TEMPERATURE_KEYS = ("group", "infusion_num", "hours_after")
+
+
 def temperature_by_hour(
     vs: pd.DataFrame, *, group_col: str | None, arms: Sequence[str] | None = None, conf_level: float = 0.95
 ) -> TemperatureSummary:
@@ -204,10 +207,32 @@ def temperature_by_hour(
     _check_group_col(vs, group_col, func, "vs")
     _check_conf_level(conf_level, func)
     per_patient = _readings(vs, group_col)
-    keys = ["group", "infusion_num", "hours_after"]
-    out = per_patient.groupby(keys, as_index=False).agg(
+    out = per_patient.groupby(list(_TEMPERATURE_KEYS), as_index=False).agg(
         timepoint=("timepoint", "first"), n=("value", "size"), mean=("value", "mean"), sd=("value", "std")
     )
+    return _temperature_summary(out, arms, conf_level)
+
+
+def temperature_from_aggregates(
+    agg: pd.DataFrame, *, arms: Sequence[str] | None = None, conf_level: float = 0.95
+) -> TemperatureSummary:
+    """``temperature_by_hour``'s result from aggregates computed elsewhere (in SQL).
+
+    ``agg`` columns: group (None/NaN when pooled), infusion_num, hours_after, timepoint, n (patients),
+    mean and sd (n-1) of one value per patient and time point. Raises ``InsufficientData`` when empty.
+    """
+    _check_conf_level(conf_level, "temperature_from_aggregates")
+    if agg.empty:
+        raise InsufficientData("No temperature (TEMP) records were found. Load a data cut with vital signs.")
+    out = agg.assign(group=agg["group"].fillna(POOLED_LABEL).astype(str), n=agg["n"].astype(int))
+    return _temperature_summary(out[["group", *_TEMPERATURE_KEYS[1:], "timepoint", "n", "mean", "sd"]], arms,
+                                conf_level)
+
+
+def _temperature_summary(out: pd.DataFrame, arms: Sequence[str] | None, conf_level: float) -> TemperatureSummary:
+    """Add the t-based CI to per-group, per-time-point n, mean and SD; sort; name the method."""
+    keys = list(_TEMPERATURE_KEYS)
+    out = out.copy()
     tq = stats.t.ppf(1 - (1 - conf_level) / 2, np.maximum(out["n"] - 1, 1))
     half = np.where(out["n"] >= 2, tq * out["sd"] / np.sqrt(out["n"]), np.nan)
     out["ci_lower"], out["ci_upper"] = out["mean"] - half, out["mean"] + half

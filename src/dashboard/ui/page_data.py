@@ -15,7 +15,7 @@ import pandas as pd
 
 from dashboard.access.trial_view import TrialView
 from dashboard.domain import safety
-from dashboard.domain.ascites import MEASURES, FreeOfAscites, free_of_ascites, grade_distribution, measure_by_visit
+from dashboard.domain.ascites import MEASURES, FreeOfAscites, distribution_from_counts, free_from_distribution
 from dashboard.domain.endpoints import ENDPOINTS, MILESTONES, endpoint_rows
 from dashboard.domain.labstats import (
     VisitSummary,
@@ -64,17 +64,19 @@ class AscitesSummaries:
 
 
 def ascites_summaries(view: TrialView, f: SubjectFilter) -> AscitesSummaries:
-    asc = query(view, "ascites_rows", f)
-    group_col, groups = view.group_col, _groups(view)
+    """Aggregated in DuckDB (grade counts, per-visit depth and volume statistics); no rows fetched."""
+    groups = _groups(view)
+    grades = distribution_from_counts(view.ascites_grade_counts(f), groups=groups)
     return AscitesSummaries(
-        grades=grade_distribution(asc, group_col=group_col, groups=groups),
-        measures={m: measure_by_visit(asc, measure=m, group_col=group_col, groups=groups) for m in MEASURES},
-        free=free_of_ascites(asc, group_col=group_col, groups=groups))
+        grades=grades,
+        measures={m: summary_from_aggregates(view.ascites_measure_summary(f, m), value_col=m, groups=groups)
+                  for m in MEASURES},
+        free=free_from_distribution(grades))
 
 
 def temperature_by_hour(view: TrialView, f: SubjectFilter) -> safety.TemperatureSummary:
-    return safety.temperature_by_hour(query(view, "vital_rows", f), group_col=view.group_col,
-                                      arms=tuple(view.arms()))
+    """Aggregated in DuckDB (one value per patient and time point first); no rows fetched."""
+    return safety.temperature_from_aggregates(view.temperature_summary(f), arms=tuple(view.arms()))
 
 
 def fever_incidence(view: TrialView, f: SubjectFilter) -> list[safety.FeverIncidence]:
