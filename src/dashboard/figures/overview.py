@@ -32,9 +32,10 @@ def disposition_figure(disp: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     fig = go.Figure()
     for group, rows in _in_arm_order(disp, colors):
         fig.add_trace(go.Bar(x=rows["status"], y=rows["n"], name=str(group), marker_color=colors.get(str(group)),
-                             text=[f"{n} ({p:.0f}%)" for n, p in zip(rows["n"], rows["pct"])], textposition="outside",
-                             textfont=dict(size=12), cliponaxis=False))
-    fig.update_layout(barmode="group")
+                             text=rows["n"], textposition="outside", textfont=dict(size=12), cliponaxis=False,
+                             customdata=rows["pct"], hovertemplate="%{x}: %{y} (%{customdata:.0f}%)<extra></extra>"))
+    # Plotly shrinks outside labels to the bar width; keep them readable instead.
+    fig.update_layout(barmode="group", uniformtext=dict(minsize=11, mode="show"))
     fig.update_yaxes(title="Patients")
     return base_layout(fig, title="Disposition", height=360)
 
