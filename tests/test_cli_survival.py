@@ -132,3 +132,19 @@ def test_db_mode_prints_the_numbers_the_dsmb_sees_on_the_page(app_env, trial_db,
     milestones = table_with(at, "Survival")
     for column, key in [("Survival", "survival"), ("Lower", "lower"), ("Upper", "upper")]:
         page_close(milestones[column], [m[key] for m in report["milestones"]])
+
+
+def test_db_mode_on_the_demo_trial_equals_r(trial_db, capsys):
+    # tests/domain/reference/demo_os.py wrote the same trial's OS rows (seed 2026); demo_os.R analysed them.
+    from dashboard.cli import main
+
+    assert main(["survival", "--db", str(trial_db), "--endpoint", "os", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    logrank = pd.read_csv(REF / "demo_os_logrank.csv").iloc[0]
+    cox = pd.read_csv(REF / "demo_os_cox.csv").iloc[0]
+    assert report["logrank"]["chi2"] == pytest.approx(logrank["chi2"], abs=1e-6)
+    assert report["logrank"]["p"] == pytest.approx(logrank["p"], abs=1e-6)
+    row = report["cox"][0]
+    assert (row["group"], row["reference"]) == ("UC-MSC", "Placebo")
+    for key in ("hr", "lower", "upper", "p"):
+        assert row[key] == pytest.approx(cox[key], abs=1e-6)

@@ -38,6 +38,8 @@ DATASETS = {
     "lung": (["Female", "Male"], [180, 365, 730]),
     "veteran": (["smallcell", "adeno", "large", "squamous"], [30, 90, 180]),
     "ties_cr": (["UC-MSC", "Placebo"], [5, 10, 20]),
+    # The demo trial's overall survival as the dashboard derives it (reference/demo_os.py, demo_os.R).
+    "demo_os": (["UC-MSC", "Placebo"], [28, 90, 168, 336]),
 }
 CONF_TYPES = ["log-log", "log", "plain"]
 CASES = [(name, ct) for name in DATASETS for ct in CONF_TYPES]
