@@ -77,12 +77,6 @@ class NaiveSource:
     def subject_ids(self, f: SubjectFilter) -> tuple[str, ...]:
         return tuple(self._selected(f)["usubjid"].sort_values())
 
-    def meld_trends(self, f: SubjectFilter) -> pd.DataFrame:
-        labs = self.t["lab_results"]
-        meld = labs[(labs["paramcd"] == "MELD") & labs["usubjid"].isin(self._selected(f)["usubjid"])]
-        return (meld.sort_values(["usubjid", "study_day"]).groupby("usubjid")["value"].agg(list)
-                .rename("meld_trend").reset_index())
-
     def meld_trends_of(self, usubjids: tuple[str, ...]) -> pd.DataFrame:
         labs = self.t["lab_results"]
         meld = labs[(labs["paramcd"] == "MELD") & labs["usubjid"].isin(usubjids)]

@@ -137,7 +137,7 @@ def _spread(ids: tuple[str, ...], n: int) -> list[str]:
 def _same_rows(view, naive, f) -> dict:
     """Row counts of both sources for the same filter; they must agree for the comparison to be fair."""
     checks = {"subjects": (f,), "lab_rows": (f, ("MELD",)), "ascites_rows": (f,), "vital_rows": (f,),
-              "adverse_event_rows": (f,), "time_to_event": (f,), "meld_trends": (f,)}
+              "adverse_event_rows": (f,), "time_to_event": (f,)}
     counts = {m: (len(getattr(view, m)(*a)), len(getattr(naive, m)(*a))) for m, a in checks.items()}
     ours, theirs = view.visit_completeness(f), naive.visit_completeness(f)
     counts["visit_completeness.expected"] = (int(ours["expected"].sum()), int(theirs["expected"].sum()))

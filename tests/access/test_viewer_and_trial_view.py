@@ -49,7 +49,7 @@ def _every_result(view: TrialView):
     yield "study", view.study()
     yield "filter_choices", view.filter_choices()
     for name in ("subjects", "lab_rows", "ascites_rows", "infusion_rows", "vital_rows", "adverse_event_rows",
-                 "time_to_event", "meld_trends", "visit_completeness"):
+                 "time_to_event", "visit_completeness"):
         args = (f, ("ALB", "MELD")) if name == "lab_rows" else (f,)
         yield name, getattr(view, name)(*args)
     yield "lab_visit_summary", view.lab_visit_summary(f, "MELD", "chg")

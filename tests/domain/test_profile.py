@@ -195,23 +195,22 @@ def _subjects(**extra) -> pd.DataFrame:
 
 def test_patient_list_attaches_trends_and_has_no_arm_unless_given():
     trends = pd.DataFrame({"usubjid": ["P1"], "meld_trend": [np.array([24.0, 18.0])]})
-    out = profile.patient_list(_subjects(), trends)
+    out = profile.with_trends(profile.list_rows(_subjects()), trends)
     assert out["meld_trend"].tolist() == [[24.0, 18.0], []]
     assert "arm" not in out.columns and "weight_kg" not in out.columns
-    assert list(profile.patient_list(_subjects(arm=["A", "B"]), trends).columns[:2]) == ["usubjid", "arm"]
+    assert list(profile.with_trends(profile.list_rows(_subjects(arm=["A", "B"])), trends).columns[:2]) == ["usubjid", "arm"]
 
 
-def test_list_rows_then_trends_equal_the_patient_list_for_any_subset():
+def test_trends_attach_to_any_subset_of_the_list_as_to_the_whole():
     subjects = _subjects(arm=["A", "B"])
     trends = pd.DataFrame({"usubjid": ["P2", "P1"], "meld_trend": [np.array([30.0]), np.array([24.0, 18.0])]})
-    whole = profile.patient_list(subjects, trends)
-    pd.testing.assert_frame_equal(profile.with_trends(profile.list_rows(subjects), trends), whole)
+    whole = profile.with_trends(profile.list_rows(subjects), trends)
     last = profile.list_rows(subjects).iloc[1:]
     pd.testing.assert_frame_equal(profile.with_trends(last, trends), whole.iloc[1:].reset_index(drop=True))
 
 
 def test_search_rows_matches_any_column_ignoring_case():
-    out = profile.patient_list(_subjects(), pd.DataFrame({"usubjid": [], "meld_trend": []}))
+    out = profile.with_trends(profile.list_rows(_subjects()), pd.DataFrame({"usubjid": [], "meld_trend": []}))
     assert profile.search_rows(out, "alcohol")["usubjid"].tolist() == ["P2"]
     assert profile.search_rows(out, "s01")["usubjid"].tolist() == ["P1"]
     assert len(profile.search_rows(out, "  ")) == 2

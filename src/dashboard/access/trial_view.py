@@ -78,9 +78,6 @@ class TrialView:
     def subjects(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.subjects(self._cursor(), self._checked(f), self.sees_arms)
 
-    def meld_trends(self, f: SubjectFilter) -> pd.DataFrame:
-        return queries.meld_trends(self._cursor(), self._checked(f))
-
     def meld_trends_of(self, usubjids: tuple[str, ...]) -> pd.DataFrame:
         return queries.meld_trends_of(self._cursor(), usubjids)
 

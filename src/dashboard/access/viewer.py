@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from dashboard.errors import AccessDenied
 
-Role = Literal["dsmb", "investigator", "data_manager"]
 ROLES: tuple[str, ...] = ("dsmb", "investigator", "data_manager")
 ROLE_LABELS = {"dsmb": "DSMB", "investigator": "Investigator", "data_manager": "Data manager"}
 UNBLINDED_BANNER = "UNBLINDED: DSMB closed session"

@@ -27,11 +27,6 @@ def _arm(include_arm: bool, alias: str = "s") -> str:
     return f", {alias}.arm" if include_arm else ""
 
 
-def _selected(f: SubjectFilter) -> tuple[str, dict]:
-    where, params = subject_where(f, "s")
-    return f"SELECT s.usubjid FROM subjects s WHERE {where}", params
-
-
 def study(con: Con, include_arm: bool) -> dict:
     """The study row; without arm names for blinded viewers."""
     df = con.execute("SELECT * FROM study").df()
@@ -82,14 +77,6 @@ def subjects(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
         WHERE {where}
         ORDER BY s.usubjid"""
     return con.execute(sql, params).df()
-
-
-def meld_trends(con: Con, f: SubjectFilter) -> pd.DataFrame:
-    """MELD by visit for the selected patients (for the per-row sparkline of /patients)."""
-    selected, params = _selected(f)
-    return con.execute(f"""
-        SELECT usubjid, list(value ORDER BY study_day) AS meld_trend FROM lab_results
-        WHERE paramcd = 'MELD' AND usubjid IN ({selected}) GROUP BY usubjid""", params).df()
 
 
 def lab_rows(con: Con, f: SubjectFilter, paramcds: Sequence[str], include_arm: bool) -> pd.DataFrame:

@@ -60,8 +60,6 @@ TABLES: dict[str, str] = {
 }
 
 SUBJECT_STATUSES = ("on study", "completed", "died", "transplanted", "withdrawn", "lost to follow-up")
-SEXES = ("M", "F")
-ASCITES_GRADES = {0: "none", 1: "mild", 2: "moderate", 3: "severe"}
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:

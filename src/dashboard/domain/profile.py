@@ -41,18 +41,9 @@ def _registry_order(codes: Sequence[str]) -> list[str]:
 
 # --- patient list ----------------------------------------------------------------------------------
 
-def patient_list(subjects: pd.DataFrame, trends: pd.DataFrame) -> pd.DataFrame:
-    """One row per patient for /patients: the subject columns (``arm`` after the id when present), ``meld_trend``.
-
-    ``subjects`` comes from ``TrialView.subjects`` and ``trends`` from ``TrialView.meld_trends``
-    (usubjid, meld_trend as a list of MELD values by study day). Rows keep ``subjects`` order; a
-    patient without MELD values gets an empty trend.
-    """
-    return with_trends(list_rows(subjects), trends)
-
-
 def list_rows(subjects: pd.DataFrame) -> pd.DataFrame:
-    """``patient_list`` without the trend: the subject columns, ``arm`` after the id when present."""
+    """One row per patient for /patients: the subject columns of ``TrialView.subjects``, in its order,
+    with ``arm`` after the id when present."""
     _need("list_rows", "subjects", subjects, LIST_COLUMNS)
     # The arm, when visible, sits next to the id: it is what a DSMB member reads first.
     cols = ["usubjid"] + (["arm"] if "arm" in subjects.columns else []) + list(LIST_COLUMNS[1:])
@@ -60,7 +51,8 @@ def list_rows(subjects: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_trends(table: pd.DataFrame, trends: pd.DataFrame) -> pd.DataFrame:
-    """``table`` (rows with ``usubjid``) with a last column ``meld_trend``: a list, empty without MELD values."""
+    """``table`` (rows with ``usubjid``) with a last column ``meld_trend`` from ``TrialView.meld_trends_of``:
+    MELD values by study day, an empty list for a patient without any."""
     _need("with_trends", "trends", trends, ("usubjid", "meld_trend"))
     out = table.merge(trends[["usubjid", "meld_trend"]], on="usubjid", how="left")
     out["meld_trend"] = [list(t) if isinstance(t, (list, np.ndarray)) else [] for t in out["meld_trend"]]

@@ -8,7 +8,7 @@ for viewers who may see arms (the access layer refuses it for anyone else).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 
 LIST_KEYS = ("site", "sex", "etiology", "lf_type", "status", "arm")
 # Every query-string key the filter owns; pages keep their own keys (such as /patient?id=) apart.
@@ -29,12 +29,6 @@ class SubjectFilter:
     meld_max: float | None = None
     id_search: str = ""
     notes: tuple[str, ...] = field(default=(), compare=False, hash=False)
-
-    def is_empty(self) -> bool:
-        return self == SubjectFilter()
-
-    def without_arm(self) -> SubjectFilter:
-        return replace(self, arm=())
 
     def to_query_params(self) -> dict[str, str]:
         """Only non-default criteria, lists comma-separated, so links stay short and stable."""
@@ -98,5 +92,3 @@ class SubjectFilter:
             parts.append(f"id contains '{self.id_search}'")
         return "All randomised patients" if not parts else "Patients with " + "; ".join(parts)
 
-
-FILTER_FIELDS = tuple(f.name for f in fields(SubjectFilter) if f.name != "notes")

@@ -30,7 +30,6 @@ VISITS: tuple[Visit, ...] = (
     Visit("W72", 9, 505, 484, 526),
     Visit("W96", 10, 673, 645, 701),
 )
-VISIT_BY_NUM = {v.visit_num: v for v in VISITS}
 INFUSION_DAYS: tuple[int, ...] = (1, 29, 57)
 FOLLOW_UP_DAYS = VISITS[-1].target_day
 # Temperature is taken before the infusion (-1), at its end (0) and 1-24 h after it.
@@ -38,10 +37,3 @@ TEMPERATURE_TIMEPOINTS: tuple[tuple[str, float], ...] = (
     ("PRE", -1.0), ("EOI", 0.0), ("1H", 1.0), ("2H", 2.0), ("4H", 4.0), ("8H", 8.0), ("24H", 24.0),
 )
 
-
-def visit_for_day(study_day: int) -> Visit | None:
-    """The scheduled visit whose window contains ``study_day``, or None for an unscheduled day."""
-    for v in VISITS:
-        if v.window_lo <= study_day <= v.window_hi:
-            return v
-    return None

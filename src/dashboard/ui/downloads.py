@@ -12,6 +12,11 @@ from dashboard.ui.context import PageContext, record
 from dashboard.ui.header import provenance
 
 
+def _file_stem(name: str) -> str:
+    """A download's file name without characters that browsers or file systems reject."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
 def table_csv(ctx: PageContext, df: pd.DataFrame) -> bytes:
     """CSV with the provenance line (study, cut, population, blinding) as leading comment lines."""
     head = f"# {provenance(ctx)}\n"
@@ -29,7 +34,7 @@ def table_xlsx(ctx: PageContext, df: pd.DataFrame, sheet: str = "data") -> bytes
 
 def download_table(ctx: PageContext, df: pd.DataFrame, name: str, *, key: str, page: str) -> None:
     """CSV and XLSX download buttons for ``df``; each click is audited."""
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    safe = _file_stem(name)
     left, right = st.columns(2)
     left.download_button("Download CSV", table_csv(ctx, df), f"{safe}.csv", "text/csv", key=f"{key}_csv",
                          on_click=record, args=(ctx, "export", page), kwargs={"what": f"{safe}.csv", "rows": len(df)})
@@ -43,7 +48,7 @@ def figure_downloads(ctx: PageContext, fig, name: str, *, key: str, page: str) -
     """An 'Export figure' control: renders PNG/SVG/PDF with the provenance footer only when asked."""
     from dashboard.figures.export import FORMATS, figure_bytes, with_provenance
 
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    safe = _file_stem(name)
     digest = hashlib.sha256(fig.to_json().encode()).hexdigest()
     with st.popover("Export figure", icon=":material/download:"):
         fmt = st.segmented_control("Format", list(FORMATS), default="png", key=f"{key}_fmt")
