@@ -126,8 +126,10 @@ def _prepare(fn: str, df: pd.DataFrame, group_col: str | None, groups: Sequence[
         raise ValueError(f"{fn}: argument df has time_days <= 0 or missing; allowed values: time_days > 0.")
     if not df["event"].isin([0, 1]).all():
         raise ValueError(f"{fn}: argument df has event values other than 0/1; allowed values: 0, 1.")
-    out = df.copy()
-    out["group"] = POOLED_LABEL if group_col is None else out[group_col].astype(str)
+    # Only the columns the estimators read: copying every covariate of 100,000 rows three times per
+    # analysis cost more than the estimators themselves.
+    out = df[list(dict.fromkeys([*REQUIRED_COLUMNS, *extra]))].copy()
+    out["group"] = POOLED_LABEL if group_col is None else df[group_col].astype(str)
     if group_col is None:
         order: tuple[str, ...] = (POOLED_LABEL,)
     elif groups is None:
@@ -271,8 +273,10 @@ def logrank_test(df: pd.DataFrame, *, group_col: str, groups: Sequence[str] | No
     event_times = np.unique(time[event == 1])
     if event_times.size == 0:
         raise InsufficientData("No events: the log-rank test needs at least one event.")
-    risk = np.stack([(time[m][:, None] >= event_times).sum(0) for m in member])  # k x T
-    dead = np.stack([((time[m][:, None] == event_times) & (event[m][:, None] == 1)).sum(0) for m in member])
+    # Per group: at risk at t = patients with time >= t; deaths at t counted by the event time's index.
+    risk = np.stack([m.sum() - np.searchsorted(np.sort(time[m]), event_times, side="left") for m in member])  # k x T
+    dead = np.stack([np.bincount(np.searchsorted(event_times, time[m & (event == 1)]), minlength=event_times.size)
+                     for m in member])
     n, d = risk.sum(0), dead.sum(0)
     expected = (d * risk / n).sum(1)
     # Hypergeometric covariance; a single subject at risk contributes no variance (survdiff).
