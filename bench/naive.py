@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.data.queries import SUBJECT_COLUMNS
+from dashboard.data.queries import SUBJECT_COLUMNS, SUBJECT_DATE_COLUMNS
 from dashboard.domain.labstats import add_change_from_baseline
 from dashboard.domain.subject_filter import SubjectFilter
 
@@ -73,6 +73,13 @@ class NaiveSource:
         out["latest_meld"] = out["usubjid"].map(meld)
         out["infusions_received"] = out["usubjid"].map(infusions).fillna(0).astype(int)
         return out.sort_values("usubjid").reset_index(drop=True)
+
+    def subject_dates(self, f: SubjectFilter) -> pd.DataFrame:
+        sel = self._selected(f)
+        return sel[list(SUBJECT_DATE_COLUMNS) + (["arm"] if self.sees_arms else [])].sort_values("usubjid").reset_index(drop=True)
+
+    def count_subjects(self, f: SubjectFilter) -> tuple[int, int]:
+        return len(self._selected(f)), len(self.t["subjects"])
 
     def subject_ids(self, f: SubjectFilter) -> tuple[str, ...]:
         return tuple(self._selected(f)["usubjid"].sort_values())

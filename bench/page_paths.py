@@ -63,7 +63,7 @@ def _setup(src):
 
 def overview(src, f, m: Marks) -> list[go.Figure]:
     group_col, _, _, colors = _setup(src)
-    subjects = src.subjects(f)
+    subjects = src.subject_dates(f)
     study = src.study()
     progress = enrolment_progress(subjects, planned_n=int(study["planned_n"]), start=study["enrolment_start"],
                                   months=float(study["enrolment_months"]), group_col=group_col)
@@ -106,12 +106,12 @@ def patient(src, f, m: Marks, usubjid: str) -> list[go.Figure]:
 
 def labs(src, f, m: Marks, view: str = "Summary table", code: str = "MELD") -> list[go.Figure]:
     group_col, arms, groups, colors = _setup(src)
-    subjects = src.subjects(f)
+    src.count_subjects(f)
     # As the page: the curve and summary table are aggregated by the source; rows only for the views that need them.
     summary = summary_from_aggregates(src.lab_visit_summary(f, code, "value"), value_col="value", groups=groups)
     schedule = src.visit_schedule()
     plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
-    exits = deaths_between_visits(add_exit_day(subjects), plotted, group_col=group_col)
+    exits = deaths_between_visits(add_exit_day(src.subject_dates(f)), plotted, group_col=group_col)
     extra: Callable[[], list[go.Figure]] = lambda: []  # noqa: E731 - the summary table view draws nothing more
     if view in ("Arm comparison", "Box plots", "Trajectories"):
         rows = add_change_from_baseline(src.lab_rows(f, (code,)))
@@ -154,8 +154,9 @@ def ascites(src, f, m: Marks) -> list[go.Figure]:
 def survival(src, f, m: Marks) -> list[go.Figure]:
     group_col, arms, _, colors = _setup(src)
     groups, reference = (tuple(arms), arms[-1]) if arms else (None, None)
-    src.subjects(f)
+    src.count_subjects(f)
     src.study()
+    src.subject_dates(f)
     rows = endpoint_rows(src.time_to_event(f, None), "os")
     analysis = survival_analysis(rows, group_col=group_col, groups=groups, reference=reference,
                                  conf_type=CONF_TYPES[0], milestones_days=list(MILESTONES))

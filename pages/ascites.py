@@ -36,8 +36,7 @@ group_col, arms = view.group_col, view.arms()
 groups = arms or None  # study order (active first); None lets a pooled result name its one group
 colors = arm_colors(arms)
 st.title("Ascites")
-subjects = query(view, "subjects", f)
-stop_if_no_patients(len(subjects), f)
+stop_if_no_patients(query(view, "count_subjects", f)[0], f)
 asc = query(view, "ascites_rows", f)
 if asc.empty:
     stop_with_info("No ascites assessments for the selected patients. Widen the filters in the sidebar.")
@@ -76,7 +75,7 @@ st.caption("Grade at the visit against the patient's baseline grade (improved: l
 download_table(ctx, shift, "ascites_shift_from_baseline", key="ascites_shift_download", page=PAGE)
 
 st.subheader("Time to resolution")
-exit_days = add_exit_day(subjects).set_index("usubjid")["exit_day"]
+exit_days = add_exit_day(query(view, "subject_dates", f)).set_index("usubjid")["exit_day"]
 try:
     km = resolution_km(asc, exit_days, group_col=group_col, groups=groups)
 except InsufficientData as exc:

@@ -38,8 +38,7 @@ group_col, arms = view.group_col, view.arms()
 groups = arms or None  # study order (active first); None lets a pooled result name its one group
 colors = arm_colors(arms)
 st.title("Labs over time")
-subjects = query(view, "subjects", f)
-stop_if_no_patients(len(subjects), f)
+stop_if_no_patients(query(view, "count_subjects", f)[0], f)
 
 c1, c2, c3 = st.columns([2, 2, 1.4])
 available = query(view, "lab_parameters").set_index("paramcd")

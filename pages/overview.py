@@ -25,7 +25,7 @@ CHANGE_COLUMNS = {
 ctx = current()
 view, f = ctx.view, ctx.subject_filter
 st.title("Overview")
-subjects = query(view, "subjects", f)
+subjects = query(view, "subject_dates", f)
 stop_if_no_patients(len(subjects), f)
 study = query(view, "study")
 colors = arm_colors(view.arms())

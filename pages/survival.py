@@ -21,10 +21,9 @@ arms = view.arms()  # [active, control]; [] for a blinded viewer
 colors = arm_colors(arms)
 groups = tuple(arms) or None  # study order, control arm last; None for a pooled (blinded) view
 st.title("Survival")
-subjects = query(view, "subjects", f)
-stop_if_no_patients(len(subjects), f)
+stop_if_no_patients(query(view, "count_subjects", f)[0], f)
 cut = query(view, "study")["data_cut_date"].date()
-first = subjects["randomized_on"].min().date()
+first = query(view, "subject_dates", f)["randomized_on"].min().date()
 
 # Derived endpoints, then any time-to-event parameter imported from ADaM ADTTE (e.g. the pilot's TTDE).
 imported = query(view, "tte_parameters").set_index("paramcd")["param"].to_dict()

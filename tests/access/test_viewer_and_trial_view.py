@@ -48,7 +48,7 @@ def _every_result(view: TrialView):
     patient_id = view.subjects(f)["usubjid"].iloc[0]
     yield "study", view.study()
     yield "filter_choices", view.filter_choices()
-    for name in ("subjects", "lab_rows", "ascites_rows", "infusion_rows", "vital_rows", "adverse_event_rows",
+    for name in ("subjects", "subject_dates", "lab_rows", "ascites_rows", "infusion_rows", "vital_rows", "adverse_event_rows",
                  "time_to_event", "visit_completeness"):
         args = (f, ("ALB", "MELD")) if name == "lab_rows" else (f,)
         yield name, getattr(view, name)(*args)

@@ -78,6 +78,9 @@ class TrialView:
     def subjects(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.subjects(self._cursor(), self._checked(f), self.sees_arms)
 
+    def subject_dates(self, f: SubjectFilter) -> pd.DataFrame:
+        return queries.subject_dates(self._cursor(), self._checked(f), self.sees_arms)
+
     def meld_trends_of(self, usubjids: tuple[str, ...]) -> pd.DataFrame:
         return queries.meld_trends_of(self._cursor(), usubjids)
 

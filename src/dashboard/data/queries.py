@@ -79,6 +79,19 @@ def subjects(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
     return con.execute(sql, params).df()
 
 
+SUBJECT_DATE_COLUMNS = ("usubjid", "randomized_on", "day1_on", "status", "death_on", "transplant_on", "withdrawn_on",
+                        "last_contact_on")
+
+
+def subject_dates(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
+    """The selected patients' status and the dates that place them in time (randomisation, day 1, exits):
+    what exit days and enrolment need, a fraction of the cost of :func:`subjects` on a large trial."""
+    where, params = subject_where(f, "s")
+    cols = ", ".join(f"s.{c}" for c in SUBJECT_DATE_COLUMNS)
+    return con.execute(f"SELECT {cols}{_arm(include_arm)} FROM subjects s WHERE {where} ORDER BY s.usubjid",
+                       params).df()
+
+
 def lab_rows(con: Con, f: SubjectFilter, paramcds: Sequence[str], include_arm: bool) -> pd.DataFrame:
     """Lab records of the selected patients for the given parameters."""
     where, params = subject_where(f, "s")

@@ -50,7 +50,7 @@ def lab_curve(view: TrialView, f: SubjectFilter, code: str, mode: str) -> LabCur
     summary = summary_from_aggregates(aggregates, value_col=mode, groups=_groups(view))
     schedule = query(view, "visit_schedule")
     plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
-    exits = deaths_between_visits(add_exit_day(query(view, "subjects", f)), plotted, group_col=view.group_col)
+    exits = deaths_between_visits(add_exit_day(query(view, "subject_dates", f)), plotted, group_col=view.group_col)
     return LabCurve(summary=summary, exits=exits)
 
 
