@@ -10,7 +10,10 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.data.queries import SUBJECT_COLUMNS, SUBJECT_DATE_COLUMNS
-from dashboard.domain.labstats import add_change_from_baseline
+from dashboard.domain import adverse_events, safety
+from dashboard.domain.arm_comparison import comparison_aggregates
+from dashboard.domain.labplots import box_stats, sample_trajectories
+from dashboard.domain.labstats import add_change_from_baseline, dish_peaks
 from dashboard.domain.subject_filter import SubjectFilter
 
 TABLES = ("study", "subjects", "visits", "lab_results", "infusions", "vital_signs", "adverse_events", "ascites")
@@ -105,6 +108,21 @@ class NaiveSource:
             rows = rows[rows["visit_num"] != 0]
         return self._visit_stats(self._with_group(rows), value_col)
 
+    def dish_peaks(self, f: SubjectFilter) -> pd.DataFrame:
+        return dish_peaks(self.lab_rows(f, ("ALT", "BILI")), group_col=self.group_col)
+
+    def lab_box_stats(self, f: SubjectFilter, paramcd: str, value_col: str) -> pd.DataFrame:
+        rows = add_change_from_baseline(self.lab_rows(f, (paramcd,)))
+        return box_stats(rows, value_col=value_col, group_col=self.group_col).summary
+
+    def lab_trajectory_sample(self, f: SubjectFilter, paramcd: str, value_col: str, max_points: int) -> pd.DataFrame:
+        rows = add_change_from_baseline(self.lab_rows(f, (paramcd,)))
+        sample = sample_trajectories(rows, value_col=value_col, group_col=self.group_col, max_points=max_points)
+        return sample.rows.assign(n_patients=sample.n_patients)
+
+    def lab_comparison_aggregates(self, f: SubjectFilter, paramcd: str, active: str, reference: str) -> pd.DataFrame:
+        return comparison_aggregates(self.lab_rows(f, (paramcd,)), group_col="arm", active=active, reference=reference)
+
     def _with_group(self, rows: pd.DataFrame) -> pd.DataFrame:
         return rows.assign(group=rows["arm"] if self.sees_arms else None)
 
@@ -150,6 +168,15 @@ class NaiveSource:
 
     def vital_rows(self, f: SubjectFilter) -> pd.DataFrame:
         return self._rows("vital_signs", f, ["usubjid", "infusion_num", "hours_after"])
+
+    def fever_counts(self, f: SubjectFilter) -> pd.DataFrame:
+        vs, infusions = self.vital_rows(f), self.infusion_rows(f)
+        return pd.concat([safety.fever_incidence(vs, infusions, group_col=self.group_col, threshold=t).summary.assign(threshold=t)
+                          for t in safety.FEVER_THRESHOLDS])[list(safety.FEVER_COUNT_COLUMNS)]
+
+    def ae_overview_counts(self, f: SubjectFilter) -> pd.DataFrame:
+        table = adverse_events.ae_overview(self.adverse_event_rows(f), self.subjects(f), group_col=self.group_col).table
+        return table[list(adverse_events.OVERVIEW_COUNT_COLUMNS)]
 
     def adverse_event_rows(self, f: SubjectFilter) -> pd.DataFrame:
         return self._rows("adverse_events", f, ["usubjid", "onset_day", "ae_id"])

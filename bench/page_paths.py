@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from dashboard.domain import adverse_events as aes
 from dashboard.domain import profile, safety
+from dashboard.domain.arm_comparison import comparison_from_aggregates
 from dashboard.domain.ascites import (
     MEASURES,
     SHIFT_VISITS,
@@ -25,13 +26,13 @@ from dashboard.domain.ascites import (
     resolution_km,
 )
 from dashboard.domain.endpoints import MILESTONES, endpoint_rows
+from dashboard.domain.labplots import MAX_POINTS, box_stats_from_aggregates, trajectories_from_sample
 from dashboard.domain.labstats import (
-    add_change_from_baseline,
     add_exit_day,
-    compare_arms_by_visit,
     deaths_between_visits,
-    edish,
-    mdish,
+    edish_from_peaks,
+    mdish_from_peaks,
+    shift_table,
     summary_from_aggregates,
 )
 from dashboard.domain.overview import disposition, enrolment_progress, follow_up_completeness
@@ -113,17 +114,20 @@ def labs(src, f, m: Marks, view: str = "Summary table", code: str = "MELD") -> l
     plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
     exits = deaths_between_visits(add_exit_day(src.subject_dates(f)), plotted, group_col=group_col)
     extra: Callable[[], list[go.Figure]] = lambda: []  # noqa: E731 - the summary table view draws nothing more
-    if view in ("Arm comparison", "Box plots", "Trajectories"):
-        rows = add_change_from_baseline(src.lab_rows(f, (code,)))
     if view == "Arm comparison" and group_col:
-        compare_arms_by_visit(rows, group_col=group_col, active=arms[0], reference=arms[1])
+        comparison_from_aggregates(src.lab_comparison_aggregates(f, code, arms[0], arms[1]), active=arms[0],
+                                   reference=arms[1])
     elif view == "Box plots":
-        extra = lambda: [box_by_visit_figure(rows, colors, group_col, value_col="value", groups=groups)]  # noqa: E731
+        boxes = box_stats_from_aggregates(src.lab_box_stats(f, code, "value"), value_col="value", groups=groups)
+        extra = lambda: [box_by_visit_figure(boxes, colors)]  # noqa: E731
     elif view == "Trajectories":
-        extra = lambda: [spaghetti_figure(rows, colors, group_col, value_col="value")]  # noqa: E731
+        sample = trajectories_from_sample(src.lab_trajectory_sample(f, code, "value", MAX_POINTS), value_col="value")
+        extra = lambda: [spaghetti_figure(sample, colors)]  # noqa: E731
+    elif view == "Shift table":
+        shift_table(src.lab_rows(f, ("ALT",)), group_col=group_col, paramcd="ALT")
     elif view == "Liver safety":
-        alt_bili = src.lab_rows(f, ("ALT", "BILI"))
-        results = [edish(alt_bili, group_col=group_col), mdish(alt_bili, group_col=group_col)]
+        peaks = src.dish_peaks(f)
+        results = [edish_from_peaks(peaks, groups=groups), mdish_from_peaks(peaks, groups=groups)]
         extra = lambda: [edish_figure(r, colors, title="DISH") for r in results]  # noqa: E731
     m.mark("data")
     return [mean_by_visit_figure(summary, colors, stat="mean", exits=exits, y_title="MELD"), *extra()]
@@ -169,15 +173,14 @@ def survival(src, f, m: Marks) -> list[go.Figure]:
 def safety_page(src, f, m: Marks, section: str = "Temperature 0-24 h") -> list[go.Figure]:
     group_col, arms, _, colors = _setup(src)
     arms = tuple(arms)
-    subjects = src.subjects(f)
+    src.count_subjects(f)
     if section == "Fever":
-        vs, infusions = src.vital_rows(f), src.infusion_rows(f)
-        results = [safety.fever_incidence(vs, infusions, group_col=group_col, threshold=t, arms=arms)
-                   for t in safety.FEVER_THRESHOLDS]
+        counts = src.fever_counts(f)
+        results = [safety.fever_from_counts(counts, threshold=t, arms=arms) for t in safety.FEVER_THRESHOLDS]
         m.mark("data")
         return [fever_incidence_figure(r, colors, title="Fever") for r in results]
     if section == "AE overview":
-        result = aes.ae_overview(src.adverse_event_rows(f), subjects, group_col=group_col, arms=arms)
+        result = aes.ae_overview_from_counts(src.ae_overview_counts(f), arms=arms)
         m.mark("data")
         return [ae_overview_figure(result, colors)]
     result = safety.temperature_from_aggregates(src.temperature_summary(f), arms=arms)
@@ -196,6 +199,7 @@ PATHS: dict[str, tuple[str, Callable, dict]] = {
     "labs: trajectories": ("", labs, {"view": "Trajectories"}),
     "labs: liver safety": ("", labs, {"view": "Liver safety"}),
     "labs: arm comparison": ("", labs, {"view": "Arm comparison"}),
+    "labs: shift table": ("", labs, {"view": "Shift table"}),
     "ascites": ("pages/ascites.py", ascites, {}),
     "survival": ("pages/survival.py", survival, {}),
     "safety": ("pages/safety.py", safety_page, {}),

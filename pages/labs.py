@@ -5,16 +5,14 @@ pooled, no comparison). Patients who left between visits are counted under the c
 sickest leave first and survivors' means then improve in both arms.
 """
 
-import pandas as pd
 import streamlit as st
 
+from dashboard.domain.labplots import MAX_POINTS, box_stats_from_aggregates, trajectories_from_sample
 from dashboard.domain.labs import BY_CODE, LAB_PARAMETERS, describe
 from dashboard.domain.labstats import (
     QUADRANTS,
-    add_change_from_baseline,
-    compare_arms_by_visit,
-    edish,
-    mdish,
+    edish_from_peaks,
+    mdish_from_peaks,
     shift_table,
 )
 from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
@@ -67,11 +65,6 @@ st.caption(f"{summary.method} Under the axis: patients with a value at each visi
            "for details).")
 
 
-def lab_rows() -> pd.DataFrame:
-    """Row-level values with change from baseline, fetched only by the views that draw or test rows."""
-    return add_change_from_baseline(query(view, "lab_rows", f, (code,)))
-
-
 def show_summary() -> None:
     table = summary.summary[SUMMARY_SHOWN]
     st.dataframe(table.round(param.decimals + 1), hide_index=True, key="labs_summary_table")
@@ -81,11 +74,10 @@ def show_summary() -> None:
 def show_comparison() -> None:
     if group_col is None:
         stop_with_info("Between-arm comparisons are not shown in a blinded view.")
-    rows = lab_rows()
-    present = set(rows[group_col])
-    if len(arms) < 2 or not {arms[0], arms[1]} <= present:
-        stop_with_info("A comparison needs patients of both arms; widen the arm filter in the sidebar.")
-    result = compare_arms_by_visit(rows, group_col=group_col, active=arms[0], reference=arms[1])
+    result = computed(view, page_data.arm_comparison, f, code)
+    if result is None:
+        stop_with_info("A comparison needs patients of both arms with a baseline and a later value; widen the "
+                       "filters in the sidebar.")
     st.markdown(f"**Change from baseline in {param.name}, {result.active} vs {result.reference}.** "
                 "p-values are nominal, not adjusted for multiplicity across visits and labs.")
     small = result.summary[result.summary["warning"] != ""]
@@ -101,13 +93,15 @@ def show_comparison() -> None:
 
 
 def show_boxes() -> None:
-    fig = box_by_visit_figure(lab_rows(), colors, group_col, value_col=mode, groups=groups, y_title=y_title)
-    chart(ctx, fig, key="labs_box", page="labs")
-    st.caption("Box: quartiles (R type 7); whiskers: most extreme values within 1.5 IQR of the box.")
+    boxes = box_stats_from_aggregates(query(view, "lab_box_stats", f, code, mode), value_col=mode, groups=groups)
+    chart(ctx, box_by_visit_figure(boxes, colors, y_title=y_title), key="labs_box", page="labs")
+    st.caption(boxes.method)
 
 
 def show_trajectories() -> None:
-    fig = spaghetti_figure(lab_rows(), colors, group_col, value_col=mode, y_title=y_title)
+    sample = query(view, "lab_trajectory_sample", f, code, mode, MAX_POINTS)
+    trajectories = trajectories_from_sample(sample, value_col=mode, max_points=MAX_POINTS)
+    fig = spaghetti_figure(trajectories, colors, y_title=y_title)
     event = chart(ctx, fig, key="labs_spaghetti", on_select="rerun", selection_mode=("points", "box", "lasso"), page="labs")
     st.caption("One line per patient. Click a point, or draw a box or lasso, to open the patient.")
     open_selected_patients(event)
@@ -115,7 +109,7 @@ def show_trajectories() -> None:
 
 def show_shift() -> None:
     try:
-        table = shift_table(lab_rows(), group_col=group_col, paramcd=code)
+        table = shift_table(query(view, "lab_rows", f, (code,)), group_col=group_col, paramcd=code)
     except ValueError:
         stop_with_info(f"{param.name} has no reference range, so it has no shift table; choose a measured lab.")
     st.caption("Patients by baseline category (rows) and worst post-baseline category (columns), against "
@@ -130,12 +124,12 @@ def show_shift() -> None:
 
 
 def show_liver_safety() -> None:
-    alt_bili = query(view, "lab_rows", f, ("ALT", "BILI"))
+    peaks = query(view, "dish_peaks", f)
     c1, c2 = st.columns(2)
     alt_cut = c1.number_input("mDISH ALT cut-off (x baseline)", 1.0, 50.0, 3.8, 0.1, key="labs_mdish_alt")
     bili_cut = c2.number_input("mDISH bilirubin cut-off (x baseline)", 1.0, 50.0, 4.8, 0.1, key="labs_mdish_bili")
-    results = {"eDISH (x ULN)": edish(alt_bili, group_col=group_col),
-               "mDISH (x baseline)": mdish(alt_bili, group_col=group_col, alt_cut=alt_cut, bili_cut=bili_cut)}
+    results = {"eDISH (x ULN)": edish_from_peaks(peaks, groups=groups),
+               "mDISH (x baseline)": mdish_from_peaks(peaks, alt_cut=alt_cut, bili_cut=bili_cut, groups=groups)}
     events = []
     for k, (col, (name, res)) in enumerate(zip(st.columns(2), results.items())):
         events.append(chart(ctx, edish_figure(res, colors, title=name), key=f"labs_dish_{k}",

@@ -21,8 +21,7 @@ group_col, arms = view.group_col, tuple(view.arms())
 colors = arm_colors(arms)
 PCT = st.column_config.NumberColumn(format="percent")
 st.title("Safety")
-subjects = query(view, "subjects", f)
-stop_if_no_patients(len(subjects), f)
+stop_if_no_patients(query(view, "count_subjects", f)[0], f)
 
 
 def wide(table: pd.DataFrame, index: list[str], values: dict[str, str], columns: tuple[str, ...] = ("group",)
@@ -97,21 +96,21 @@ def reaction_listing() -> None:
 
 
 def overview() -> None:
-    result = aes.ae_overview(query(view, "adverse_event_rows", f), subjects, group_col=group_col, arms=arms)
+    result = aes.ae_overview_from_counts(query(view, "ae_overview_counts", f), arms=arms)
     chart(ctx, ae_overview_figure(result, colors), key="safety_ae_overview_chart", page="safety")
     show(wide(result.table, ["label"], {"N": "N", "n_patients": "patients", "pct": "%", "events": "events"}),
          "ae_overview", result.method)
 
 
 def by_soc_pt() -> None:
-    result = aes.ae_by_soc_pt(query(view, "adverse_event_rows", f), subjects, group_col=group_col)
+    result = aes.ae_by_soc_pt(query(view, "adverse_event_rows", f), query(view, "subjects", f), group_col=group_col)
     table = result.table.fillna({"soc": "Any adverse event", "term": ""})
     show(wide(table, ["soc", "term"], {"n_patients": "patients", "pct": "%", "events": "events"}),
          "ae_by_soc_pt", result.method)
 
 
 def worst_grade() -> None:
-    result = aes.ae_by_worst_grade(query(view, "adverse_event_rows", f), subjects, group_col=group_col)
+    result = aes.ae_by_worst_grade(query(view, "adverse_event_rows", f), query(view, "subjects", f), group_col=group_col)
     table = result.table.fillna({"soc": "Any adverse event", "term": ""})
     table = table.assign(grade="grade " + table["grade"].astype(str))
     show(wide(table, ["soc", "term"], {"n_patients": ""}, ("group", "grade")), "ae_by_worst_grade",
@@ -119,7 +118,7 @@ def worst_grade() -> None:
 
 
 def rates() -> None:
-    result = aes.exposure_adjusted_rates(query(view, "adverse_event_rows", f), subjects, group_col=group_col,
+    result = aes.exposure_adjusted_rates(query(view, "adverse_event_rows", f), query(view, "subjects", f), group_col=group_col,
                                          arms=arms, exposure_col="days_on_study")
     show(result.table.drop(columns="category"), "ae_exposure_adjusted_rates", result.method)
 
@@ -130,7 +129,7 @@ def serious_and_deaths() -> None:
     show(aes.sae_listing(ae, group_col=group_col), "sae_listing", "One row per serious adverse event.",
          patient_links=True)
     st.subheader("Deaths")
-    show(aes.death_listing(subjects, ae, group_col=group_col), "death_listing",
+    show(aes.death_listing(query(view, "subjects", f), ae, group_col=group_col), "death_listing",
          "Study day 1 is the first infusion; fatal AEs are those with outcome FATAL or grade 5.", patient_links=True)
 
 

@@ -48,7 +48,8 @@ def _every_result(view: TrialView):
     patient_id = view.subjects(f)["usubjid"].iloc[0]
     yield "study", view.study()
     yield "filter_choices", view.filter_choices()
-    for name in ("subjects", "subject_dates", "lab_rows", "ascites_rows", "infusion_rows", "vital_rows", "adverse_event_rows",
+    for name in ("subjects", "subject_dates", "fever_counts", "ae_overview_counts", "lab_rows", "ascites_rows",
+                 "infusion_rows", "vital_rows", "adverse_event_rows",
                  "time_to_event", "visit_completeness"):
         args = (f, ("ALB", "MELD")) if name == "lab_rows" else (f,)
         yield name, getattr(view, name)(*args)
@@ -86,6 +87,14 @@ def test_an_arm_criterion_from_a_blinded_viewer_is_refused(con):
     view = TrialView(con, INVESTIGATOR)
     with pytest.raises(AccessDenied, match="unblind"):
         view.subjects(SubjectFilter(arm=(UNUSUAL_ARMS[0],)))
+
+
+def test_a_blinded_viewer_cannot_ask_for_an_arm_comparison(con):
+    view = TrialView(con, INVESTIGATOR)
+    with pytest.raises(AccessDenied, match="unblind"):
+        view.lab_comparison_aggregates(SubjectFilter(), "MELD", *UNUSUAL_ARMS)
+    by_arm = TrialView(con, DSMB).lab_comparison_aggregates(SubjectFilter(), "MELD", *UNUSUAL_ARMS)
+    assert set(by_arm["group"]) == set(UNUSUAL_ARMS)
 
 
 def test_dsmb_arm_filter_selects_one_arm(con):

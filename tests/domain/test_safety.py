@@ -7,6 +7,7 @@ numbers: ``Rscript tests/domain/reference/safety_reference.R`` writes ``safety_r
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -290,6 +291,51 @@ def test_fever_incidence_rejects_vs_without_value_column():
         safety.fever_incidence(vs.drop(columns="value"), infusions, group_col=None)
 
 
+def fever_counts_38(group_of=lambda g: g) -> pd.DataFrame:
+    """FEVER_38 as the counts frame the SQL gives, plus a 37.3 row that must not be picked at 38.0."""
+    rows = [(38.0, "patient" if inf is pd.NA else "infusion", inf, group_of(g), n, at_risk, fever)
+            for inf, g, n, at_risk, fever, _ in FEVER_38]
+    rows.append((37.3, "infusion", 1, group_of("UC-MSC"), 10, 10, 4))
+    return pd.DataFrame(rows, columns=list(safety.FEVER_COUNT_COLUMNS))
+
+
+def test_fever_from_counts_equals_fever_incidence_on_the_same_patients():
+    vs, infusions = fever_data()
+    arms = ("UC-MSC", "Placebo")
+    expected = safety.fever_incidence(vs, infusions, group_col="arm", threshold=38.0, arms=arms)
+    got = safety.fever_from_counts(fever_counts_38(), threshold=38.0, arms=arms)
+    pd.testing.assert_frame_equal(got.summary, expected.summary, check_exact=False, rtol=TOL, atol=TOL)
+    pd.testing.assert_frame_equal(got.comparison, expected.comparison, check_exact=False, rtol=TOL, atol=TOL)
+    assert (got.threshold, got.method) == (expected.threshold, expected.method)
+
+
+def test_fever_from_counts_labels_a_null_group_as_pooled():
+    counts = fever_counts_38(lambda g: None)
+    counts = counts[counts["group"].isna() & (counts["threshold"] == 38.0) & (counts["unit"] == "patient")].head(1)
+    res = safety.fever_from_counts(counts, threshold=38.0)
+    assert list(res.summary["group"]) == [POOLED_LABEL] and res.comparison.empty
+
+
+def test_fever_from_counts_without_any_infusion_at_risk_is_insufficient_data():
+    counts = fever_counts_38().assign(n_at_risk=0, n_fever=0)
+    for frame in (counts, counts.iloc[:0]):
+        with pytest.raises(InsufficientData, match="No infusion has a post-dose temperature"):
+            safety.fever_from_counts(frame, threshold=38.0)
+    with pytest.raises(InsufficientData):  # rows of another threshold only
+        safety.fever_from_counts(fever_counts_38()[lambda d: d["threshold"] == 37.3], threshold=38.0)
+
+
+@pytest.mark.parametrize(("counts", "kwargs", "message"), [
+    (fever_counts_38(), {"threshold": 39.0}, "threshold must be one of"),
+    (fever_counts_38().drop(columns="n_at_risk"), {}, r"argument counts is missing column\(s\) n_at_risk"),
+    (fever_counts_38(), {"conf_level": 0}, "conf_level"),
+])
+def test_fever_from_counts_rejects_bad_arguments_naming_them(counts, kwargs, message):
+    with pytest.raises(ValueError, match="fever_from_counts") as err:
+        safety.fever_from_counts(counts, **kwargs)
+    assert re.search(message, str(err.value))
+
+
 # ---------------------------------------------------------------- infusion reactions
 
 
@@ -392,6 +438,41 @@ def test_ae_overview_rejects_events_of_unknown_patients():
     ae, subjects = ae_data()
     with pytest.raises(ValueError, match="ae_overview: argument ae has usubjid"):
         adverse_events.ae_overview(ae, subjects[subjects["usubjid"] != "S4"], group_col="arm")
+
+
+def overview_counts(ae: pd.DataFrame, subjects: pd.DataFrame, group_col: str | None) -> pd.DataFrame:
+    """ae_overview's own table cut back to the counts an SQL query returns, rows shuffled."""
+    table = adverse_events.ae_overview(ae, subjects, group_col=group_col).table
+    return table[list(adverse_events.OVERVIEW_COUNT_COLUMNS)].sample(frac=1, random_state=1)
+
+
+@pytest.mark.parametrize("discontinuation", [True, False])
+@pytest.mark.parametrize("arms", [("UC-MSC", "Placebo"), None])
+def test_ae_overview_from_counts_equals_ae_overview(arms, discontinuation):
+    ae, subjects = ae_data()
+    if discontinuation:
+        ae["led_to_discontinuation"] = [False, False, False, True, False, False]
+    expected = adverse_events.ae_overview(ae, subjects, group_col="arm", arms=arms)
+    got = adverse_events.ae_overview_from_counts(overview_counts(ae, subjects, "arm"), arms=arms)
+    pd.testing.assert_frame_equal(got.table, expected.table)
+    assert got.method == expected.method
+    assert ("led_to_discontinuation column" in got.method) is not discontinuation
+
+
+def test_ae_overview_from_counts_labels_a_null_group_as_pooled():
+    ae, subjects = ae_data()
+    counts = overview_counts(ae, subjects, None).assign(group=None)
+    got = adverse_events.ae_overview_from_counts(counts)
+    pd.testing.assert_frame_equal(got.table, adverse_events.ae_overview(ae, subjects, group_col=None).table)
+
+
+def test_ae_overview_from_counts_refuses_unknown_categories_and_has_no_denominator_when_empty():
+    ae, subjects = ae_data()
+    counts = overview_counts(ae, subjects, "arm")
+    with pytest.raises(ValueError, match="ae_overview_from_counts: argument counts has unknown categories"):
+        adverse_events.ae_overview_from_counts(counts.assign(category="mild"))
+    with pytest.raises(InsufficientData, match="No patients match"):
+        adverse_events.ae_overview_from_counts(counts.iloc[:0])
 
 
 def test_ae_by_soc_pt_sorted_by_total_patients_then_name():

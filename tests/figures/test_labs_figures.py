@@ -12,6 +12,7 @@ import pytest
 
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.ascites import free_of_ascites, grade_distribution, grade_transitions
+from dashboard.domain.labplots import box_stats, sample_trajectories
 from dashboard.domain.labstats import add_change_from_baseline, deaths_between_visits, edish, summarise_by_visit
 from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure
 from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
@@ -51,8 +52,8 @@ def test_mean_by_visit_has_one_trace_per_arm_and_an_n_row_per_arm(alt, stat):
 def test_pooled_figures_contain_only_the_pooled_label(alt):
     pooled = alt.drop(columns="arm")
     figs = [mean_by_visit_figure(summarise_by_visit(pooled, group_col=None), COLORS),
-            box_by_visit_figure(pooled, COLORS, None),
-            spaghetti_figure(pooled, COLORS, None),
+            box_by_visit_figure(box_stats(pooled), COLORS),
+            spaghetti_figure(sample_trajectories(pooled), COLORS),
             edish_figure(edish(pd.concat([pooled, pooled.assign(paramcd="BILI")]), group_col=None), COLORS)]
     for fig in figs:
         assert {t.name.split(" (")[0] for t in fig.data} == {POOLED_LABEL}
@@ -76,30 +77,32 @@ def test_mean_by_visit_puts_exits_between_the_visit_ticks(alt):
 
 
 def test_box_figure_leaves_out_baseline_for_change_and_follows_the_group_order(alt):
-    fig = box_by_visit_figure(add_change_from_baseline(alt), COLORS, "arm", value_col="chg",
-                              groups=["Placebo", "UC-MSC"])
+    fig = box_by_visit_figure(box_stats(add_change_from_baseline(alt), value_col="chg", group_col="arm",
+                                        groups=["Placebo", "UC-MSC"]), COLORS)
     assert [t.name for t in fig.data] == ["Placebo", "UC-MSC"]
     assert "BL" not in fig.data[0].x
 
 
 def test_box_figure_sends_quartiles_not_rows(alt):
-    fig = box_by_visit_figure(alt, COLORS, "arm")
+    fig = box_by_visit_figure(box_stats(alt, group_col="arm"), COLORS)
     assert [t.name for t in fig.data] == ["UC-MSC", "Placebo"]
     box = fig.data[0]
     assert box.y is None and len(box.q1) == 4
     assert box.median[0] == pytest.approx(92.0)  # R quantile(type 7) of UC-MSC baseline, labstats_summary.csv
+    assert fig.layout.yaxis.title.text == "value"
 
 
-def test_spaghetti_separates_patients_by_none_and_maps_points_to_usubjid(alt):
-    fig = spaghetti_figure(alt, COLORS, "arm")
+def test_spaghetti_separates_patients_by_gaps_and_maps_points_to_usubjid(alt):
+    fig = spaghetti_figure(sample_trajectories(alt, group_col="arm"), COLORS)
     assert all(isinstance(t, go.Scattergl) for t in fig.data)
     t = fig.data[0]
     n_pat = alt.loc[alt["arm"] == "UC-MSC", "usubjid"].nunique()
-    assert list(t.y).count(None) == n_pat
+    assert np.isnan(np.asarray(t.y, float)).sum() == n_pat
     assert {c for c in t.customdata if c is not None} == set(alt.loc[alt["arm"] == "UC-MSC", "usubjid"])
     # every non-gap point carries its own patient's id
-    real = [(c, y) for c, y in zip(t.customdata, t.y) if y is not None]
-    assert len(real) == (alt["arm"] == "UC-MSC").sum()
+    real = [(c, y) for c, y in zip(t.customdata, t.y) if y == y]
+    assert len(real) == (alt["arm"] == "UC-MSC").sum() and all(c is not None for c, _ in real)
+    assert all(c is None for c, y in zip(t.customdata, t.y) if y != y)
 
 
 def test_spaghetti_caps_the_points_sent():
@@ -107,7 +110,7 @@ def test_spaghetti_caps_the_points_sent():
     df = pd.DataFrame(dict(usubjid=np.repeat([f"P{i:04d}" for i in range(2000)], 11),
                            arm=np.repeat(rng.choice(ARMS, 2000), 11), study_day=np.tile(np.arange(11) * 7, 2000),
                            value=rng.normal(size=22000)))
-    fig = spaghetti_figure(df, COLORS, "arm", max_points=5000)
+    fig = spaghetti_figure(sample_trajectories(df, group_col="arm", max_points=5000), COLORS)
     sent = sum(len(t.x) for t in fig.data)
     assert 0 < sent <= 5000
     assert "of 2000 patients" in fig.layout.title.text
@@ -153,7 +156,8 @@ def test_ascites_figures_by_arm_and_pooled():
 
 @pytest.mark.parametrize("call, message", [
     (lambda a: mean_by_visit_figure(summarise_by_visit(a), COLORS, stat="mode"), "stat must be one of"),
-    (lambda a: spaghetti_figure(a, COLORS, "arm", max_points=0), "max_points"),
+    (lambda a: spaghetti_figure(a, COLORS), "Trajectories"),
+    (lambda a: box_by_visit_figure(a, COLORS), "BoxStats"),
     (lambda a: edish_figure(a, COLORS), "DishResult"),
 ])
 def test_bad_figure_arguments_raise(alt, call, message):

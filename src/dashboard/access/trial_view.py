@@ -13,9 +13,11 @@ import duckdb
 import pandas as pd
 
 from dashboard.access.viewer import Viewer, blinding_banner, require, sees_arms
-from dashboard.data import cut_diff, queries
+from dashboard.data import comparison_aggregates, cut_diff, lab_aggregates, queries, safety_aggregates
 from dashboard.data.importers.cuts import kept_cut_path
 from dashboard.domain.cut_changes import CutChanges
+from dashboard.domain.labplots import MAX_POINTS
+from dashboard.domain.safety import FEVER_THRESHOLDS
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import AccessDenied
 
@@ -90,6 +92,24 @@ class TrialView:
     def lab_visit_summary(self, f: SubjectFilter, paramcd: str, value_col: str) -> pd.DataFrame:
         return queries.lab_visit_summary(self._cursor(), self._checked(f), paramcd, value_col, self.sees_arms)
 
+    def dish_peaks(self, f: SubjectFilter) -> pd.DataFrame:
+        return lab_aggregates.dish_peaks(self._cursor(), self._checked(f), self.sees_arms)
+
+    def lab_box_stats(self, f: SubjectFilter, paramcd: str, value_col: str) -> pd.DataFrame:
+        return lab_aggregates.lab_box_stats(self._cursor(), self._checked(f), paramcd, value_col, self.sees_arms)
+
+    def lab_trajectory_sample(self, f: SubjectFilter, paramcd: str, value_col: str,
+                              max_points: int = MAX_POINTS) -> pd.DataFrame:
+        return lab_aggregates.lab_trajectory_sample(self._cursor(), self._checked(f), paramcd, value_col, max_points,
+                                                    self.sees_arms)
+
+    def lab_comparison_aggregates(self, f: SubjectFilter, paramcd: str, active: str, reference: str) -> pd.DataFrame:
+        """Per visit and arm, the sufficient statistics of the ANCOVA and Wilcoxon comparison of ``paramcd``."""
+        if not self.sees_arms:
+            raise AccessDenied("Comparing arms would unblind this view; blinded views are pooled.")
+        return comparison_aggregates.lab_comparison_aggregates(self._cursor(), self._checked(f), paramcd, active,
+                                                               reference, include_arm=True)
+
     def ascites_rows(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.ascites_rows(self._cursor(), self._checked(f), self.sees_arms)
 
@@ -107,6 +127,12 @@ class TrialView:
 
     def vital_rows(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.vital_rows(self._cursor(), self._checked(f), self.sees_arms)
+
+    def fever_counts(self, f: SubjectFilter) -> pd.DataFrame:
+        return safety_aggregates.fever_counts(self._cursor(), self._checked(f), FEVER_THRESHOLDS, self.sees_arms)
+
+    def ae_overview_counts(self, f: SubjectFilter) -> pd.DataFrame:
+        return safety_aggregates.ae_overview_counts(self._cursor(), self._checked(f), self.sees_arms)
 
     def adverse_event_rows(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.adverse_event_rows(self._cursor(), self._checked(f), self.sees_arms)

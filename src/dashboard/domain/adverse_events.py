@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from dashboard.domain import POOLED_LABEL
 from dashboard.domain.safety import (
     SafetyTable,
     _check_ae,
@@ -93,6 +94,9 @@ def _category_masks(events: pd.DataFrame) -> dict[str, pd.Series]:
     return masks
 
 
+OVERVIEW_COUNT_COLUMNS = ("group", "category", "N", "n_patients", "events")
+
+
 def ae_overview(ae: pd.DataFrame, subjects: pd.DataFrame, *, group_col: str | None,
                 arms: Sequence[str] | None = None) -> SafetyTable:
     """Patients (n, %) and events per AE category and group.
@@ -101,26 +105,50 @@ def ae_overview(ae: pd.DataFrame, subjects: pd.DataFrame, *, group_col: str | No
     related, infusion_related, grade3 (grade >= 3), discontinuation (only when ``ae`` has a boolean
     ``led_to_discontinuation`` column; otherwise omitted and said so in ``method``), fatal (outcome
     FATAL or grade 5). N is the number of patients in ``subjects`` per group. Groups are listed in
-    the order of ``arms`` (active first), otherwise alphabetically.
+    the order of ``arms`` (active first), otherwise alphabetically. :func:`ae_overview_from_counts`
+    gives the same result from counts computed in SQL.
     """
     func = "ae_overview"
     events, subj = _ae_with_subjects(ae, subjects, group_col, func,
                                      ("usubjid", "grade", "serious", "related", "infusion_related", "outcome"))
     big_n = subj.groupby("group")["usubjid"].nunique()
-    big_n = big_n[_group_order(list(big_n.index), arms)]
-    masks = _category_masks(events)
-    rows = []
-    for key, label in OVERVIEW_CATEGORIES:
-        if key not in masks:
-            continue
-        sel = events[masks[key]]
-        for g, n in big_n.items():
-            part = sel[sel["group"] == g]
-            rows.append((g, key, label, int(n), int(part["usubjid"].nunique()), int(len(part))))
-    table = pd.DataFrame(rows, columns=["group", "category", "label", "N", "n_patients", "events"])
-    table.insert(5, "pct", _pct(table["n_patients"], table["N"]))
+    frames = []
+    for key, mask in _category_masks(events).items():
+        per_group = events[mask].groupby("group")["usubjid"].agg(["nunique", "size"]).reindex(big_n.index, fill_value=0)
+        frames.append(pd.DataFrame({"group": big_n.index, "category": key, "N": big_n.to_numpy(),
+                                    "n_patients": per_group["nunique"].to_numpy(), "events": per_group["size"].to_numpy()}))
+    return _overview_table(pd.concat(frames, ignore_index=True), arms)
+
+
+def ae_overview_from_counts(counts: pd.DataFrame, *, arms: Sequence[str] | None = None) -> SafetyTable:
+    """``ae_overview``'s result from counts computed elsewhere (in SQL).
+
+    ``counts`` columns: group (NULL when pooled), category (keys of :data:`OVERVIEW_CATEGORIES`; a
+    category without rows is omitted and, for discontinuation, said so in ``method``), N (patients
+    in the group), n_patients (with at least one event of the category), events. Every group of the
+    population has a row per category, zeros included. Raises ``InsufficientData`` when empty.
+    """
+    func = "ae_overview_from_counts"
+    _check_frame(counts, func, "counts", OVERVIEW_COUNT_COLUMNS)
+    unknown = sorted(set(counts["category"]) - {key for key, _ in OVERVIEW_CATEGORIES})
+    if unknown:
+        raise ValueError(f"{func}: argument counts has unknown categories {unknown}; "
+                         f"allowed: {', '.join(key for key, _ in OVERVIEW_CATEGORIES)}.")
+    return _overview_table(counts.assign(group=counts["group"].fillna(POOLED_LABEL).astype(str)), arms)
+
+
+def _overview_table(counts: pd.DataFrame, arms: Sequence[str] | None) -> SafetyTable:
+    """Order (categories as listed, groups by ``arms``), label and percentage per-group category counts."""
+    if counts.empty:
+        raise InsufficientData("No patients match the current selection, so there is no denominator.")
+    category_rank = {key: i for i, (key, _) in enumerate(OVERVIEW_CATEGORIES)}
+    group_rank = {g: i for i, g in enumerate(_group_order(list(dict.fromkeys(counts["group"])), arms))}
+    table = counts.assign(_c=counts["category"].map(category_rank), _g=counts["group"].map(group_rank))
+    table = table.sort_values(["_c", "_g"]).reset_index(drop=True).astype({"N": int, "n_patients": int, "events": int})
+    table = table.assign(label=table["category"].map(dict(OVERVIEW_CATEGORIES)), pct=_pct(table["n_patients"], table["N"]))
+    table = table[["group", "category", "label", "N", "n_patients", "pct", "events"]]
     method = "Patients with at least one event (% of patients in the group) and number of events."
-    if "discontinuation" not in masks:
+    if "discontinuation" not in set(table["category"]):
         method += " Discontinuation not shown: the AE data have no led_to_discontinuation column."
     return SafetyTable(table, method)
 

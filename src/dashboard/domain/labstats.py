@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 from dashboard.domain import POOLED_LABEL
@@ -21,8 +20,6 @@ from dashboard.domain.labs import describe
 
 SUMMARY_COLUMNS = ("group", "visit_num", "visit", "n", "mean", "sd", "se", "ci_lower", "ci_upper",
                    "median", "q1", "q3", "min", "max")
-COMPARISON_COLUMNS = ("visit_num", "visit", "n_active", "n_reference", "diff", "lower", "upper", "p",
-                      "p_wilcoxon", "warning")
 HIGH_CATEGORIES = ("normal", ">1x ULN", ">3x ULN", ">10x ULN")
 LOW_CATEGORIES = ("normal", "<LLN")
 MISSING = "missing"
@@ -31,8 +28,6 @@ EXIT_STATUSES = {"died": "died", "transplanted": "transplanted", "withdrawn": "w
                  "lost to follow-up": "lost_to_follow_up"}
 # Statuses of patients still in (or regularly out of) the study: not exits, ignored by the count.
 NON_EXIT_STATUSES = ("on study", "completed")
-# Below this many patients per arm a comparison is shown but flagged (brief; DSMB reading aid).
-MIN_PER_ARM = 5
 
 QUARTILE_NOTE = "quartiles by linear interpolation (numpy 'linear' = R quantile type 7)"
 
@@ -43,17 +38,6 @@ class VisitSummary:
 
     summary: pd.DataFrame
     value_col: str
-    conf_level: float
-    method: str
-
-
-@dataclass(frozen=True)
-class ArmComparison:
-    """Change from baseline, active vs reference, per post-baseline visit (``COMPARISON_COLUMNS``)."""
-
-    summary: pd.DataFrame
-    active: str
-    reference: str
     conf_level: float
     method: str
 
@@ -261,90 +245,6 @@ def _describe(group: str, vnum: int, visit: str, x: np.ndarray, conf_level: floa
                 min=x.min(), max=x.max())
 
 
-def compare_arms_by_visit(df: pd.DataFrame, *, group_col: str, active: str, reference: str,
-                          conf_level: float = 0.95) -> ArmComparison:
-    """ANCOVA of change from baseline (chg ~ arm + base) with the Wilcoxon rank-sum test alongside.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows of one parameter; ``base``/``chg`` are added by :func:`add_change_from_baseline` if absent.
-    group_col : str
-        The arm column (a comparison needs arms, so it cannot be None).
-    active, reference : str
-        Arm names; ``diff`` is active minus reference.
-    conf_level : float
-        Confidence level of the adjusted difference.
-
-    Returns
-    -------
-    ArmComparison
-        ``summary`` with columns ``COMPARISON_COLUMNS`` per post-baseline visit.
-
-    Notes
-    -----
-    ANCOVA by ordinary least squares (statsmodels OLS, as R ``lm(chg ~ arm + base)``); ``diff`` is
-    the arm coefficient, the baseline-adjusted mean difference, with its t-based CI and p. The
-    Wilcoxon rank-sum p is scipy ``mannwhitneyu`` two-sided, always the normal approximation with
-    tie correction and continuity correction (as R ``wilcox.test(exact = FALSE, correct = TRUE)``),
-    so the p does not switch method with sample size or ties. p-values are nominal, unadjusted for
-    multiplicity across visits and parameters.
-    """
-    func = "compare_arms_by_visit"
-    if group_col is None:
-        raise ValueError(f"{func}: group_col must name the arm column; pooled data cannot be compared.")
-    _require_columns(func, "df", df, ("usubjid", "visit_num", "value", group_col))
-    _check_conf_level(func, conf_level)
-    _check_single_param(func, df)
-    arms = set(df[group_col].astype(str))
-    for name, arm in (("active", active), ("reference", reference)):
-        if arm not in arms:
-            raise ValueError(f"{func}: {name}={arm!r} is not a value of {group_col!r}; allowed: {sorted(arms)}.")
-    if active == reference:
-        raise ValueError(f"{func}: active and reference must differ, both are {active!r}.")
-    if df.duplicated(["usubjid", "visit_num"]).any():
-        raise ValueError(f"{func}: argument 'df' has several rows for one usubjid and visit_num; "
-                         "pass one value per patient and visit.")
-    data = df if {"base", "chg"} <= set(df.columns) else add_change_from_baseline(
-        df if "paramcd" in df.columns else df.assign(paramcd="_"))
-    data = data[(data["visit_num"] > 0) & data[group_col].astype(str).isin([active, reference])]
-    data = data.dropna(subset=["chg", "base"])
-    labels = _visit_labels(df)
-    rows = [_compare_one(int(v), labels.get(int(v), str(v)), part, group_col, active, reference, conf_level)
-            for v, part in data.groupby("visit_num", sort=True)]
-    summary = pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
-    method = (f"ANCOVA chg ~ arm + baseline (OLS, as R lm): adjusted mean difference {active} - {reference} "
-              f"with {conf_level:.0%} CI; Wilcoxon rank-sum on chg (normal approximation with tie and "
-              "continuity correction, as R wilcox.test(exact=FALSE)); p-values nominal, unadjusted for "
-              "multiplicity.")
-    return ArmComparison(summary=summary, active=active, reference=reference, conf_level=conf_level,
-                         method=method)
-
-
-def _compare_one(vnum: int, visit: str, part: pd.DataFrame, group_col: str, active: str, reference: str,
-                 conf_level: float) -> dict:
-    is_active = (part[group_col].astype(str) == active).to_numpy()
-    n_a, n_r = int(is_active.sum()), int((~is_active).sum())
-    row = dict(visit_num=vnum, visit=visit, n_active=n_a, n_reference=n_r, diff=np.nan, lower=np.nan,
-               upper=np.nan, p=np.nan, p_wilcoxon=np.nan, warning="")
-    small = [f"{arm} n={n}" for arm, n in ((active, n_a), (reference, n_r)) if n < MIN_PER_ARM]
-    if small:
-        row["warning"] = f"fewer than {MIN_PER_ARM} patients ({', '.join(small)}): interpret with caution"
-    if n_a == 0 or n_r == 0:
-        return row
-    chg = part["chg"].to_numpy(float)
-    # Three coefficients (intercept, arm, base) need at least one residual degree of freedom.
-    if n_a + n_r > 3:
-        X = np.column_stack([np.ones(len(chg)), is_active.astype(float), part["base"].to_numpy(float)])
-        fit = sm.OLS(chg, X).fit()
-        lo, hi = fit.conf_int(alpha=1 - conf_level)[1]
-        row.update(diff=fit.params[1], lower=lo, upper=hi, p=fit.pvalues[1])
-    res = stats.mannwhitneyu(chg[is_active], chg[~is_active], alternative="two-sided",
-                             use_continuity=True, method="asymptotic")
-    row["p_wilcoxon"] = res.pvalue
-    return row
-
-
 # ---------------------------------------------------------------------------------------------------
 
 def _limits(df: pd.DataFrame, paramcd: str) -> tuple[pd.Series, pd.Series]:
@@ -403,9 +303,25 @@ def shift_table(df: pd.DataFrame, *, group_col: str | None, paramcd: str) -> pd.
 
 # ---------------------------------------------------------------------------------------------------
 
+DISH_PEAK_COLUMNS = ("group", "usubjid", "alt_xuln", "bili_xuln", "alt_base", "bili_base", "alt_xbase", "bili_xbase")
+_DISH_ROW_COLUMNS = ("usubjid", "paramcd", "visit_num", "value")
+# The peak columns each scale classifies, and the footnote naming its cut-offs.
+_DISH_SCALES = {
+    "xULN": (("alt_xuln", "bili_xuln"),
+             "eDISH: peak post-baseline ALT and total bilirubin as multiples of ULN (each record's own ULN); Hy's law "
+             "quadrant ALT >= {alt:g}x ULN and bilirubin >= {bili:g}x ULN."),
+    "xbaseline": (("alt_xbase", "bili_xbase"),
+                  "mDISH: peak post-baseline ALT and total bilirubin as multiples of the patient's baseline; cut-offs "
+                  "ALT {alt:g}x and bilirubin {bili:g}x baseline."),
+}
+
+
 def edish(df_alt_bili: pd.DataFrame, *, group_col: str | None, alt_cut: float = 3.0,
-          bili_cut: float = 2.0) -> DishResult:
+          bili_cut: float = 2.0, groups: Sequence[str] | None = None) -> DishResult:
     """eDISH: per patient peak post-baseline ALT and total bilirubin as multiples of ULN.
+
+    ``groups`` lists the groups to report and their order (default: order of first appearance in the
+    rows); a listed group with no ALT or bilirubin record gets no counts.
 
     Notes
     -----
@@ -414,24 +330,17 @@ def edish(df_alt_bili: pd.DataFrame, *, group_col: str | None, alt_cut: float = 
     "cholestasis" ALT < 3x, BILI >= 2x; "normal range" otherwise. Patients without a post-baseline
     value of both labs are left out.
     """
-    _check_dish_input("edish", df_alt_bili, group_col, alt_cut, bili_cut)
-    data = with_group(df_alt_bili[df_alt_bili["paramcd"].isin(["ALT", "BILI"])], group_col)
-    data = data.dropna(subset=["value", "visit_num"])
-    # Registry fallback is per parameter: a BILI row with no ULN takes BILI's default, not ALT's.
-    uln = pd.Series(np.nan, index=data.index)
-    for code in ("ALT", "BILI"):
-        mask = data["paramcd"] == code
-        uln[mask] = _limits(data[mask], code)[1]
-    data = data.assign(x=data["value"] / uln)
-    post = data[data["visit_num"] > 0]
-    return _dish(post, "x", alt_cut, bili_cut, "xULN", data,
-                 f"eDISH: peak post-baseline ALT and total bilirubin as multiples of ULN (each record's own "
-                 f"ULN); Hy's law quadrant ALT >= {alt_cut:g}x ULN and bilirubin >= {bili_cut:g}x ULN.")
+    _check_dish_input("edish", "df_alt_bili", df_alt_bili, _DISH_ROW_COLUMNS, alt_cut, bili_cut, group_col)
+    data = _dish_rows(df_alt_bili, group_col)
+    order = list(pd.unique(data["group"])) if groups is None else list(groups)
+    return _dish(_dish_peaks(data), "xULN", alt_cut, bili_cut, order)
 
 
 def mdish(df_alt_bili: pd.DataFrame, *, group_col: str | None, alt_cut: float = 3.8,
-          bili_cut: float = 4.8) -> DishResult:
+          bili_cut: float = 4.8, groups: Sequence[str] | None = None) -> DishResult:
     """mDISH: peak post-baseline ALT and bilirubin as multiples of each patient's own baseline.
+
+    ``groups`` as in :func:`edish`; a listed group with no positive baseline gets no counts.
 
     Notes
     -----
@@ -439,40 +348,98 @@ def mdish(df_alt_bili: pd.DataFrame, *, group_col: str | None, alt_cut: float = 
     the modified eDISH uses multiples of baseline with cut-offs 3.8x (ALT) and 4.8x (bilirubin)
     (Lewis/Regev mDISH proposal). Patients without a positive baseline of both labs are left out.
     """
-    _check_dish_input("mdish", df_alt_bili, group_col, alt_cut, bili_cut)
-    data = with_group(df_alt_bili[df_alt_bili["paramcd"].isin(["ALT", "BILI"])], group_col)
-    data = add_change_from_baseline(data.dropna(subset=["value", "visit_num"]))
-    data = data[data["base"] > 0]
-    data = data.assign(x=data["value"] / data["base"])
-    post = data[data["visit_num"] > 0]
-    return _dish(post, "x", alt_cut, bili_cut, "xbaseline", data,
-                 f"mDISH: peak post-baseline ALT and total bilirubin as multiples of the patient's baseline; "
-                 f"cut-offs ALT {alt_cut:g}x and bilirubin {bili_cut:g}x baseline.")
+    _check_dish_input("mdish", "df_alt_bili", df_alt_bili, _DISH_ROW_COLUMNS, alt_cut, bili_cut, group_col)
+    data = _dish_rows(df_alt_bili, group_col)
+    order = list(pd.unique(data.loc[data["base"] > 0, "group"])) if groups is None else list(groups)
+    return _dish(_dish_peaks(data), "xbaseline", alt_cut, bili_cut, order)
 
 
-def _check_dish_input(func: str, df: pd.DataFrame, group_col: str | None, alt_cut: float,
-                      bili_cut: float) -> None:
-    _require_columns(func, "df_alt_bili", df, ("usubjid", "paramcd", "visit_num", "value"))
+def dish_peaks(df_alt_bili: pd.DataFrame, *, group_col: str | None) -> pd.DataFrame:
+    """Per patient of ALT and bilirubin rows: the ``DISH_PEAK_COLUMNS`` frame that
+    ``lab_aggregates.dish_peaks`` computes in SQL, the input of :func:`edish_from_peaks`."""
+    _check_dish_input("dish_peaks", "df_alt_bili", df_alt_bili, _DISH_ROW_COLUMNS, 1.0, 1.0, group_col)
+    return _dish_peaks(_dish_rows(df_alt_bili, group_col))
+
+
+def edish_from_peaks(peaks: pd.DataFrame, *, alt_cut: float = 3.0, bili_cut: float = 2.0,
+                     groups: Sequence[str] | None = None) -> DishResult:
+    """:func:`edish`'s result from per-patient peaks computed elsewhere (``lab_aggregates.dish_peaks``).
+
+    ``peaks`` has columns ``DISH_PEAK_COLUMNS`` (``group`` None when pooled), one row per patient with an
+    ALT or bilirubin record, ordered by usubjid; ``groups`` as in :func:`edish` (default: order of first
+    appearance in ``peaks``).
+    """
+    _check_dish_input("edish_from_peaks", "peaks", peaks, DISH_PEAK_COLUMNS, alt_cut, bili_cut)
+    peaks, order = _pooled(peaks, groups)
+    return _dish(peaks, "xULN", alt_cut, bili_cut, order)
+
+
+def mdish_from_peaks(peaks: pd.DataFrame, *, alt_cut: float = 3.8, bili_cut: float = 4.8,
+                     groups: Sequence[str] | None = None) -> DishResult:
+    """:func:`mdish`'s result from per-patient peaks computed elsewhere, as :func:`edish_from_peaks`."""
+    _check_dish_input("mdish_from_peaks", "peaks", peaks, DISH_PEAK_COLUMNS, alt_cut, bili_cut)
+    peaks, order = _pooled(peaks, groups)
+    return _dish(peaks, "xbaseline", alt_cut, bili_cut, order)
+
+
+def _pooled(peaks: pd.DataFrame, groups: Sequence[str] | None) -> tuple[pd.DataFrame, list[str]]:
+    peaks = peaks.assign(group=peaks["group"].fillna(POOLED_LABEL).astype(str))
+    return peaks, list(pd.unique(peaks["group"])) if groups is None else list(groups)
+
+
+def _check_dish_input(func: str, arg: str, df: pd.DataFrame, columns: Sequence[str], alt_cut: float,
+                      bili_cut: float, group_col: str | None = None) -> None:
+    _require_columns(func, arg, df, columns)
     _check_group_col(func, df, group_col)
     for name, v in (("alt_cut", alt_cut), ("bili_cut", bili_cut)):
         if not (isinstance(v, (int, float)) and v > 0):
             raise ValueError(f"{func}: {name} must be a positive number, got {v!r}.")
 
 
-def _dish(post: pd.DataFrame, col: str, alt_cut: float, bili_cut: float, scale: str,
-          all_rows: pd.DataFrame, method: str) -> DishResult:
-    peak = post.pivot_table(index="usubjid", columns="paramcd", values=col, aggfunc="max")
-    peak = peak.reindex(columns=["ALT", "BILI"]).dropna()
-    groups = all_rows.drop_duplicates("usubjid").set_index("usubjid")["group"]
-    pats = pd.DataFrame({"usubjid": peak.index, "group": groups.reindex(peak.index).to_numpy(),
-                         "alt_peak": peak["ALT"].to_numpy(), "bili_peak": peak["BILI"].to_numpy()})
+def _dish_rows(df: pd.DataFrame, group_col: str | None) -> pd.DataFrame:
+    """ALT and bilirubin rows with a value and a visit, with ``group``, ``xuln`` (value / ULN) and
+    ``base``/``xbase`` (value / baseline where the baseline is > 0)."""
+    data = with_group(df[df["paramcd"].isin(["ALT", "BILI"])], group_col).dropna(subset=["value", "visit_num"])
+    # Registry fallback is per parameter: a BILI row with no ULN takes BILI's default, not ALT's.
+    uln = pd.Series(np.nan, index=data.index)
+    for code in ("ALT", "BILI"):
+        mask = data["paramcd"] == code
+        uln[mask] = _limits(data[mask], code)[1]
+    data = add_change_from_baseline(data.assign(xuln=data["value"] / uln))
+    return data.assign(xbase=(data["value"] / data["base"]).where(data["base"] > 0))
+
+
+def _dish_peaks(data: pd.DataFrame) -> pd.DataFrame:
+    """Per patient of ``_dish_rows``: the ``DISH_PEAK_COLUMNS`` frame, ordered by usubjid."""
+    post = data[data["visit_num"] > 0].groupby(["usubjid", "paramcd"])[["xuln", "xbase"]].max()
+    base = data.groupby(["usubjid", "paramcd"])["base"].max()
+    wide = pd.concat([post, base], axis=1).unstack("paramcd")
+    patients = data.drop_duplicates("usubjid").set_index("usubjid")["group"].sort_index()
+    out = pd.DataFrame({"group": patients.to_numpy(), "usubjid": patients.index.to_numpy()})
+    for col in ("xuln", "base", "xbase"):
+        for code in ("ALT", "BILI"):
+            values = wide[(col, code)] if (col, code) in wide.columns else pd.Series(dtype=float)
+            out[f"{code.lower()}_{col}"] = values.reindex(patients.index).to_numpy(float)
+    return out[list(DISH_PEAK_COLUMNS)]
+
+
+def _dish(peaks: pd.DataFrame, scale: str, alt_cut: float, bili_cut: float, groups: list[str]) -> DishResult:
+    """Quadrants and counts per group from the peaks frame: the tail shared by the rows and the SQL path."""
+    (alt_col, bili_col), method = _DISH_SCALES[scale]
+    # A group is reported when it has a patient on this scale: any record for xULN, a positive baseline
+    # for xbaseline (a patient without one has no multiple of baseline to show).
+    on_scale = peaks if scale == "xULN" else peaks[(peaks["alt_base"] > 0) | (peaks["bili_base"] > 0)]
+    present = set(on_scale["group"])
+    order = [g for g in groups if g in present]
+    pats = peaks[peaks[alt_col].notna() & peaks[bili_col].notna() & peaks["group"].isin(order)]
+    pats = pd.DataFrame({"usubjid": pats["usubjid"].to_numpy(object), "group": pats["group"].to_numpy(object),
+                         "alt_peak": pats[alt_col].to_numpy(float), "bili_peak": pats[bili_col].to_numpy(float)})
     a, b = pats["alt_peak"] >= alt_cut, pats["bili_peak"] >= bili_cut
     pats["quadrant"] = np.select([a & b, a & ~b, ~a & b], list(QUADRANTS[:3]), default=QUADRANTS[3])
-    grid = pd.MultiIndex.from_product([list(pd.unique(all_rows["group"])), list(QUADRANTS)],
-                                      names=["group", "quadrant"])
+    grid = pd.MultiIndex.from_product([order, list(QUADRANTS)], names=["group", "quadrant"])
     counts = pats.groupby(["group", "quadrant"]).size().reindex(grid, fill_value=0).rename("n").reset_index()
     return DishResult(patients=pats, counts=counts, alt_cut=alt_cut, bili_cut=bili_cut, scale=scale,
-                      method=method)
+                      method=method.format(alt=alt_cut, bili=bili_cut))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -243,14 +243,29 @@ def _temperature_summary(out: pd.DataFrame, arms: Sequence[str] | None, conf_lev
     return TemperatureSummary(out, conf_level, method)
 
 
-def _peak_post_dose(vs: pd.DataFrame) -> pd.DataFrame:
-    """Peak temperature and its hour per patient and infusion in the 0-24 h post-dose window."""
+def _post_dose(vs: pd.DataFrame) -> pd.DataFrame:
+    """Temperature readings in the post-dose window, both ends included."""
     temp = _temperatures(vs)
     lo, hi = POST_DOSE_HOURS
-    temp = temp[(temp["hours_after"] >= lo) & (temp["hours_after"] <= hi)]
+    return temp[(temp["hours_after"] >= lo) & (temp["hours_after"] <= hi)]
+
+
+def _peak_post_dose(vs: pd.DataFrame) -> pd.DataFrame:
+    """Peak temperature and its hour per patient and infusion in the 0-24 h post-dose window."""
+    temp = _post_dose(vs)
     idx = temp.groupby(["usubjid", "infusion_num"])["value"].idxmax()
     peak = temp.loc[idx, ["usubjid", "infusion_num", "value", "hours_after"]]
     return peak.rename(columns={"value": "peak_temp", "hours_after": "peak_hour"}).reset_index(drop=True)
+
+
+# Readings are to 0.1 deg C, so 37.3 stored as 37.29999... must still count as reaching 37.3.
+FEVER_TOLERANCE = 1e-9
+FEVER_COUNT_COLUMNS = ("threshold", "unit", "infusion_num", "group", "n_given", "n_at_risk", "n_fever")
+
+
+def _check_threshold(threshold: float, func: str) -> None:
+    if threshold not in FEVER_THRESHOLDS:
+        raise ValueError(f"{func}: threshold must be one of {FEVER_THRESHOLDS} deg C, got {threshold!r}.")
 
 
 def fever_incidence(
@@ -291,6 +306,7 @@ def fever_incidence(
     At risk = infusions with at least one post-dose (0-24 h) temperature; an infusion given but
     never measured is counted in ``n_given`` only, so a missing reading is not read as "no fever".
     A patient is at risk with at least one such infusion and has fever if any infusion had fever.
+    :func:`fever_from_counts` gives the same result from counts computed in SQL.
     """
     func = "fever_incidence"
     _check_frame(vs, func, "vs", VS_COLUMNS)
@@ -298,20 +314,14 @@ def fever_incidence(
     _check_group_col(vs, group_col, func, "vs")
     _check_group_col(infusions, group_col, func, "infusions")
     _check_conf_level(conf_level, func)
-    if threshold not in FEVER_THRESHOLDS:
-        raise ValueError(f"{func}: threshold must be one of {FEVER_THRESHOLDS} deg C, got {threshold!r}.")
+    _check_threshold(threshold, func)
     given = _grouped(infusions, group_col)[["usubjid", "infusion_num", "group"]].drop_duplicates(
         ["usubjid", "infusion_num"]
     )
-    peak = _peak_post_dose(vs)
+    peak = _post_dose(vs).groupby(["usubjid", "infusion_num"], as_index=False).agg(peak_temp=("value", "max"))
     rows = given.merge(peak, on=["usubjid", "infusion_num"], how="left")
     rows["evaluable"] = rows["peak_temp"].notna()
-    # Tolerance: readings are to 0.1 deg C, so 37.3 stored as 37.29999... must still count.
-    rows["fever"] = rows["evaluable"] & (rows["peak_temp"] >= threshold - 1e-9)
-    if not rows["evaluable"].any():
-        raise InsufficientData(
-            "No infusion has a post-dose temperature (0-24 h). Check that vital signs are loaded."
-        )
+    rows["fever"] = rows["evaluable"] & (rows["peak_temp"] >= threshold - FEVER_TOLERANCE)
     by_inf = rows.groupby(["group", "infusion_num"], as_index=False).agg(
         n_given=("usubjid", "size"), n_at_risk=("evaluable", "sum"), n_fever=("fever", "sum")
     )
@@ -322,7 +332,45 @@ def fever_incidence(
     )
     by_pat.insert(0, "unit", "patient")
     by_pat.insert(1, "infusion_num", pd.NA)
-    summary = pd.concat([by_inf, by_pat], ignore_index=True)
+    return _fever_result(pd.concat([by_inf, by_pat], ignore_index=True), threshold, arms, conf_level)
+
+
+def fever_from_counts(
+    counts: pd.DataFrame, *, threshold: float = 38.0, arms: Sequence[str] | None = None, conf_level: float = 0.95
+) -> FeverIncidence:
+    """``fever_incidence``'s result from counts computed elsewhere (in SQL).
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Columns threshold (deg C; may hold several thresholds, the rows of ``threshold`` are used),
+        unit ("infusion" or "patient"), infusion_num (NULL for patient rows), group (NULL when
+        pooled), n_given, n_at_risk, n_fever, counted as described in :func:`fever_incidence`.
+    threshold : {37.3, 38.0}
+    arms : sequence of str, optional
+        Group order and comparison direction, as in :func:`fever_incidence`.
+    conf_level : float
+
+    Returns
+    -------
+    FeverIncidence
+        Equal to :func:`fever_incidence` on the rows the counts were made from; raises
+        ``InsufficientData`` when no infusion of ``threshold`` has a post-dose temperature.
+    """
+    func = "fever_from_counts"
+    _check_frame(counts, func, "counts", FEVER_COUNT_COLUMNS)
+    _check_conf_level(conf_level, func)
+    _check_threshold(threshold, func)
+    part = counts[counts["threshold"] == threshold]
+    part = part.assign(group=part["group"].fillna(POOLED_LABEL).astype(str))
+    return _fever_result(part[list(FEVER_COUNT_COLUMNS[1:])], threshold, arms, conf_level)
+
+
+def _fever_result(counts: pd.DataFrame, threshold: float, arms: Sequence[str] | None, conf_level: float) -> FeverIncidence:
+    """Proportions, exact CIs, order, risk difference and method from per-unit counts of one threshold."""
+    if not (counts["n_at_risk"] > 0).any():
+        raise InsufficientData("No infusion has a post-dose temperature (0-24 h). Check that vital signs are loaded.")
+    summary = counts.reset_index(drop=True)
     summary["infusion_num"] = summary["infusion_num"].astype("Int64")
     for c in ("n_given", "n_at_risk", "n_fever"):
         summary[c] = summary[c].astype(int)

@@ -7,13 +7,13 @@ Boxes are drawn from precomputed quartiles so the browser receives aggregates, n
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.domain import POOLED_LABEL
+from dashboard.domain.labplots import BoxStats, Trajectories
 from dashboard.domain.labstats import QUADRANTS, DishResult, VisitSummary
 from dashboard.figures.style import POOLED_COLOR, base_layout
 
@@ -156,87 +156,59 @@ def _exit_rows(exits: pd.DataFrame, groups: list[str], visit_pos: dict[str, int]
     return notes
 
 
-def box_by_visit_figure(df: pd.DataFrame, colors: Mapping[str, str], group_col: str | None, *,
-                        value_col: str = "value", groups: Sequence[str] | None = None,
-                        title: str | None = None, y_title: str | None = None) -> go.Figure:
-    """Box per group and visit, drawn from precomputed quartiles (numpy linear = R type 7).
+def box_by_visit_figure(boxes: BoxStats, colors: Mapping[str, str], *, title: str | None = None,
+                        y_title: str | None = None) -> go.Figure:
+    """Box per group and visit, drawn from the quartiles and whisker ends of :class:`BoxStats`.
 
-    Whiskers reach the most extreme values within 1.5 IQR of the box (Tukey); outliers are not sent.
-    For ``chg``/``pchg`` the baseline visit is left out (zero by definition), as in summarise_by_visit.
-    ``groups`` fixes the order of the boxes at each visit (default: order of first appearance).
+    The browser receives five numbers per box, no rows; groups are drawn in the order of ``boxes``.
     """
-    func = "box_by_visit_figure"
-    _need(func, "df", df, ("visit_num", value_col))
-    if group_col is not None and group_col not in df.columns:
-        raise ValueError(f"{func}: group_col={group_col!r} is not a column; use one of {list(df.columns)} or None.")
-    data = df.dropna(subset=[value_col, "visit_num"]).assign(
-        group=POOLED_LABEL if group_col is None else df[group_col].astype(str))
-    if value_col in ("chg", "pchg"):
-        data = data[data["visit_num"] != 0]
-    labels = (data.drop_duplicates("visit_num").set_index("visit_num")["visit"]
-              if "visit" in data.columns else None)
-    order = [g for g in groups if (data["group"] == g).any()] if groups else _groups(data)
+    if not isinstance(boxes, BoxStats):
+        raise ValueError("box_by_visit_figure: boxes must be a BoxStats from box_stats() or box_stats_from_aggregates().")
+    table = boxes.summary
     fig = go.Figure()
-    for g in order:
-        rows = []
-        for vnum, part in data[data["group"] == g].groupby("visit_num", sort=True):
-            x = part[value_col].to_numpy(float)
-            q1, med, q3 = np.quantile(x, [0.25, 0.5, 0.75], method="linear")
-            iqr = q3 - q1
-            rows.append((labels[vnum] if labels is not None else str(vnum), q1, med, q3,
-                         x[x >= q1 - 1.5 * iqr].min(), x[x <= q3 + 1.5 * iqr].max(), len(x)))
-        v, q1, med, q3, lo, hi, n = (list(c) for c in zip(*rows)) if rows else ([],) * 7
-        fig.add_trace(go.Box(x=v, q1=q1, median=med, q3=q3, lowerfence=lo, upperfence=hi, name=g,
-                             marker_color=_color(colors, g), customdata=n, boxpoints=False))
+    for g in _groups(table):
+        part = table[table["group"] == g]
+        fig.add_trace(go.Box(x=part["visit"].tolist(), q1=part["q1"], median=part["median"], q3=part["q3"],
+                             lowerfence=part["whisker_lo"], upperfence=part["whisker_hi"], name=g,
+                             marker_color=_color(colors, g), customdata=part["n"], boxpoints=False))
     fig.update_layout(boxmode="group")
     fig.update_xaxes(title_text="Visit", type="category")
-    fig.update_yaxes(title_text=y_title or value_col)
+    fig.update_yaxes(title_text=y_title or boxes.value_col)
     return base_layout(fig, title=title)
 
 
-def spaghetti_figure(df: pd.DataFrame, colors: Mapping[str, str], group_col: str | None,
-                     max_points: int = 100_000, *, value_col: str = "value", x_col: str = "study_day",
-                     title: str | None = None, y_title: str | None = None) -> go.Figure:
-    """One WebGL line per patient, one trace per group (patients separated by None gaps).
+def _with_breaks(values: np.ndarray, ends: np.ndarray, gap: float | None = np.nan) -> np.ndarray:
+    """``values`` with a gap after each patient's last point (``ends``: indices one past each)."""
+    return np.insert(values.astype(float if gap is not None else object), ends, gap)
+
+
+def spaghetti_figure(trajectories: Trajectories, colors: Mapping[str, str], *, title: str | None = None,
+                     y_title: str | None = None) -> go.Figure:
+    """One WebGL line per patient, one trace per group (patients separated by NaN gaps).
 
     ``customdata`` holds ``usubjid`` per point so a box/lasso selection maps back to patients. When
-    the rows exceed ``max_points``, whole patients are sampled (every k-th by usubjid, deterministic
-    so the figure is stable between reruns) and the title says how many are shown.
+    ``trajectories`` is a sample of whole patients, the title says how many of how many are shown.
     """
-    func = "spaghetti_figure"
-    _need(func, "df", df, ("usubjid", x_col, value_col))
-    if not (isinstance(max_points, int) and max_points > 0):
-        raise ValueError(f"{func}: max_points must be a positive integer, got {max_points!r}.")
-    if group_col is not None and group_col not in df.columns:
-        raise ValueError(f"{func}: group_col={group_col!r} is not a column; use one of {list(df.columns)} or None.")
-    data = df.dropna(subset=[x_col, value_col]).assign(
-        group=POOLED_LABEL if group_col is None else df[group_col].astype(str))
-    data = data.sort_values(["usubjid", x_col])
-    ids = np.sort(data["usubjid"].unique())
-    shown = ids
-    # Each patient costs its points plus one None separator.
-    if len(data) + len(ids) > max_points:
-        step = int(np.ceil((len(data) + len(ids)) / max_points))
-        shown = ids[::step]
-        data = data[data["usubjid"].isin(shown)]
-        while len(data) + data["usubjid"].nunique() > max_points:  # uneven patients: trim further
-            shown = shown[: int(len(shown) * 0.9)]
-            data = data[data["usubjid"].isin(shown)]
+    if not isinstance(trajectories, Trajectories):
+        raise ValueError("spaghetti_figure: trajectories must be a Trajectories from sample_trajectories() or "
+                         "trajectories_from_sample().")
+    t = trajectories
     fig = go.Figure()
-    for g in _groups(data):
-        part = data[data["group"] == g]
-        x, y, cd = [], [], []
-        for uid, p in part.groupby("usubjid", sort=True):
-            x += [*p[x_col].tolist(), None]
-            y += [*p[value_col].tolist(), None]
-            cd += [uid] * len(p) + [None]
-        fig.add_trace(go.Scattergl(x=x, y=y, customdata=cd, name=g, mode="lines+markers",
+    # Arrays, not lists: plotly validates list elements one by one (seconds at 100,000 points) and sends
+    # numeric arrays to the browser as compact binary.
+    for g in _groups(t.rows):
+        part = t.rows[t.rows["group"] == g]
+        ids = part["usubjid"].to_numpy(object)
+        ends = np.append(np.flatnonzero(ids[1:] != ids[:-1]) + 1, len(ids))
+        fig.add_trace(go.Scattergl(x=_with_breaks(part["study_day"].to_numpy(), ends),
+                                   y=_with_breaks(part[t.value_col].to_numpy(float), ends),
+                                   customdata=_with_breaks(ids, ends, None), name=g, mode="lines+markers",
                                    line=dict(color=_color(colors, g), width=1), marker=dict(size=3),
                                    opacity=0.6, connectgaps=False,
                                    hovertemplate="%{customdata}<br>day %{x}: %{y:.3g}<extra>" + g + "</extra>"))
-    note = f" (showing {len(shown)} of {len(ids)} patients)" if len(shown) < len(ids) else ""
+    note = f" (showing {t.n_shown} of {t.n_patients} patients)" if t.n_shown < t.n_patients else ""
     fig.update_xaxes(title_text="Study day")
-    fig.update_yaxes(title_text=y_title or value_col)
+    fig.update_yaxes(title_text=y_title or t.value_col)
     fig.update_layout(dragmode="lasso")
     return base_layout(fig, title=(title or "") + note if (title or note) else None)
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from dashboard.access.trial_view import TrialView
 from dashboard.domain import safety
+from dashboard.domain.arm_comparison import ArmComparison, comparison_from_aggregates
 from dashboard.domain.ascites import MEASURES, FreeOfAscites, distribution_from_counts, free_from_distribution
 from dashboard.domain.endpoints import ENDPOINTS, MILESTONES, endpoint_rows
 from dashboard.domain.labstats import (
@@ -54,6 +55,19 @@ def lab_curve(view: TrialView, f: SubjectFilter, code: str, mode: str) -> LabCur
     return LabCurve(summary=summary, exits=exits)
 
 
+def arm_comparison(view: TrialView, f: SubjectFilter, code: str) -> ArmComparison | None:
+    """ANCOVA and Wilcoxon of change from baseline per visit, active vs control arm, from SQL aggregates;
+    None when either arm has no patient with a baseline and a later value (or the view is pooled)."""
+    arms = view.arms()
+    if len(arms) < 2:
+        return None
+    active, reference = arms[0], arms[1]
+    aggregates = view.lab_comparison_aggregates(f, code, active, reference)
+    if not {active, reference} <= set(aggregates["group"]):
+        return None
+    return comparison_from_aggregates(aggregates, active=active, reference=reference)
+
+
 @dataclass(frozen=True)
 class AscitesSummaries:
     """/ascites' summaries: grade distribution, depth and volume by visit, proportion free of ascites."""
@@ -80,10 +94,9 @@ def temperature_by_hour(view: TrialView, f: SubjectFilter) -> safety.Temperature
 
 
 def fever_incidence(view: TrialView, f: SubjectFilter) -> list[safety.FeverIncidence]:
-    """Fever after infusions at each threshold of ``safety.FEVER_THRESHOLDS``."""
-    vs, infusions = query(view, "vital_rows", f), query(view, "infusion_rows", f)
-    return [safety.fever_incidence(vs, infusions, group_col=view.group_col, threshold=t, arms=tuple(view.arms()))
-            for t in safety.FEVER_THRESHOLDS]
+    """Fever after infusions at each threshold of ``safety.FEVER_THRESHOLDS``, counted in DuckDB."""
+    counts = view.fever_counts(f)
+    return [safety.fever_from_counts(counts, threshold=t, arms=tuple(view.arms())) for t in safety.FEVER_THRESHOLDS]
 
 
 def survival_rows(view: TrialView, f: SubjectFilter, endpoint: str, as_of: date | None) -> pd.DataFrame:
