@@ -36,7 +36,7 @@ from dashboard.domain.labstats import (
     summary_from_aggregates,
 )
 from dashboard.domain.overview import disposition, enrolment_progress, follow_up_completeness
-from dashboard.domain.survival import CONF_TYPES, rmst, survival_analysis
+from dashboard.domain.survival import CONF_TYPES, rmst_from_km, survival_analysis
 from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure
 from dashboard.figures.km import km_figure
 from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
@@ -164,7 +164,7 @@ def survival(src, f, m: Marks) -> list[go.Figure]:
     rows = endpoint_rows(src.time_to_event(f, None), "os")
     analysis = survival_analysis(rows, group_col=group_col, groups=groups, reference=reference,
                                  conf_type=CONF_TYPES[0], milestones_days=list(MILESTONES))
-    rmst(rows, group_col=group_col, horizon=168, groups=analysis.km.groups, reference=analysis.reference)
+    rmst_from_km(analysis.km, horizon=168, reference=analysis.reference)
     m.mark("data")
     return [km_figure(analysis.km, colors=colors, show_ci=True, time_unit="days", show_median=False,
                       risk_table_rows=("at_risk",))]

@@ -76,7 +76,7 @@ else:
     with milestones:
         panels.milestone_tables(analysis)
     with restricted:
-        panels.rmst_tables(rows, analysis, view.group_col, options)
+        panels.rmst_tables(analysis, options)
     st.caption("Kaplan-Meier estimates at every distinct time:")
     download_table(ctx, analysis.km.table.drop(columns="usubjids"), f"km_{endpoint}_{as_of:%Y%m%d}",
                    key="survival_download", page="survival")

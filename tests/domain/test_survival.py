@@ -25,6 +25,7 @@ from dashboard.domain.survival import (
     logrank_test,
     patients_in_window,
     rmst,
+    rmst_from_km,
     subgroup_hr,
     survival_at,
     survival_report,
@@ -175,6 +176,15 @@ def test_rmst_matches_r_survfit_rmean(name, pooled):
     for horizon, rows in expected.groupby("horizon"):
         result = rmst(data(name), group_col=None if pooled else "arm", groups=groups, horizon=horizon)
         actual = result.summary.set_index("group").loc[rows["group"]]
+        assert_close(actual[["rmst", "se"]], rows[["rmst", "se"]], f"{name} rmst {horizon}")
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_rmst_from_a_page_estimate_with_other_ci_settings_matches_r(name):
+    groups, _ = DATASETS[name]
+    km = km_estimate(data(name), group_col="arm", groups=groups, conf_type="plain", conf_level=0.8)
+    for horizon, rows in fixture(name, "rmst").query("group != @POOLED_LABEL").groupby("horizon"):
+        actual = rmst_from_km(km, horizon=horizon).summary.set_index("group").loc[rows["group"]]
         assert_close(actual[["rmst", "se"]], rows[["rmst", "se"]], f"{name} rmst {horizon}")
 
 

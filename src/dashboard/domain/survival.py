@@ -469,9 +469,16 @@ def rmst(df: pd.DataFrame, *, group_col: str | None, horizon: float, groups: Seq
     ``summary(survfit(...), rmean=horizon)$table``; Wald CI; each group minus ``reference`` (default
     the last group) with a z-test."""
     _check_conf("rmst", conf_level)
+    km = km_estimate(df, group_col=group_col, groups=groups, conf_level=conf_level)
+    return rmst_from_km(km, horizon=horizon, reference=reference, conf_level=conf_level)
+
+
+def rmst_from_km(km: KMResult, *, horizon: float, reference: str | None = None, conf_level: float = 0.95) -> RMSTResult:
+    """:func:`rmst` from a Kaplan-Meier estimate already made (its confidence settings do not matter: the
+    RMST and its SE use only the survival, at-risk and event counts), so a page need not estimate twice."""
+    _check_conf("rmst_from_km", conf_level)
     if not horizon > 0:
         raise ValueError(f"rmst: argument horizon={horizon!r}; allowed values: horizon > 0 (days).")
-    km = km_estimate(df, group_col=group_col, groups=groups, conf_level=conf_level)
     z = _z(conf_level)
     rows = []
     for label in km.groups:

@@ -35,7 +35,7 @@ from dashboard.domain.survival import (
     cif_at,
     km_estimate,
     patients_in_window,
-    rmst,
+    rmst_from_km,
     subgroup_hr,
     survival_analysis,
 )
@@ -139,11 +139,11 @@ def milestone_tables(analysis: SurvivalAnalysis) -> None:
     st.caption(_method(analysis.milestones.method, not differences.empty) + " —: no patient followed that long.")
 
 
-def rmst_tables(rows: pd.DataFrame, analysis: SurvivalAnalysis, group_col: str | None, options: FigureOptions) -> None:
+def rmst_tables(analysis: SurvivalAnalysis, options: FigureOptions) -> None:
     st.subheader("Restricted mean survival time")
     horizon = st.select_slider("Horizon", options=list(MILESTONES)[1:], value=168, format_func=MILESTONES.get,
                                key="survival_rmst_horizon")
-    result = rmst(rows, group_col=group_col, horizon=horizon, groups=analysis.km.groups, reference=analysis.reference)
+    result = rmst_from_km(analysis.km, horizon=horizon, reference=analysis.reference)
     per_group, difference = tables.rmst_tables(result, options.per)
     show_table(per_group, "survival_rmst", digits=1)
     if not difference.empty:
