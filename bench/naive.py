@@ -13,7 +13,7 @@ from dashboard.data.queries import SUBJECT_COLUMNS, SUBJECT_DATE_COLUMNS
 from dashboard.domain import adverse_events, safety
 from dashboard.domain.arm_comparison import comparison_aggregates
 from dashboard.domain.labplots import box_stats, sample_trajectories
-from dashboard.domain.labstats import add_change_from_baseline, dish_peaks
+from dashboard.domain.labstats import add_change_from_baseline, dish_peaks, shift_counts
 from dashboard.domain.subject_filter import SubjectFilter
 
 TABLES = ("study", "subjects", "visits", "lab_results", "infusions", "vital_signs", "adverse_events", "ascites")
@@ -119,6 +119,9 @@ class NaiveSource:
         rows = add_change_from_baseline(self.lab_rows(f, (paramcd,)))
         sample = sample_trajectories(rows, value_col=value_col, group_col=self.group_col, max_points=max_points)
         return sample.rows.assign(n_patients=sample.n_patients)
+
+    def lab_shift_counts(self, f: SubjectFilter, paramcd: str) -> pd.DataFrame:
+        return shift_counts(self.lab_rows(f, (paramcd,)), group_col=self.group_col, paramcd=paramcd)
 
     def lab_comparison_aggregates(self, f: SubjectFilter, paramcd: str, active: str, reference: str) -> pd.DataFrame:
         return comparison_aggregates(self.lab_rows(f, (paramcd,)), group_col="arm", active=active, reference=reference)

@@ -32,7 +32,7 @@ from dashboard.domain.labstats import (
     deaths_between_visits,
     edish_from_peaks,
     mdish_from_peaks,
-    shift_table,
+    shift_from_counts,
     summary_from_aggregates,
 )
 from dashboard.domain.overview import disposition, enrolment_progress, follow_up_completeness
@@ -124,7 +124,7 @@ def labs(src, f, m: Marks, view: str = "Summary table", code: str = "MELD") -> l
         sample = trajectories_from_sample(src.lab_trajectory_sample(f, code, "value", MAX_POINTS), value_col="value")
         extra = lambda: [spaghetti_figure(sample, colors)]  # noqa: E731
     elif view == "Shift table":
-        shift_table(src.lab_rows(f, ("ALT",)), group_col=group_col, paramcd="ALT")
+        shift_from_counts(src.lab_shift_counts(f, "ALT"), paramcd="ALT", groups=groups)
     elif view == "Liver safety":
         peaks = src.dish_peaks(f)
         results = [edish_from_peaks(peaks, groups=groups), mdish_from_peaks(peaks, groups=groups)]

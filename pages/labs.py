@@ -13,7 +13,7 @@ from dashboard.domain.labstats import (
     QUADRANTS,
     edish_from_peaks,
     mdish_from_peaks,
-    shift_table,
+    shift_from_counts,
 )
 from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
 from dashboard.figures.style import arm_colors
@@ -109,7 +109,7 @@ def show_trajectories() -> None:
 
 def show_shift() -> None:
     try:
-        table = shift_table(query(view, "lab_rows", f, (code,)), group_col=group_col, paramcd=code)
+        table = shift_from_counts(query(view, "lab_shift_counts", f, code), paramcd=code, groups=groups)
     except ValueError:
         stop_with_info(f"{param.name} has no reference range, so it has no shift table; choose a measured lab.")
     st.caption("Patients by baseline category (rows) and worst post-baseline category (columns), against "

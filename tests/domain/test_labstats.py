@@ -18,6 +18,7 @@ from dashboard.domain.labstats import (
     deaths_between_visits,
     edish,
     mdish,
+    shift_from_counts,
     shift_table,
     summarise_by_visit,
 )
@@ -117,6 +118,25 @@ def test_shift_table_falls_back_to_registry_limit_when_record_has_none():
     t = shift_table(df, group_col=None, paramcd="ALT")
     assert t.loc[t["n"] > 0, "worst_post_baseline"].item() == ">1x ULN"
 
+
+
+def test_shift_table_orders_listed_groups_and_leaves_out_those_without_patients():
+    df = _rows([("A", "X", 0, 30.0), ("A", "X", 1, 50.0), ("B", "Y", 0, 130.0)])
+    assert list(pd.unique(shift_table(df, group_col="arm", paramcd="ALT")["group"])) == ["X", "Y"]
+    t = shift_table(df, group_col="arm", paramcd="ALT", groups=["Y", "Z", "X"])
+    assert list(pd.unique(t["group"])) == ["Y", "X"] and len(t) == 50
+    assert t.set_index(["group", "baseline", "worst_post_baseline"]).loc[("Y", ">3x ULN", "missing"), "n"] == 1
+
+
+def test_shift_from_counts_names_ranks_and_fills_the_grid():
+    counts = pd.DataFrame({"group": [None, None], "baseline_rank": [1, None], "worst_rank": [0, 1],
+                           "n": [3, 2], "with_limit": [3, 2]})
+    t = shift_from_counts(counts, paramcd="ALB")
+    assert len(t) == 9 and set(t["group"]) == {POOLED_LABEL} and t["n"].sum() == 5
+    hit = t[t["n"] > 0].set_index(["baseline", "worst_post_baseline"])["n"].to_dict()
+    assert hit == {("<LLN", "normal"): 3, ("missing", "<LLN"): 2}
+    with pytest.raises(ValueError, match="shift_from_counts: paramcd='ALB' has no reference range"):
+        shift_from_counts(counts.assign(with_limit=0), paramcd="ALB")
 
 # --- eDISH / mDISH ----------------------------------------------------------------------------------
 

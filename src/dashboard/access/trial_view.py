@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.access.viewer import Viewer, blinding_banner, require, sees_arms
-from dashboard.data import comparison_aggregates, cut_diff, lab_aggregates, queries, safety_aggregates
+from dashboard.data import comparison_aggregates, cut_diff, lab_aggregates, queries, safety_aggregates, shift_aggregates
 from dashboard.data.importers.cuts import kept_cut_path
 from dashboard.domain.cut_changes import CutChanges
 from dashboard.domain.labplots import MAX_POINTS
@@ -102,6 +102,9 @@ class TrialView:
                               max_points: int = MAX_POINTS) -> pd.DataFrame:
         return lab_aggregates.lab_trajectory_sample(self._cursor(), self._checked(f), paramcd, value_col, max_points,
                                                     self.sees_arms)
+
+    def lab_shift_counts(self, f: SubjectFilter, paramcd: str) -> pd.DataFrame:
+        return shift_aggregates.lab_shift_counts(self._cursor(), self._checked(f), paramcd, self.sees_arms)
 
     def lab_comparison_aggregates(self, f: SubjectFilter, paramcd: str, active: str, reference: str) -> pd.DataFrame:
         """Per visit and arm, the sufficient statistics of the ANCOVA and Wilcoxon comparison of ``paramcd``."""

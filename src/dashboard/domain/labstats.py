@@ -256,8 +256,12 @@ def _limits(df: pd.DataFrame, paramcd: str) -> tuple[pd.Series, pd.Series]:
             hi.astype(float).fillna(np.nan if p.upper_limit is None else p.upper_limit))
 
 
-def shift_table(df: pd.DataFrame, *, group_col: str | None, paramcd: str) -> pd.DataFrame:
+def shift_table(df: pd.DataFrame, *, group_col: str | None, paramcd: str,
+                groups: Sequence[str] | None = None) -> pd.DataFrame:
     """Baseline category versus worst post-baseline category, counts per group.
+
+    ``groups`` lists the groups to report and their order (default: order of first appearance in the
+    rows); a listed group with no patient gets no rows.
 
     Returns
     -------
@@ -272,33 +276,82 @@ def shift_table(df: pd.DataFrame, *, group_col: str | None, paramcd: str) -> pd.
     (strictly greater). worse="low" labs (ALB, CHE, PTA, SODIUM, PROT): "normal" (>= LLN), "<LLN".
     Limits are each record's own, else the registry default.
     """
+    return _shift_grid("shift_table", shift_counts(df, group_col=group_col, paramcd=paramcd), paramcd, groups)
+
+
+def shift_counts(df: pd.DataFrame, *, group_col: str | None, paramcd: str) -> pd.DataFrame:
+    """Patients per group, baseline rank and worst post-baseline rank of lab rows: the ``SHIFT_COUNT_COLUMNS``
+    frame ``shift_aggregates.lab_shift_counts`` computes in SQL, the input of :func:`shift_from_counts`."""
     func = "shift_table"
     _require_columns(func, "df", df, ("usubjid", "paramcd", "visit_num", "value"))
     _check_group_col(func, df, group_col)
     param = describe(paramcd)
     data = with_group(df[df["paramcd"] == paramcd], group_col).dropna(subset=["value", "visit_num"])
     lo, hi = _limits(data, paramcd)
-    if param.derived or (param.worse == "high" and hi.isna().all()) or (param.worse == "low" and lo.isna().all()):
-        raise ValueError(f"{func}: paramcd={paramcd!r} has no reference range; choose a measured lab.")
     if param.worse == "high":
-        cats = HIGH_CATEGORIES
+        limit = hi
         ratio = data["value"] / hi
         rank = np.select([ratio > 10, ratio > 3, ratio > 1], [3, 2, 1], default=0)
     else:
-        cats = LOW_CATEGORIES
+        limit = lo
         rank = np.where(data["value"] < lo, 1, 0)
     data = data.assign(rank=rank)
     base = (data[data["visit_num"] == 0].sort_values("study_day" if "study_day" in data else "visit_num")
             .groupby("usubjid")["rank"].last())
     worst = data[data["visit_num"] > 0].groupby("usubjid")["rank"].max()
     pats = data.drop_duplicates("usubjid")[["usubjid", "group"]].set_index("usubjid")
+    pats["baseline_rank"] = base.reindex(pats.index)
+    pats["worst_rank"] = worst.reindex(pats.index)
+    pats["with_limit"] = pats.index.isin(data.loc[limit.notna(), "usubjid"]).astype(int)
+    # Groups in order of first appearance, as in SQL.
+    return (pats.groupby(["group", "baseline_rank", "worst_rank"], sort=False, dropna=False)["with_limit"]
+            .agg(n="size", with_limit="sum").reset_index())
+
+
+SHIFT_COUNT_COLUMNS = ("group", "baseline_rank", "worst_rank", "n", "with_limit")
+
+
+def shift_from_counts(counts: pd.DataFrame, *, paramcd: str, groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """``shift_table``'s result from patient counts computed elsewhere (``shift_aggregates.lab_shift_counts``).
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Columns ``SHIFT_COUNT_COLUMNS``: ``group`` (None/NaN when pooled), ``baseline_rank`` and
+        ``worst_rank`` (category ranks, 0 = "normal"; None/NaN = "missing"), ``n`` patients and
+        ``with_limit`` (of them, patients with a record that has a reference limit).
+    paramcd : str
+        The lab counted; its registry entry gives the categories.
+    groups : sequence of str, optional
+        As in ``shift_table``; default: order of first appearance in ``counts``.
+
+    Returns
+    -------
+    DataFrame
+        The same grid, order and counts as ``shift_table``; the same ValueError for a lab with no
+        reference range (derived, or no selected record has a limit).
+    """
+    _require_columns("shift_from_counts", "counts", counts, SHIFT_COUNT_COLUMNS)
+    data = counts.assign(group=counts["group"].fillna(POOLED_LABEL).astype(str))
+    return _shift_grid("shift_from_counts", data, paramcd, groups)
+
+
+def _shift_grid(func: str, counts: pd.DataFrame, paramcd: str, groups: Sequence[str] | None) -> pd.DataFrame:
+    """The shift table from ``SHIFT_COUNT_COLUMNS`` counts: the tail shared by the rows and the SQL path."""
+    param = describe(paramcd)
+    # An empty selection sums to 0 as well: shift_table has always refused it with this message too.
+    if param.derived or counts["with_limit"].sum() == 0:
+        raise ValueError(f"{func}: paramcd={paramcd!r} has no reference range; choose a measured lab.")
+    cats = HIGH_CATEGORIES if param.worse == "high" else LOW_CATEGORIES
     labels = list(cats) + [MISSING]
-    pats["baseline"] = [cats[int(r)] if r == r else MISSING for r in base.reindex(pats.index)]
-    pats["worst_post_baseline"] = [cats[int(r)] if r == r else MISSING for r in worst.reindex(pats.index)]
-    grid = pd.MultiIndex.from_product([list(pd.unique(pats["group"])), labels, labels],
-                                      names=["group", "baseline", "worst_post_baseline"])
-    counts = pats.groupby(["group", "baseline", "worst_post_baseline"]).size().reindex(grid, fill_value=0)
-    return counts.rename("n").reset_index()
+    names = dict(enumerate(cats))
+    present = list(pd.unique(counts.loc[counts["n"] > 0, "group"]))
+    order = present if groups is None else [g for g in groups if g in present]
+    cells = counts.assign(baseline=counts["baseline_rank"].map(names).fillna(MISSING),
+                          worst_post_baseline=counts["worst_rank"].map(names).fillna(MISSING))
+    grid = pd.MultiIndex.from_product([order, labels, labels], names=["group", "baseline", "worst_post_baseline"])
+    n = cells.groupby(["group", "baseline", "worst_post_baseline"])["n"].sum().reindex(grid, fill_value=0)
+    return n.astype("int64").reset_index()
 
 
 # ---------------------------------------------------------------------------------------------------
