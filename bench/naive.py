@@ -12,8 +12,9 @@ import pandas as pd
 from dashboard.data.queries import SUBJECT_COLUMNS, SUBJECT_DATE_COLUMNS
 from dashboard.domain import adverse_events, safety
 from dashboard.domain.arm_comparison import comparison_aggregates
+from dashboard.domain.lab_safety import dish_peaks, shift_counts
 from dashboard.domain.labplots import box_stats, sample_trajectories
-from dashboard.domain.labstats import add_change_from_baseline, dish_peaks, shift_counts
+from dashboard.domain.labstats import add_change_from_baseline
 from dashboard.domain.subject_filter import SubjectFilter
 
 TABLES = ("study", "subjects", "visits", "lab_results", "infusions", "vital_signs", "adverse_events", "ascites")

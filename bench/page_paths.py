@@ -26,15 +26,9 @@ from dashboard.domain.ascites import (
     resolution_km,
 )
 from dashboard.domain.endpoints import MILESTONES, endpoint_rows
+from dashboard.domain.lab_safety import edish_from_peaks, mdish_from_peaks, shift_from_counts
 from dashboard.domain.labplots import MAX_POINTS, box_stats_from_aggregates, trajectories_from_sample
-from dashboard.domain.labstats import (
-    add_exit_day,
-    deaths_between_visits,
-    edish_from_peaks,
-    mdish_from_peaks,
-    shift_from_counts,
-    summary_from_aggregates,
-)
+from dashboard.domain.labstats import add_exit_day, deaths_between_visits, summary_from_aggregates
 from dashboard.domain.overview import disposition, enrolment_progress, follow_up_completeness
 from dashboard.domain.survival import CONF_TYPES, rmst_from_km, survival_analysis
 from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure

@@ -7,14 +7,9 @@ sickest leave first and survivors' means then improve in both arms.
 
 import streamlit as st
 
+from dashboard.domain.lab_safety import QUADRANTS, edish_from_peaks, mdish_from_peaks, shift_from_counts
 from dashboard.domain.labplots import MAX_POINTS, box_stats_from_aggregates, trajectories_from_sample
 from dashboard.domain.labs import BY_CODE, LAB_PARAMETERS, describe
-from dashboard.domain.labstats import (
-    QUADRANTS,
-    edish_from_peaks,
-    mdish_from_peaks,
-    shift_from_counts,
-)
 from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
 from dashboard.figures.style import arm_colors
 from dashboard.ui import page_data

@@ -9,8 +9,9 @@ import pytest
 from dashboard.data import queries
 from dashboard.data.lab_aggregates import dish_peaks, lab_box_stats, lab_trajectory_sample
 from dashboard.domain import POOLED_LABEL
+from dashboard.domain.lab_safety import edish, edish_from_peaks, mdish, mdish_from_peaks
 from dashboard.domain.labplots import box_stats, box_stats_from_aggregates, sample_trajectories, trajectories_from_sample
-from dashboard.domain.labstats import add_change_from_baseline, edish, edish_from_peaks, mdish, mdish_from_peaks
+from dashboard.domain.labstats import add_change_from_baseline
 from dashboard.domain.subject_filter import SubjectFilter
 
 FILTERS = {"all": SubjectFilter(), "women": SubjectFilter(sex=("F",))}

@@ -12,7 +12,7 @@ import pytest
 from dashboard.data import queries
 from dashboard.data.shift_aggregates import lab_shift_counts
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.labstats import MISSING, shift_from_counts, shift_table
+from dashboard.domain.lab_safety import MISSING, shift_from_counts, shift_table
 from dashboard.domain.subject_filter import SubjectFilter
 from tests.conftest import needs_pilot
 

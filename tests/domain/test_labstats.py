@@ -9,17 +9,12 @@ import pandas as pd
 import pytest
 
 from dashboard.domain import POOLED_LABEL
+from dashboard.domain.lab_safety import HIGH_CATEGORIES, QUADRANTS, edish, mdish, shift_from_counts, shift_table
 from dashboard.domain.labstats import (
-    HIGH_CATEGORIES,
-    QUADRANTS,
     SUMMARY_COLUMNS,
     add_change_from_baseline,
     add_exit_day,
     deaths_between_visits,
-    edish,
-    mdish,
-    shift_from_counts,
-    shift_table,
     summarise_by_visit,
 )
 

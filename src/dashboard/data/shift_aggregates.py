@@ -1,7 +1,7 @@
 """Data layer: the /labs shift table's patient counts aggregated in DuckDB, so a filter change never fetches
 a lab's ~640,000 rows of a 100,000-patient trial into pandas (DESIGN §7).
 
-Through ``dashboard.domain.labstats.shift_from_counts`` the counts equal ``shift_table`` on
+Through ``dashboard.domain.lab_safety.shift_from_counts`` the counts equal ``shift_table`` on
 ``queries.lab_rows``. As in ``queries``, ``group`` is the arm only when ``include_arm``; otherwise NULL and
 the SQL never reads ``arm`` (DESIGN §4).
 """
@@ -17,7 +17,7 @@ from dashboard.domain.subject_filter import SubjectFilter
 
 Con = duckdb.DuckDBPyConnection
 
-# The category ranks of labstats.shift_table: 0 is "normal". A ratio or comparison with a NULL limit (a record
+# The category ranks of lab_safety.shift_table: 0 is "normal". A ratio or comparison with a NULL limit (a record
 # without one and no registry default) is not true, so such a record ranks "normal" there as here. 0 / 0 is
 # NaN, which numpy compares as false and DuckDB as greater than everything: hence the explicit NaN case.
 _RANKS = {

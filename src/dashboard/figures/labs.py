@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.domain.lab_safety import QUADRANTS, DishResult
 from dashboard.domain.labplots import BoxStats, Trajectories
-from dashboard.domain.labstats import QUADRANTS, DishResult, VisitSummary
+from dashboard.domain.labstats import VisitSummary
 from dashboard.figures.style import POOLED_COLOR, base_layout
 
 STATS = ("mean", "median")

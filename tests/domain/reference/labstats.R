@@ -1,4 +1,4 @@
-# Reference numbers for tests/domain/test_labstats.py, from R (stats package only).
+# Reference numbers for tests/domain/test_labstats.py (summaries) and tests/domain/test_arm_comparison.py (ANCOVA, Wilcoxon), from R (stats package only).
 # Input: alt_fixture.csv (16 patients, ALT, visits BL/W1/W2/W4, integer values so the ranks tie).
 # Run: cd tests/domain/reference && Rscript labstats.R   -> labstats_summary.csv, labstats_ancova.csv
 d <- read.csv("alt_fixture.csv", stringsAsFactors = FALSE)
