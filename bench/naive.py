@@ -10,11 +10,11 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.data.queries import SUBJECT_COLUMNS, SUBJECT_DATE_COLUMNS
-from dashboard.domain import adverse_events, safety
+from dashboard.domain import adverse_events, ascites, safety
 from dashboard.domain.arm_comparison import comparison_aggregates
 from dashboard.domain.lab_safety import dish_peaks, shift_counts
 from dashboard.domain.labplots import box_stats, sample_trajectories
-from dashboard.domain.labstats import add_change_from_baseline
+from dashboard.domain.labstats import add_change_from_baseline, add_exit_day, with_group
 from dashboard.domain.subject_filter import SubjectFilter
 
 TABLES = ("study", "subjects", "visits", "lab_results", "infusions", "vital_signs", "adverse_events", "ascites")
@@ -149,6 +149,21 @@ class NaiveSource:
         out = rows.groupby(["group", "visit_num"], dropna=False).agg(
             n=("grade", "size"), **{f"grade_{k}": (f"grade_{k}", "sum") for k in range(4)}).reset_index()
         return out.assign(visit=out["visit_num"].map(labels))
+
+    def ascites_shift_counts(self, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
+        rows = self.ascites_rows(f)
+        shift = ascites.grade_shift(rows, group_col=self.group_col, visits=visits)
+        at_visit = with_group(rows[rows["visit"].isin(visits)], self.group_col)
+        assessed = at_visit.groupby(["group", "visit"])["usubjid"].nunique().rename("assessed")
+        return shift.join(assessed, on=["group", "visit"]).fillna({"assessed": 0})
+
+    def ascites_transition_counts(self, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
+        links = ascites.grade_transitions(self.ascites_rows(f), visits=visits, group_col=self.group_col)
+        return links.assign(pair=links["source_visit"].map({v: i for i, v in enumerate(visits)}))
+
+    def ascites_resolution_times(self, f: SubjectFilter) -> pd.DataFrame:
+        exit_days = add_exit_day(self.subject_dates(f)).set_index("usubjid")["exit_day"]
+        return ascites.resolution_times(self.ascites_rows(f), exit_days, group_col=self.group_col)
 
     def ascites_measure_summary(self, f: SubjectFilter, measure: str) -> pd.DataFrame:
         """TrialView.ascites_measure_summary in pandas from the fetched rows."""

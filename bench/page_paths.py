@@ -21,9 +21,9 @@ from dashboard.domain.ascites import (
     SHIFT_VISITS,
     distribution_from_counts,
     free_from_distribution,
-    grade_shift,
-    grade_transitions,
-    resolution_km,
+    grade_shift_from_counts,
+    resolution_km_from_times,
+    transitions_from_counts,
 )
 from dashboard.domain.endpoints import MILESTONES, endpoint_rows
 from dashboard.domain.lab_safety import edish_from_peaks, mdish_from_peaks, shift_from_counts
@@ -128,20 +128,19 @@ def labs(src, f, m: Marks, view: str = "Summary table", code: str = "MELD") -> l
 
 
 def ascites(src, f, m: Marks) -> list[go.Figure]:
-    group_col, _, groups, colors = _setup(src)
-    subjects = src.subjects(f)
-    asc = src.ascites_rows(f)
-    visit_order = asc.drop_duplicates("visit").sort_values("visit_num")["visit"].tolist()
-    # As the page (ui/page_data.ascites_summaries): grades, depth and volume aggregated by the source.
+    _, _, groups, colors = _setup(src)
+    src.count_subjects(f)
+    # As the page (ui/page_data): everything aggregated by the source, no assessment rows fetched.
     distribution = distribution_from_counts(src.ascites_grade_counts(f), groups=groups)
+    visit_order = distribution.drop_duplicates("visit").sort_values("visit_num")["visit"].tolist()
     summaries = {k: summary_from_aggregates(src.ascites_measure_summary(f, k), value_col=k, groups=groups)
                  for k in MEASURES}
     free = free_from_distribution(distribution)
-    grade_shift(asc, group_col=group_col, groups=groups, visits=[v for v in SHIFT_VISITS if v in visit_order])
-    exit_days = add_exit_day(subjects).set_index("usubjid")["exit_day"]
-    km = resolution_km(asc, exit_days, group_col=group_col, groups=groups)
-    chosen = [v for v in ("Baseline", *SHIFT_VISITS) if v in visit_order]
-    links = grade_transitions(asc, visits=chosen, group_col=group_col, groups=groups)
+    shift_visits = tuple(v for v in SHIFT_VISITS if v in visit_order)
+    grade_shift_from_counts(src.ascites_shift_counts(f, shift_visits), groups=groups, visits=shift_visits)
+    km = resolution_km_from_times(src.ascites_resolution_times(f), groups=groups)
+    chosen = tuple(v for v in ("Baseline", *SHIFT_VISITS) if v in visit_order)
+    links = transitions_from_counts(src.ascites_transition_counts(f, chosen), visits=chosen, groups=groups)
     m.mark("data")
     return [grade_bars_figure(distribution),
             *(mean_by_visit_figure(s, colors, stat="mean") for s in summaries.values()),

@@ -7,13 +7,7 @@ resolution and grade transitions, by arm for the DSMB and pooled for blinded vie
 import pandas as pd
 import streamlit as st
 
-from dashboard.domain.ascites import (
-    SHIFT_VISITS,
-    grade_shift,
-    grade_transitions,
-    resolution_km,
-)
-from dashboard.domain.labstats import add_exit_day
+from dashboard.domain.ascites import SHIFT_VISITS
 from dashboard.errors import InsufficientData
 from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure
 from dashboard.figures.km import km_figure
@@ -32,18 +26,15 @@ SANKEY_VISITS = ("Baseline", *SHIFT_VISITS)
 
 ctx = current()
 view, f = ctx.view, ctx.subject_filter
-group_col, arms = view.group_col, view.arms()
-groups = arms or None  # study order (active first); None lets a pooled result name its one group
-colors = arm_colors(arms)
+colors = arm_colors(view.arms())
 st.title("Ascites")
 stop_if_no_patients(query(view, "count_subjects", f)[0], f)
-asc = query(view, "ascites_rows", f)
-if asc.empty:
+data = computed(view, page_data.ascites_summaries, f)
+if data.grades.empty:
     stop_with_info("No ascites assessments for the selected patients. Widen the filters in the sidebar.")
-visit_order = asc.drop_duplicates("visit").sort_values("visit_num")["visit"].tolist()
+visit_order = data.grades.drop_duplicates("visit").sort_values("visit_num")["visit"].tolist()
 
 st.subheader("Grade by visit")
-data = computed(view, page_data.ascites_summaries, f)
 chart(ctx, grade_bars_figure(data.grades), key="ascites_grades", page="ascites")
 st.caption("International Club of Ascites grade (none, mild, moderate, severe) among patients assessed at each "
            "visit; n under each bar.")
@@ -68,16 +59,15 @@ chart(ctx, free_of_ascites_figure(data.free, colors), key="ascites_free", page="
 st.caption(data.free.method)
 
 st.subheader("Shift from baseline")
-shift = grade_shift(asc, group_col=group_col, groups=groups, visits=[v for v in SHIFT_VISITS if v in visit_order])
+shift = computed(view, page_data.ascites_shift, f, tuple(v for v in SHIFT_VISITS if v in visit_order))
 st.dataframe(shift, hide_index=True, key="ascites_shift")
 st.caption("Grade at the visit against the patient's baseline grade (improved: lower, worsened: higher), among "
            "patients assessed at both.")
 download_table(ctx, shift, "ascites_shift_from_baseline", key="ascites_shift_download", page=PAGE)
 
 st.subheader("Time to resolution")
-exit_days = add_exit_day(query(view, "subject_dates", f)).set_index("usubjid")["exit_day"]
 try:
-    km = resolution_km(asc, exit_days, group_col=group_col, groups=groups)
+    km = computed(view, page_data.ascites_resolution, f)
 except InsufficientData as exc:
     st.info(f"No time-to-resolution curve: {exc}")
 else:
@@ -96,6 +86,6 @@ chosen = [v for v in visit_order if v in chosen]
 if len(chosen) < 2:
     st.info("Choose at least two visits to see how patients move between grades.")
 else:
-    links = grade_transitions(asc, visits=chosen, group_col=group_col, groups=groups)
+    links = computed(view, page_data.ascites_transitions, f, tuple(chosen))
     chart(ctx, sankey_figure(links), key="ascites_sankey", page="ascites")
     st.caption("Patients assessed at both visits of each consecutive pair; node colour darkens with grade.")

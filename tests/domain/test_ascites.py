@@ -13,10 +13,13 @@ from dashboard.domain.ascites import (
     free_of_ascites,
     grade_distribution,
     grade_shift,
+    grade_shift_from_counts,
     grade_transitions,
     measure_by_visit,
     resolution_km,
+    resolution_km_from_times,
     resolution_times,
+    transitions_from_counts,
 )
 
 REF = Path(__file__).parent / "reference"
@@ -146,3 +149,26 @@ def test_resolution_km_keeps_the_group_order_and_drops_patients_never_at_risk(sm
     km = resolution_km(df, group_col="arm", groups=["Y", "X"])
     assert km.groups == ("Y", "X")
     assert km.summary.set_index("group").loc["Y", "n"] == 1  # d only
+
+
+def test_shift_from_counts_fills_zeros_and_labels_pooled_counts():
+    counts = pd.DataFrame({"group": [None, None], "visit": ["W4", "W12"], "assessed": [3, 2], "n": [3, 1],
+                           "improved": [1, 1], "stable": [1, 0], "worsened": [1, 0]})
+    t = grade_shift_from_counts(counts, visits=["W12", "W4"])
+    assert t["group"].tolist() == [POOLED_LABEL] * 2 and t["visit"].tolist() == ["W12", "W4"]
+    # A group asked for but absent from the counts gets zeros, as grade_shift gives a group without rows.
+    z = grade_shift_from_counts(counts.assign(group="X"), groups=["Y", "X"], visits=["W4"])
+    assert z[["group", "n", "improved", "stable", "worsened"]].values.tolist() == [["Y", 0, 0, 0, 0], ["X", 3, 1, 1, 1]]
+
+
+def test_tails_equal_the_row_functions_on_hand_counts(small):
+    # Transition counts as SQL returns them (any row order); the tail sorts by group, pair and grades.
+    # BL -> W4 in ``small``: X a 2->0, b 1->1, c 0->2; Y d 3->3.
+    counts = pd.DataFrame({"group": ["Y", "X", "X", "X"], "pair": [0] * 4, "source_visit": ["BL"] * 4,
+                           "source_grade": [3, 2, 1, 0], "target_visit": ["W4"] * 4, "target_grade": [3, 0, 1, 2],
+                           "count": [1, 1, 1, 1]})
+    links = transitions_from_counts(counts, visits=["BL", "W4"], groups=["X", "Y"])
+    pd.testing.assert_frame_equal(links, grade_transitions(small, visits=["BL", "W4"], group_col="arm", groups=["X", "Y"]))
+    times = resolution_times(small)
+    km = resolution_km_from_times(times.assign(group=None))
+    assert km.summary["n"].item() == 3 and km.groups == (POOLED_LABEL,)

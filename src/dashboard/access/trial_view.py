@@ -13,7 +13,15 @@ import duckdb
 import pandas as pd
 
 from dashboard.access.viewer import Viewer, blinding_banner, require, sees_arms
-from dashboard.data import comparison_aggregates, cut_diff, lab_aggregates, queries, safety_aggregates, shift_aggregates
+from dashboard.data import (
+    ascites_aggregates,
+    comparison_aggregates,
+    cut_diff,
+    lab_aggregates,
+    queries,
+    safety_aggregates,
+    shift_aggregates,
+)
 from dashboard.data.importers.cuts import kept_cut_path
 from dashboard.domain.cut_changes import CutChanges
 from dashboard.domain.labplots import MAX_POINTS
@@ -121,6 +129,15 @@ class TrialView:
 
     def ascites_measure_summary(self, f: SubjectFilter, measure: str) -> pd.DataFrame:
         return queries.ascites_measure_summary(self._cursor(), self._checked(f), measure, self.sees_arms)
+
+    def ascites_shift_counts(self, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
+        return ascites_aggregates.ascites_shift_counts(self._cursor(), self._checked(f), visits, self.sees_arms)
+
+    def ascites_transition_counts(self, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
+        return ascites_aggregates.ascites_transition_counts(self._cursor(), self._checked(f), visits, self.sees_arms)
+
+    def ascites_resolution_times(self, f: SubjectFilter) -> pd.DataFrame:
+        return ascites_aggregates.ascites_resolution_times(self._cursor(), self._checked(f), self.sees_arms)
 
     def temperature_summary(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.temperature_summary(self._cursor(), self._checked(f), self.sees_arms)

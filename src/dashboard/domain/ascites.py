@@ -3,6 +3,10 @@
 Input rows: ``usubjid``, ``visit``, ``visit_num``, ``study_day``, ``grade`` (ICA 0 none, 1 mild,
 2 moderate, 3 severe), ``depth_cm``, ``volume_ml`` and an optional group column. As everywhere,
 ``group_col=None`` pools all patients under ``POOLED_LABEL`` (DESIGN §4); baseline is visit_num 0.
+
+Each analysis also has a tail taking aggregates computed in DuckDB (``distribution_from_counts``,
+``grade_shift_from_counts``, ``transitions_from_counts``, ``resolution_km_from_times``); the pandas function
+computes the same aggregates from rows and hands them to that tail, so both paths share the shaping.
 """
 
 from __future__ import annotations
@@ -147,9 +151,22 @@ def free_from_distribution(dist: pd.DataFrame, *, conf_level: float = 0.95) -> F
     return FreeOfAscites(summary=summary, conf_level=conf_level, method=method)
 
 
+SHIFT_COLUMNS = ("group", "visit", "n", "improved", "stable", "worsened")
+SHIFT_COUNT_COLUMNS = ("group", "visit", "assessed", "n", "improved", "stable", "worsened")
+
+
+def _check_visits(func: str, visits: Sequence[str], known: set[str]) -> None:
+    unknown = [v for v in visits if v not in known]
+    if unknown:
+        raise ValueError(f"{func}: visits {unknown} not in df.visit; allowed: {sorted(known)}.")
+
+
 def grade_shift(df: pd.DataFrame, *, group_col: str | None = None, groups: Sequence[str] | None = None,
                 visits: Sequence[str] = SHIFT_VISITS) -> pd.DataFrame:
     """Grade at each chosen visit compared with baseline: improved (lower), stable, worsened (higher).
+
+    Baseline is the patient's last visit_num 0 grade and a visit's grade its first, by row order
+    (rows sorted by ``study_day``, as fetched).
 
     Returns
     -------
@@ -159,23 +176,44 @@ def grade_shift(df: pd.DataFrame, *, group_col: str | None = None, groups: Seque
     """
     func = "grade_shift"
     _check(func, df, group_col)
-    known = set(df["visit"].astype(str))
-    unknown = [v for v in visits if v not in known]
-    if unknown:
-        raise ValueError(f"{func}: visits {unknown} not in df.visit; allowed: {sorted(known)}.")
+    _check_visits(func, visits, set(df["visit"].astype(str)))
     data = with_group(df, group_col).dropna(subset=["grade"])
     base = data[data["visit_num"] == 0].drop_duplicates("usubjid", keep="last").set_index("usubjid")["grade"]
-    rows = []
-    for g in _group_order(data, groups):
-        sub = data[data["group"] == g]
-        for v in visits:
-            at = sub[sub["visit"].astype(str) == v].drop_duplicates("usubjid").set_index("usubjid")["grade"]
-            b = base.reindex(at.index)
-            keep = b.notna()
-            d = np.sign(at[keep] - b[keep])
-            rows.append(dict(group=g, visit=v, n=int(keep.sum()), improved=int((d < 0).sum()),
-                             stable=int((d == 0).sum()), worsened=int((d > 0).sum())))
-    return pd.DataFrame(rows, columns=["group", "visit", "n", "improved", "stable", "worsened"])
+    data = data.assign(visit=data["visit"].astype(str))
+    at = data[data["visit"].isin(visits)].drop_duplicates(["group", "visit", "usubjid"])
+    b = at["usubjid"].map(base)
+    d = np.sign(at["grade"] - b)
+    counts = (at.assign(n=b.notna(), improved=d < 0, stable=d == 0, worsened=d > 0)
+              .groupby(["group", "visit"])[list(SHIFT_COLUMNS[2:])].sum().reset_index())
+    return _shift_table(counts, _group_order(data, groups), visits)
+
+
+def grade_shift_from_counts(counts: pd.DataFrame, *, groups: Sequence[str] | None = None,
+                      visits: Sequence[str] = SHIFT_VISITS) -> pd.DataFrame:
+    """``grade_shift``'s result from per-group, per-visit counts computed elsewhere (in SQL).
+
+    ``counts`` columns: ``group`` (None/NaN when pooled), ``visit``, ``assessed`` (patients with a grade
+    at the visit), ``n``, ``improved``, ``stable``, ``worsened``, for every group and chosen visit;
+    groups are ordered as given, else as in ``counts``. A visit nobody was assessed at is refused, as
+    ``grade_shift`` refuses a visit absent from its rows.
+    """
+    func = "grade_shift_from_counts"
+    _require_columns(func, "counts", counts, SHIFT_COUNT_COLUMNS)
+    data = counts.assign(group=counts["group"].fillna(POOLED_LABEL).astype(str), visit=counts["visit"].astype(str))
+    assessed = set(data.loc[data["assessed"] > 0, "visit"])
+    unknown = [v for v in visits if v not in assessed]
+    if unknown:
+        raise ValueError(f"{func}: visits {unknown} have no assessment in counts; choose visits the selected "
+                         "patients were assessed at.")
+    return _shift_table(data, _group_order(data, groups), visits)
+
+
+def _shift_table(counts: pd.DataFrame, order: Sequence[str], visits: Sequence[str]) -> pd.DataFrame:
+    """One row per group of ``order`` and visit of ``visits``, zeros where ``counts`` has none."""
+    cells = pd.MultiIndex.from_product([list(order), list(visits)], names=["group", "visit"])
+    values = list(SHIFT_COLUMNS[2:])
+    out = counts.set_index(["group", "visit"])[values].reindex(cells, fill_value=0).reset_index()
+    return out.astype({c: "int64" for c in values})
 
 
 def resolution_times(df: pd.DataFrame, exit_days: Mapping[str, float] | pd.Series | None = None, *,
@@ -228,17 +266,39 @@ def resolution_km(df: pd.DataFrame, exit_days: Mapping[str, float] | pd.Series |
     """Kaplan-Meier of time to resolution among patients with ascites at baseline.
 
     The curve is the probability of still having ascites; times and censoring come from
-    :func:`resolution_times` (assessments after ``exit_days`` ignored). Patients censored on or
-    before day 0 (no post-baseline assessment, baseline taken before day 1) are never at risk at a
-    positive time, so they are left out, which is what the Kaplan-Meier estimate does with them anyway.
-    Raises ``InsufficientData`` when a group has nobody at risk.
+    :func:`resolution_times` (assessments after ``exit_days`` ignored), the estimate from
+    :func:`resolution_km_from_times`.
     """
-    times = resolution_times(df, exit_days, group_col=group_col)
+    return resolution_km_from_times(resolution_times(df, exit_days, group_col=group_col), groups=groups,
+                                    conf_level=conf_level)
+
+
+def resolution_km_from_times(times: pd.DataFrame, *, groups: Sequence[str] | None = None,
+                             conf_level: float = 0.95) -> KMResult:
+    """``resolution_km``'s result from resolution times computed elsewhere (in SQL) or by ``resolution_times``.
+
+    ``times`` columns: ``usubjid``, ``time_days``, ``event``, ``group`` (None/NaN when pooled). Patients
+    censored on or before day 0 (no post-baseline assessment, baseline taken before day 1) are never at
+    risk at a positive time, so they are left out, which is what the Kaplan-Meier estimate does with
+    them anyway. Raises ``InsufficientData`` when a group has nobody at risk.
+    """
+    _require_columns("resolution_km_from_times", "times", times, ("usubjid", "time_days", "event", "group"))
     times = times[times["time_days"] > 0]
+    times = times.assign(group=times["group"].fillna(POOLED_LABEL))
     km = km_estimate(times, group_col="group", groups=groups or None, conf_level=conf_level)
     method = ("Time to resolution (first assessment with ICA grade 0) among patients with ascites at "
               "baseline; censored at the last assessment before leaving the study. " + km.method)
     return replace(km, method=method)
+
+
+TRANSITION_COLUMNS = ("group", "source_visit", "source_grade", "target_visit", "target_grade", "source", "target",
+                      "count")
+TRANSITION_COUNT_COLUMNS = ("group", "pair", "source_visit", "source_grade", "target_visit", "target_grade", "count")
+
+
+def _check_transition_visits(func: str, visits: Sequence[str]) -> None:
+    if len(visits) < 2:
+        raise ValueError(f"{func}: visits needs at least two visit labels, got {list(visits)}.")
 
 
 def grade_transitions(df: pd.DataFrame, *, visits: Sequence[str], group_col: str | None = None,
@@ -250,36 +310,51 @@ def grade_transitions(df: pd.DataFrame, *, visits: Sequence[str], group_col: str
     DataFrame
         Columns ``group``, ``source_visit``, ``source_grade``, ``target_visit``, ``target_grade``,
         ``source`` and ``target`` (node labels "W4: mild"), ``count`` > 0. Only patients assessed at
-        both visits of a pair contribute; with ``group_col`` set, one set of links per group, in the
-        order of ``groups`` (default: order of first appearance).
+        both visits of a pair contribute (a visit's grade is its first row's); with ``group_col`` set,
+        one set of links per group, in the order of ``groups`` (default: order of first appearance).
     """
     func = "grade_transitions"
     _check(func, df, group_col)
-    if len(visits) < 2:
-        raise ValueError(f"{func}: visits needs at least two visit labels, got {list(visits)}.")
-    known = set(df["visit"].astype(str))
-    unknown = [v for v in visits if v not in known]
-    if unknown:
-        raise ValueError(f"{func}: visits {unknown} not in df.visit; allowed: {sorted(known)}.")
+    _check_transition_visits(func, visits)
+    _check_visits(func, visits, set(df["visit"].astype(str)))
     data = with_group(df, group_col).dropna(subset=["grade"])
     wide = (data[data["visit"].astype(str).isin(visits)].drop_duplicates(["usubjid", "visit"])
             .pivot(index="usubjid", columns="visit", values="grade"))
     # Not named ``groups``: that argument still gives the display order below.
     patient_group = data.drop_duplicates("usubjid").set_index("usubjid")["group"].reindex(wide.index)
     parts = []
-    for a, b in zip(visits[:-1], visits[1:]):
+    for i, (a, b) in enumerate(zip(visits[:-1], visits[1:])):
         pair = pd.DataFrame({"group": patient_group, "source_grade": wide[a], "target_grade": wide[b]}).dropna()
         c = pair.astype({"source_grade": int, "target_grade": int}).groupby(
             ["group", "source_grade", "target_grade"]).size().rename("count").reset_index()
-        c["source_visit"], c["target_visit"] = a, b
-        parts.append(c)
-    out = pd.concat(parts, ignore_index=True)
-    # Keep the study's group order (active first), not groupby's alphabetical one.
-    order = _group_order(data, groups)
-    out = out[out["group"].isin(order)]
-    out = out.iloc[np.lexsort((out.index, out["group"].map({g: i for i, g in enumerate(order)})))]
-    out = out.reset_index(drop=True)
+        parts.append(c.assign(pair=i, source_visit=a, target_visit=b))
+    return _links(pd.concat(parts, ignore_index=True), _group_order(data, groups))
+
+
+def transitions_from_counts(counts: pd.DataFrame, *, visits: Sequence[str],
+                            groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """``grade_transitions``'s result from per-group, per-pair grade counts computed elsewhere (in SQL).
+
+    ``counts`` columns: ``group`` (None/NaN when pooled), ``pair`` (0 for ``visits[0]`` -> ``visits[1]``,
+    ...), ``source_visit``, ``source_grade``, ``target_visit``, ``target_grade``, ``count``; groups are
+    ordered as given, else as in ``counts``. Unlike ``grade_transitions`` the visits are not checked
+    against the assessments (there are none here): a visit nobody attended just has no links.
+    """
+    func = "transitions_from_counts"
+    _require_columns(func, "counts", counts, TRANSITION_COUNT_COLUMNS)
+    _check_transition_visits(func, visits)
+    data = counts.assign(group=counts["group"].fillna(POOLED_LABEL).astype(str))
+    return _links(data, _group_order(data, groups))
+
+
+def _links(counts: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
+    """Sankey links of ``order``'s groups: by group (the study's order, active first), pair, source and
+    target grade, with the node labels."""
+    rank = {g: i for i, g in enumerate(order)}
+    out = counts[counts["group"].isin(order)].astype({"source_grade": "int64", "target_grade": "int64",
+                                                      "count": "int64"})
+    out = out.assign(_rank=out["group"].map(rank)).sort_values(
+        ["_rank", "pair", "source_grade", "target_grade"], kind="stable").reset_index(drop=True)
     out["source"] = out["source_visit"] + ": " + out["source_grade"].map(GRADE_LABELS)
     out["target"] = out["target_visit"] + ": " + out["target_grade"].map(GRADE_LABELS)
-    return out[["group", "source_visit", "source_grade", "target_visit", "target_grade", "source", "target",
-                "count"]]
+    return out[list(TRANSITION_COLUMNS)]

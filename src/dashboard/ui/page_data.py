@@ -16,7 +16,15 @@ import pandas as pd
 from dashboard.access.trial_view import TrialView
 from dashboard.domain import safety
 from dashboard.domain.arm_comparison import ArmComparison, comparison_from_aggregates
-from dashboard.domain.ascites import MEASURES, FreeOfAscites, distribution_from_counts, free_from_distribution
+from dashboard.domain.ascites import (
+    MEASURES,
+    FreeOfAscites,
+    distribution_from_counts,
+    free_from_distribution,
+    grade_shift_from_counts,
+    resolution_km_from_times,
+    transitions_from_counts,
+)
 from dashboard.domain.endpoints import ENDPOINTS, MILESTONES, endpoint_rows
 from dashboard.domain.labstats import (
     VisitSummary,
@@ -25,7 +33,7 @@ from dashboard.domain.labstats import (
     summary_from_aggregates,
 )
 from dashboard.domain.subject_filter import SubjectFilter
-from dashboard.domain.survival import SurvivalAnalysis, survival_analysis
+from dashboard.domain.survival import KMResult, SurvivalAnalysis, survival_analysis
 from dashboard.ui.cache import query
 
 
@@ -86,6 +94,21 @@ def ascites_summaries(view: TrialView, f: SubjectFilter) -> AscitesSummaries:
         measures={m: summary_from_aggregates(view.ascites_measure_summary(f, m), value_col=m, groups=groups)
                   for m in MEASURES},
         free=free_from_distribution(grades))
+
+
+def ascites_shift(view: TrialView, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
+    """Grade at each of ``visits`` against baseline, counted in DuckDB."""
+    return grade_shift_from_counts(view.ascites_shift_counts(f, visits), groups=_groups(view), visits=visits)
+
+
+def ascites_resolution(view: TrialView, f: SubjectFilter) -> KMResult:
+    """Kaplan-Meier of time to resolution from per-patient times computed in DuckDB; raises InsufficientData."""
+    return resolution_km_from_times(view.ascites_resolution_times(f), groups=_groups(view))
+
+
+def ascites_transitions(view: TrialView, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
+    """Sankey links between consecutive ``visits``, counted in DuckDB."""
+    return transitions_from_counts(view.ascites_transition_counts(f, visits), visits=visits, groups=_groups(view))
 
 
 def temperature_by_hour(view: TrialView, f: SubjectFilter) -> safety.TemperatureSummary:

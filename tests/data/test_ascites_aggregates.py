@@ -1,0 +1,193 @@
+"""Shifts, transitions and resolution times aggregated in DuckDB equal the pandas functions on the fetched rows."""
+
+import re
+import shutil
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dashboard.data import ascites_aggregates as agg
+from dashboard.data import queries
+from dashboard.domain import POOLED_LABEL
+from dashboard.domain.ascites import (
+    SHIFT_VISITS,
+    grade_shift,
+    grade_shift_from_counts,
+    grade_transitions,
+    resolution_km,
+    resolution_km_from_times,
+    resolution_times,
+    transitions_from_counts,
+)
+from dashboard.domain.labstats import add_exit_day
+from dashboard.domain.subject_filter import SubjectFilter
+from dashboard.errors import InsufficientData
+
+FILTERS = {"all": SubjectFilter(), "women": SubjectFilter(sex=("F",))}
+CLOSE = dict(check_exact=False, rtol=1e-9, atol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def con(trial_db):
+    with duckdb.connect(str(trial_db), read_only=True) as c:
+        yield c
+
+
+def _groups(con, include_arm: bool) -> list[str] | None:
+    # As the pages: the study's arm order (active first) when arms are shown, None when pooled.
+    return list(queries.study(con, True)["arms"]) if include_arm else None
+
+
+def _present(rows: pd.DataFrame, visits) -> list[str]:
+    return [v for v in visits if v in set(rows["visit"])]
+
+
+@pytest.fixture(params=[True, False], ids=["by arm", "pooled"])
+def include_arm(request):
+    return request.param
+
+
+@pytest.mark.parametrize("f", FILTERS.values(), ids=FILTERS.keys())
+def test_shift_from_sql_counts_equals_grade_shift(con, include_arm, f):
+    rows = queries.ascites_rows(con, f, include_arm)
+    visits = _present(rows, SHIFT_VISITS)
+    group_col = "arm" if include_arm else None
+    # groups=None too: both paths then order the groups by first appearance (first patient by usubjid).
+    for groups in (_groups(con, include_arm), None):
+        expected = grade_shift(rows, group_col=group_col, groups=groups, visits=visits)
+        got = grade_shift_from_counts(agg.ascites_shift_counts(con, f, visits, include_arm), groups=groups, visits=visits)
+        pd.testing.assert_frame_equal(got, expected)
+    assert len(visits) >= 2 and expected["n"].sum() > 0
+    assert expected["improved"].sum() > 0 and expected["stable"].sum() > 0
+
+
+@pytest.mark.parametrize("f", FILTERS.values(), ids=FILTERS.keys())
+def test_transitions_from_sql_counts_equal_grade_transitions(con, include_arm, f):
+    rows = queries.ascites_rows(con, f, include_arm)
+    group_col = "arm" if include_arm else None
+    # The page's default (baseline and the shift visits) and visits chosen out of schedule order.
+    for visits in (_present(rows, ("Baseline", *SHIFT_VISITS)), _present(rows, ("W12", "Baseline", "W2", "W4"))):
+        for groups in (_groups(con, include_arm), None):
+            expected = grade_transitions(rows, visits=visits, group_col=group_col, groups=groups)
+            got = transitions_from_counts(agg.ascites_transition_counts(con, f, visits, include_arm), visits=visits,
+                                          groups=groups)
+            pd.testing.assert_frame_equal(got, expected)
+            assert len(expected) > 3 and expected["count"].sum() > 0
+
+
+def _resolution_inputs(con, f, include_arm):
+    rows = queries.ascites_rows(con, f, include_arm)
+    exit_days = add_exit_day(queries.subjects(con, f, include_arm)).set_index("usubjid")["exit_day"]
+    return rows, exit_days
+
+
+@pytest.mark.parametrize("f", FILTERS.values(), ids=FILTERS.keys())
+def test_resolution_times_from_sql_equal_resolution_times(con, include_arm, f):
+    rows, exit_days = _resolution_inputs(con, f, include_arm)
+    expected = resolution_times(rows, exit_days, group_col="arm" if include_arm else None)
+    got = agg.ascites_resolution_times(con, f, include_arm)
+    pd.testing.assert_frame_equal(got.assign(group=got["group"].fillna(POOLED_LABEL)), expected, **CLOSE)
+    assert expected["event"].sum() > 0 and (expected["event"] == 0).any()
+
+
+@pytest.mark.parametrize("f", FILTERS.values(), ids=FILTERS.keys())
+def test_resolution_km_from_sql_times_equals_resolution_km(con, include_arm, f):
+    rows, exit_days = _resolution_inputs(con, f, include_arm)
+    groups = _groups(con, include_arm)
+    try:
+        expected = resolution_km(rows, exit_days, group_col="arm" if include_arm else None, groups=groups)
+    except InsufficientData as exc:
+        # Few women on placebo: then the SQL path must refuse the same way.
+        with pytest.raises(InsufficientData, match=re.escape(str(exc))):
+            resolution_km_from_times(agg.ascites_resolution_times(con, f, include_arm), groups=groups)
+        assert include_arm and f.sex
+        return
+    got = resolution_km_from_times(agg.ascites_resolution_times(con, f, include_arm), groups=groups)
+    pd.testing.assert_frame_equal(got.table, expected.table, **CLOSE)
+    pd.testing.assert_frame_equal(got.summary, expected.summary, **CLOSE)
+    assert (got.groups, got.method) == (expected.groups, expected.method)
+    assert expected.summary["events"].min() > 0
+
+
+@pytest.fixture(scope="module")
+def messy_db(trial_db, tmp_path_factory):
+    """The demo trial with what real cuts have and the simulation lacks: exits before some assessments
+    (deaths on the day of the W1 visit, withdrawals without their date, whose exit falls back to the last
+    contact on day 10) and repeated assessments (a second, different baseline on day 2 and one before day 1; a W4
+    assessment repeated two days later with another grade)."""
+    path = tmp_path_factory.mktemp("messy") / "trial.duckdb"
+    shutil.copy(trial_db, path)
+    with duckdb.connect(str(path)) as c:
+        # Patients with ascites at baseline still unresolved and assessed after day 10: their times change.
+        late = [r[0] for r in c.execute("""
+            SELECT usubjid FROM ascites GROUP BY usubjid
+            HAVING arg_max(grade, study_day) FILTER (WHERE visit_num = 0) > 0 AND max(study_day) > 10
+               AND coalesce(min(study_day) FILTER (WHERE visit_num > 0 AND grade = 0), 999) > 10
+            ORDER BY usubjid LIMIT 6""").fetchall()]
+        assert len(late) == 6
+        # Died on the day of their W1 visit: that assessment is still counted (study_day <= exit day).
+        c.execute("""UPDATE subjects SET status = 'died', death_on = day1_on + coalesce(
+                         (SELECT a.study_day FROM ascites a WHERE a.usubjid = subjects.usubjid AND a.visit = 'W1'), 10) - 1
+                     WHERE usubjid IN (SELECT unnest($ids))""", {"ids": late[:4]})
+        c.execute("""UPDATE subjects SET status = 'withdrawn', withdrawn_on = NULL, last_contact_on = day1_on + 9
+                     WHERE usubjid IN (SELECT unnest($ids))""", {"ids": late[4:]})
+        c.execute("""
+            INSERT INTO ascites
+            SELECT usubjid, visit, visit_num, 2, (grade + 1) % 4, depth_cm, volume_ml FROM ascites
+            WHERE visit_num = 0 AND usubjid IN (SELECT usubjid FROM subjects ORDER BY usubjid LIMIT 40 OFFSET 10)
+            UNION ALL
+            SELECT usubjid, visit, visit_num, 0, (grade + 3) % 4, depth_cm, volume_ml FROM ascites
+            WHERE visit_num = 0 AND usubjid IN (SELECT usubjid FROM subjects ORDER BY usubjid LIMIT 30)
+            UNION ALL
+            SELECT usubjid, visit, visit_num, study_day + 2, (grade + 2) % 4, depth_cm, volume_ml FROM ascites
+            WHERE visit = 'W4' AND usubjid IN (SELECT usubjid FROM subjects ORDER BY usubjid LIMIT 50)""")
+    return path
+
+
+def test_repeated_assessments_and_early_exits_are_handled_as_in_pandas(messy_db, include_arm):
+    f, group_col, visits = SubjectFilter(), ("arm" if include_arm else None), ["Baseline", "W1", "W4", "W12"]
+    with duckdb.connect(str(messy_db), read_only=True) as c:
+        groups = _groups(c, include_arm)
+        rows, exit_days = _resolution_inputs(c, f, include_arm)
+        shift = grade_shift_from_counts(agg.ascites_shift_counts(c, f, visits, include_arm), groups=groups, visits=visits)
+        links = transitions_from_counts(agg.ascites_transition_counts(c, f, visits, include_arm), visits=visits,
+                                        groups=groups)
+        times = agg.ascites_resolution_times(c, f, include_arm)
+    assert rows.duplicated(["usubjid", "visit"]).sum() > 40
+    # The moved exits really cut assessments off and change the times.
+    assert (rows["study_day"] > rows["usubjid"].map(exit_days)).sum() >= 4
+    expected_times = resolution_times(rows, exit_days, group_col=group_col)
+    assert not resolution_times(rows, group_col=group_col).equals(expected_times)
+    pd.testing.assert_frame_equal(shift, grade_shift(rows, group_col=group_col, groups=groups, visits=visits))
+    pd.testing.assert_frame_equal(links, grade_transitions(rows, visits=visits, group_col=group_col, groups=groups))
+    pd.testing.assert_frame_equal(times.assign(group=times["group"].fillna(POOLED_LABEL)), expected_times, **CLOSE)
+
+
+class _Recorder:
+    """A connection that keeps the SQL it is given."""
+
+    def __init__(self, con):
+        self.con, self.sql = con, []
+
+    def execute(self, sql, params):
+        self.sql.append(sql)
+        return self.con.execute(sql, params)
+
+
+def test_pooled_queries_never_read_the_arm(con):
+    rec, f = _Recorder(con), SubjectFilter(sex=("F",))
+    results = [agg.ascites_shift_counts(rec, f, ["W4"], False),
+               agg.ascites_transition_counts(rec, f, ["Baseline", "W4"], False),
+               agg.ascites_resolution_times(rec, f, False)]
+    assert not any(re.search(r"\barm\b", sql) for sql in rec.sql)
+    for r in results:
+        assert len(r) > 0 and r["group"].isna().all() and "arm" not in r.columns
+
+
+def test_a_visit_nobody_attended_is_refused_and_transitions_need_two_visits(con):
+    counts = agg.ascites_shift_counts(con, SubjectFilter(), ["W4", "W99"], True)
+    with pytest.raises(ValueError, match=r"grade_shift_from_counts: visits \['W99'\] have no assessment"):
+        grade_shift_from_counts(counts, visits=["W4", "W99"])
+    with pytest.raises(ValueError, match="at least two"):
+        transitions_from_counts(agg.ascites_transition_counts(con, SubjectFilter(), ["W4"], True), visits=["W4"])
