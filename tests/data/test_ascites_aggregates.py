@@ -23,29 +23,19 @@ from dashboard.domain.ascites import (
 from dashboard.domain.labstats import add_exit_day
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import InsufficientData
+from tests.data.sql_helpers import SqlRecorder, study_groups
 
 FILTERS = {"all": SubjectFilter(), "women": SubjectFilter(sex=("F",))}
 CLOSE = dict(check_exact=False, rtol=1e-9, atol=1e-9)
 
 
-@pytest.fixture(scope="module")
-def con(trial_db):
-    with duckdb.connect(str(trial_db), read_only=True) as c:
-        yield c
-
-
-def _groups(con, include_arm: bool) -> list[str] | None:
-    # As the pages: the study's arm order (active first) when arms are shown, None when pooled.
-    return list(queries.study(con, True)["arms"]) if include_arm else None
+@pytest.fixture
+def con(demo_con):
+    return demo_con
 
 
 def _present(rows: pd.DataFrame, visits) -> list[str]:
     return [v for v in visits if v in set(rows["visit"])]
-
-
-@pytest.fixture(params=[True, False], ids=["by arm", "pooled"])
-def include_arm(request):
-    return request.param
 
 
 @pytest.mark.parametrize("f", FILTERS.values(), ids=FILTERS.keys())
@@ -54,7 +44,7 @@ def test_shift_from_sql_counts_equals_grade_shift(con, include_arm, f):
     visits = _present(rows, SHIFT_VISITS)
     group_col = "arm" if include_arm else None
     # groups=None too: both paths then order the groups by first appearance (first patient by usubjid).
-    for groups in (_groups(con, include_arm), None):
+    for groups in (study_groups(con, include_arm), None):
         expected = grade_shift(rows, group_col=group_col, groups=groups, visits=visits)
         got = grade_shift_from_counts(agg.ascites_shift_counts(con, f, visits, include_arm), groups=groups, visits=visits)
         pd.testing.assert_frame_equal(got, expected)
@@ -68,7 +58,7 @@ def test_transitions_from_sql_counts_equal_grade_transitions(con, include_arm, f
     group_col = "arm" if include_arm else None
     # The page's default (baseline and the shift visits) and visits chosen out of schedule order.
     for visits in (_present(rows, ("Baseline", *SHIFT_VISITS)), _present(rows, ("W12", "Baseline", "W2", "W4"))):
-        for groups in (_groups(con, include_arm), None):
+        for groups in (study_groups(con, include_arm), None):
             expected = grade_transitions(rows, visits=visits, group_col=group_col, groups=groups)
             got = transitions_from_counts(agg.ascites_transition_counts(con, f, visits, include_arm), visits=visits,
                                           groups=groups)
@@ -94,7 +84,7 @@ def test_resolution_times_from_sql_equal_resolution_times(con, include_arm, f):
 @pytest.mark.parametrize("f", FILTERS.values(), ids=FILTERS.keys())
 def test_resolution_km_from_sql_times_equals_resolution_km(con, include_arm, f):
     rows, exit_days = _resolution_inputs(con, f, include_arm)
-    groups = _groups(con, include_arm)
+    groups = study_groups(con, include_arm)
     try:
         expected = resolution_km(rows, exit_days, group_col="arm" if include_arm else None, groups=groups)
     except InsufficientData as exc:
@@ -148,7 +138,7 @@ def messy_db(trial_db, tmp_path_factory):
 def test_repeated_assessments_and_early_exits_are_handled_as_in_pandas(messy_db, include_arm):
     f, group_col, visits = SubjectFilter(), ("arm" if include_arm else None), ["Baseline", "W1", "W4", "W12"]
     with duckdb.connect(str(messy_db), read_only=True) as c:
-        groups = _groups(c, include_arm)
+        groups = study_groups(c, include_arm)
         rows, exit_days = _resolution_inputs(c, f, include_arm)
         shift = grade_shift_from_counts(agg.ascites_shift_counts(c, f, visits, include_arm), groups=groups, visits=visits)
         links = transitions_from_counts(agg.ascites_transition_counts(c, f, visits, include_arm), visits=visits,
@@ -164,19 +154,9 @@ def test_repeated_assessments_and_early_exits_are_handled_as_in_pandas(messy_db,
     pd.testing.assert_frame_equal(times.assign(group=times["group"].fillna(POOLED_LABEL)), expected_times, **CLOSE)
 
 
-class _Recorder:
-    """A connection that keeps the SQL it is given."""
-
-    def __init__(self, con):
-        self.con, self.sql = con, []
-
-    def execute(self, sql, params):
-        self.sql.append(sql)
-        return self.con.execute(sql, params)
-
 
 def test_pooled_queries_never_read_the_arm(con):
-    rec, f = _Recorder(con), SubjectFilter(sex=("F",))
+    rec, f = SqlRecorder(con), SubjectFilter(sex=("F",))
     results = [agg.ascites_shift_counts(rec, f, ["W4"], False),
                agg.ascites_transition_counts(rec, f, ["Baseline", "W4"], False),
                agg.ascites_resolution_times(rec, f, False)]

@@ -2,7 +2,6 @@
 on the fetched rows (to 1e-9), by arm and pooled, for all patients and for women; on the demo trial and
 on a messy copy of it (missing ULNs, repeated and zero baselines, rows without a visit, uneven patients)."""
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -13,6 +12,7 @@ from dashboard.domain.lab_safety import edish, edish_from_peaks, mdish, mdish_fr
 from dashboard.domain.labplots import box_stats, box_stats_from_aggregates, sample_trajectories, trajectories_from_sample
 from dashboard.domain.labstats import add_change_from_baseline
 from dashboard.domain.subject_filter import SubjectFilter
+from tests.data.sql_helpers import messy_copy, study_groups
 
 FILTERS = {"all": SubjectFilter(), "women": SubjectFilter(sex=("F",))}
 CLOSE = dict(check_exact=False, rtol=1e-9, atol=1e-9)
@@ -35,17 +35,7 @@ MESS = f"""
 
 @pytest.fixture(scope="module")
 def messy_con(trial_db):
-    with duckdb.connect(":memory:") as c:
-        c.execute(f"ATTACH '{trial_db}' AS src (READ_ONLY)")
-        for table in ("study", "subjects", "lab_results"):
-            c.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
-        c.execute(MESS)
-        yield c
-
-
-@pytest.fixture(scope="module")
-def demo_con(trial_db):
-    with duckdb.connect(str(trial_db), read_only=True) as c:
+    with messy_copy(trial_db, ("study", "subjects", "lab_results"), MESS) as c:
         yield c
 
 
@@ -54,20 +44,12 @@ def con(request):
     return request.getfixturevalue(f"{request.param}_con")
 
 
-@pytest.fixture(params=["by arm", "pooled"])
-def include_arm(request) -> bool:
-    return request.param == "by arm"
-
-
-def _groups(con, include_arm: bool) -> list[str] | None:
-    """As the page passes them: arms in study order, or None (pooled)."""
-    return list(queries.study(con, True)["arms"]) if include_arm else None
 
 
 @pytest.mark.parametrize("f", FILTERS.values(), ids=FILTERS.keys())
 @pytest.mark.parametrize("scale", ["edish", "mdish"])
 def test_dish_from_sql_peaks_equals_the_pandas_dish(con, include_arm, f, scale):
-    groups = _groups(con, include_arm)
+    groups = study_groups(con, include_arm)
     rows = queries.lab_rows(con, f, ("ALT", "BILI"), include_arm)
     from_rows, from_peaks = (edish, edish_from_peaks) if scale == "edish" else (mdish, mdish_from_peaks)
     group_col = "arm" if include_arm else None
@@ -88,7 +70,7 @@ def test_dish_from_sql_peaks_equals_the_pandas_dish(con, include_arm, f, scale):
 @pytest.mark.parametrize("value_col", ["value", "chg", "pchg"])
 @pytest.mark.parametrize("code", ["MELD", "ALT", "BILI"])
 def test_box_stats_from_sql_equal_the_pandas_box_stats(con, include_arm, f, value_col, code):
-    groups = _groups(con, include_arm)
+    groups = study_groups(con, include_arm)
     rows = add_change_from_baseline(queries.lab_rows(con, f, (code,), include_arm))
     expected = box_stats(rows, value_col=value_col, group_col="arm" if include_arm else None, groups=groups)
     got = box_stats_from_aggregates(lab_box_stats(con, f, code, value_col, include_arm), value_col=value_col,

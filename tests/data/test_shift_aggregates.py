@@ -15,6 +15,7 @@ from dashboard.domain import POOLED_LABEL
 from dashboard.domain.lab_safety import MISSING, shift_from_counts, shift_table
 from dashboard.domain.subject_filter import SubjectFilter
 from tests.conftest import needs_pilot
+from tests.data.sql_helpers import SqlRecorder, messy_copy, study_groups
 
 FILTERS = {"all": SubjectFilter(), "women": SubjectFilter(sex=("F",))}
 CODES = ("ALT", "BILI", "ALB", "PTA", "SODIUM")
@@ -56,17 +57,7 @@ MESS = """
 
 @pytest.fixture(scope="module")
 def messy_con(trial_db):
-    with duckdb.connect(":memory:") as c:
-        c.execute(f"ATTACH '{trial_db}' AS src (READ_ONLY)")
-        for table in ("study", "subjects", "lab_results"):
-            c.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
-        c.execute(MESS)
-        yield c
-
-
-@pytest.fixture(scope="module")
-def demo_con(trial_db):
-    with duckdb.connect(str(trial_db), read_only=True) as c:
+    with messy_copy(trial_db, ("study", "subjects", "lab_results"), MESS) as c:
         yield c
 
 
@@ -75,14 +66,6 @@ def con(request):
     return request.getfixturevalue(f"{request.param}_con")
 
 
-@pytest.fixture(params=["by arm", "pooled"])
-def include_arm(request) -> bool:
-    return request.param == "by arm"
-
-
-def _groups(con, include_arm: bool) -> list[str] | None:
-    """As the page passes them: arms in study order, or None (pooled)."""
-    return list(queries.study(con, True)["arms"]) if include_arm else None
 
 
 def _both(con, f, code, include_arm, groups):
@@ -96,7 +79,7 @@ def _both(con, f, code, include_arm, groups):
 @pytest.mark.parametrize("f", FILTERS.values(), ids=FILTERS.keys())
 def test_shift_from_sql_counts_equals_shift_table(con, include_arm, f, code):
     # groups=None too: both paths then order the groups by first appearance (first patient by usubjid).
-    for groups in (_groups(con, include_arm), None):
+    for groups in (study_groups(con, include_arm), None):
         expected, got = _both(con, f, code, include_arm, groups)
         pd.testing.assert_frame_equal(got, expected)
         assert (expected["n"] > 0).sum() >= 2
@@ -105,7 +88,7 @@ def test_shift_from_sql_counts_equals_shift_table(con, include_arm, f, code):
 
 @pytest.mark.parametrize("f", FILTERS.values(), ids=FILTERS.keys())
 def test_an_imported_code_whose_records_partly_lack_limits_matches(messy_con, include_arm, f):
-    expected, got = _both(messy_con, f, "GGT", include_arm, _groups(messy_con, include_arm))
+    expected, got = _both(messy_con, f, "GGT", include_arm, study_groups(messy_con, include_arm))
     pd.testing.assert_frame_equal(got, expected)
     rows = queries.lab_rows(messy_con, f, ("GGT",), include_arm)
     assert rows["upper_limit"].isna().any() and rows["upper_limit"].notna().any()
@@ -113,7 +96,7 @@ def test_an_imported_code_whose_records_partly_lack_limits_matches(messy_con, in
 
 
 def test_the_mess_reaches_every_category_and_changes_the_table(demo_con, messy_con):
-    f, groups = SubjectFilter(), _groups(demo_con, True)
+    f, groups = SubjectFilter(), study_groups(demo_con, True)
     demo, _ = _both(demo_con, f, "ALT", True, groups)
     messy, _ = _both(messy_con, f, "ALT", True, groups)
     assert not demo.equals(messy)
@@ -149,19 +132,9 @@ def test_labs_without_a_reference_range_are_refused_by_both_paths(messy_con, inc
         shift_from_counts(lab_shift_counts(messy_con, f, code, include_arm), paramcd=code)
 
 
-class _Recorder:
-    """A connection that keeps the SQL it is given."""
-
-    def __init__(self, con):
-        self.con, self.sql = con, []
-
-    def execute(self, sql, params):
-        self.sql.append(sql)
-        return self.con.execute(sql, params)
-
 
 def test_pooled_query_never_reads_the_arm(demo_con):
-    rec = _Recorder(demo_con)
+    rec = SqlRecorder(demo_con)
     counts = [lab_shift_counts(rec, f, "ALT", False) for f in FILTERS.values()]
     assert not any(re.search(r"\barm\b", sql) for sql in rec.sql)
     for c in counts:
@@ -172,7 +145,7 @@ def test_pooled_query_never_reads_the_arm(demo_con):
 def test_every_lab_of_the_cdisc_pilot_matches(pilot_sdtm, include_arm):
     db, _ = pilot_sdtm
     with duckdb.connect(str(db), read_only=True) as c:
-        groups = _groups(c, include_arm)
+        groups = study_groups(c, include_arm)
         codes = list(queries.lab_parameters(c)["paramcd"])
         refused = 0
         for code in codes:

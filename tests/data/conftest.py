@@ -1,0 +1,16 @@
+"""Fixtures of the tests that compare a DuckDB aggregate with the pandas function it stands in for."""
+
+import duckdb
+import pytest
+
+
+@pytest.fixture(scope="module")
+def demo_con(trial_db):
+    with duckdb.connect(str(trial_db), read_only=True) as c:
+        yield c
+
+
+@pytest.fixture(params=[True, False], ids=["by arm", "pooled"])
+def include_arm(request) -> bool:
+    """Both ways a query runs: for a viewer who may see arms, and pooled (blinded)."""
+    return request.param
