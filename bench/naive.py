@@ -14,7 +14,7 @@ from dashboard.domain import adverse_events, ascites, safety
 from dashboard.domain.arm_comparison import comparison_aggregates
 from dashboard.domain.lab_safety import dish_peaks, shift_counts
 from dashboard.domain.labplots import box_stats, sample_trajectories
-from dashboard.domain.labstats import add_change_from_baseline, add_exit_day, with_group
+from dashboard.domain.labstats import EXIT_STATUSES, add_change_from_baseline, add_exit_day, with_group
 from dashboard.domain.subject_filter import SubjectFilter
 
 TABLES = ("study", "subjects", "visits", "lab_results", "infusions", "vital_signs", "adverse_events", "ascites")
@@ -81,6 +81,14 @@ class NaiveSource:
     def subject_dates(self, f: SubjectFilter) -> pd.DataFrame:
         sel = self._selected(f)
         return sel[list(SUBJECT_DATE_COLUMNS) + (["arm"] if self.sees_arms else [])].sort_values("usubjid").reset_index(drop=True)
+
+    def first_randomized(self, f: SubjectFilter):
+        return self._selected(f)["randomized_on"].min().date()
+
+    def subject_exits(self, f: SubjectFilter) -> pd.DataFrame:
+        exits = add_exit_day(self.subject_dates(f))
+        exits = exits[exits["status"].isin(list(EXIT_STATUSES))]
+        return exits[["usubjid", "status", "exit_day"] + (["arm"] if self.sees_arms else [])].reset_index(drop=True)
 
     def count_subjects(self, f: SubjectFilter) -> tuple[int, int]:
         return len(self._selected(f)), len(self.t["subjects"])

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import plotly.graph_objects as go
 
+from dashboard.domain import POOLED_LABEL, profile, safety
 from dashboard.domain import adverse_events as aes
-from dashboard.domain import profile, safety
 from dashboard.domain.arm_comparison import comparison_from_aggregates
 from dashboard.domain.ascites import (
     MEASURES,
@@ -28,7 +28,7 @@ from dashboard.domain.ascites import (
 from dashboard.domain.endpoints import MILESTONES, endpoint_rows
 from dashboard.domain.lab_safety import edish_from_peaks, mdish_from_peaks, shift_from_counts
 from dashboard.domain.labplots import MAX_POINTS, box_stats_from_aggregates, trajectories_from_sample
-from dashboard.domain.labstats import add_exit_day, deaths_between_visits, summary_from_aggregates
+from dashboard.domain.labstats import deaths_between_visits, summary_from_aggregates
 from dashboard.domain.overview import disposition, enrolment_progress, follow_up_completeness
 from dashboard.domain.survival import CONF_TYPES, rmst_from_km, survival_analysis
 from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure
@@ -106,7 +106,7 @@ def labs(src, f, m: Marks, view: str = "Summary table", code: str = "MELD") -> l
     summary = summary_from_aggregates(src.lab_visit_summary(f, code, "value"), value_col="value", groups=groups)
     schedule = src.visit_schedule()
     plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
-    exits = deaths_between_visits(add_exit_day(src.subject_dates(f)), plotted, group_col=group_col)
+    exits = deaths_between_visits(src.subject_exits(f), plotted, group_col=group_col, groups=arms or [POOLED_LABEL])
     extra: Callable[[], list[go.Figure]] = lambda: []  # noqa: E731 - the summary table view draws nothing more
     if view == "Arm comparison" and group_col:
         comparison_from_aggregates(src.lab_comparison_aggregates(f, code, arms[0], arms[1]), active=arms[0],
@@ -153,7 +153,7 @@ def survival(src, f, m: Marks) -> list[go.Figure]:
     groups, reference = (tuple(arms), arms[-1]) if arms else (None, None)
     src.count_subjects(f)
     src.study()
-    src.subject_dates(f)
+    src.first_randomized(f)
     rows = endpoint_rows(src.time_to_event(f, None), "os")
     analysis = survival_analysis(rows, group_col=group_col, groups=groups, reference=reference,
                                  conf_type=CONF_TYPES[0], milestones_days=list(MILESTONES))

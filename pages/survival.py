@@ -23,7 +23,7 @@ groups = tuple(arms) or None  # study order, control arm last; None for a pooled
 st.title("Survival")
 stop_if_no_patients(query(view, "count_subjects", f)[0], f)
 cut = query(view, "study")["data_cut_date"].date()
-first = query(view, "subject_dates", f)["randomized_on"].min().date()
+first = query(view, "first_randomized", f)
 
 # Derived endpoints, then any time-to-event parameter imported from ADaM ADTTE (e.g. the pilot's TTDE).
 imported = query(view, "tte_parameters").set_index("paramcd")["param"].to_dict()

@@ -49,7 +49,7 @@ def _every_result(view: TrialView):
     yield "study", view.study()
     yield "filter_choices", view.filter_choices()
     for name in ("subjects", "subject_dates", "fever_counts", "ae_overview_counts", "lab_rows", "ascites_rows",
-                 "ascites_resolution_times",
+                 "ascites_resolution_times", "subject_exits",
                  "infusion_rows", "vital_rows", "adverse_event_rows",
                  "time_to_event", "visit_completeness"):
         args = (f, ("ALB", "MELD")) if name == "lab_rows" else (f,)

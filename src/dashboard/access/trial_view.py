@@ -91,6 +91,12 @@ class TrialView:
     def subject_dates(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.subject_dates(self._cursor(), self._checked(f), self.sees_arms)
 
+    def first_randomized(self, f: SubjectFilter) -> date | None:
+        return queries.first_randomized(self._cursor(), self._checked(f))
+
+    def subject_exits(self, f: SubjectFilter) -> pd.DataFrame:
+        return queries.subject_exits(self._cursor(), self._checked(f), self.sees_arms)
+
     def meld_trends_of(self, usubjids: tuple[str, ...]) -> pd.DataFrame:
         return queries.meld_trends_of(self._cursor(), usubjids)
 

@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.data.filters import subject_where
-from dashboard.domain.labstats import EXIT_DATE_COLUMNS
+from dashboard.data.queries import exit_day_sql
 from dashboard.domain.subject_filter import SubjectFilter
 
 Con = duckdb.DuckDBPyConnection
@@ -93,16 +93,6 @@ def ascites_transition_counts(con: Con, f: SubjectFilter, visits: Sequence[str],
         GROUP BY ALL ORDER BY min(group_first), pair, source_grade, target_grade""", params).df()
 
 
-def _exit_day(params: dict) -> str:
-    """``labstats.add_exit_day`` in SQL: the status's own exit date, else ``last_contact_on``, as a study
-    day; NULL for statuses that are not exits. Column names come from ``EXIT_DATE_COLUMNS`` only."""
-    cases = []
-    for i, (status, column) in enumerate(EXIT_DATE_COLUMNS.items()):
-        params[f"exit_status_{i}"] = status
-        cases.append(f"WHEN $exit_status_{i} THEN coalesce(s.{column}, s.last_contact_on)")
-    return f"date_diff('day', s.day1_on, CASE s.status {' '.join(cases)} END) + 1"
-
-
 # Per patient, from the assessments kept: baseline grade and day (the last visit_num 0 one), first
 # grade-0 day after baseline and last day after baseline.
 _RESOLUTION_AGGREGATES = """
@@ -121,7 +111,7 @@ def ascites_resolution_times(con: Con, f: SubjectFilter, include_arm: bool) -> p
     # The assessments are aggregated before the join (see _selected_assessments); the few patients
     # assessed after their exit day are then aggregated again from the assessments they keep.
     return con.execute(f"""
-        WITH sel AS (SELECT s.usubjid, {group} AS "group", {_exit_day(params)} AS exit_day FROM subjects s WHERE {where}),
+        WITH sel AS (SELECT s.usubjid, {group} AS "group", {exit_day_sql(params)} AS exit_day FROM subjects s WHERE {where}),
         pp AS (
             SELECT a.usubjid, max(a.study_day) AS max_day, {_RESOLUTION_AGGREGATES}
             FROM ascites a WHERE a.grade IS NOT NULL AND a.study_day IS NOT NULL{_selected_assessments(where)}

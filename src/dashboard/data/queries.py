@@ -15,6 +15,7 @@ import pandas as pd
 from dashboard.data.filters import subject_where
 from dashboard.data.schema import ARM_REVEALING_COLUMNS
 from dashboard.domain.ascites import MEASURES as ASCITES_MEASURES
+from dashboard.domain.labstats import EXIT_DATE_COLUMNS, EXIT_STATUSES
 from dashboard.domain.subject_filter import SubjectFilter
 
 Con = duckdb.DuckDBPyConnection
@@ -89,6 +90,33 @@ def subject_dates(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame
     where, params = subject_where(f, "s")
     cols = ", ".join(f"s.{c}" for c in SUBJECT_DATE_COLUMNS)
     return con.execute(f"SELECT {cols}{_arm(include_arm)} FROM subjects s WHERE {where} ORDER BY s.usubjid",
+                       params).df()
+
+
+def exit_day_sql(params: dict) -> str:
+    """``labstats.add_exit_day`` in SQL: the status's own exit date, else ``last_contact_on``, as a study
+    day; NULL for statuses that are not exits. Column names come from ``EXIT_DATE_COLUMNS`` only."""
+    cases = []
+    for i, (status, column) in enumerate(EXIT_DATE_COLUMNS.items()):
+        params[f"exit_status_{i}"] = status
+        cases.append(f"WHEN $exit_status_{i} THEN coalesce(s.{column}, s.last_contact_on)")
+    return f"date_diff('day', s.day1_on, CASE s.status {' '.join(cases)} END) + 1"
+
+
+def first_randomized(con: Con, f: SubjectFilter) -> date | None:
+    """The earliest randomisation date among the selected patients (None when nobody is selected)."""
+    where, params = subject_where(f, "s")
+    return con.execute(f"SELECT min(s.randomized_on) FROM subjects s WHERE {where}", params).fetchone()[0]
+
+
+def subject_exits(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
+    """The selected patients who left the study: ``usubjid``, ``status``, ``exit_day`` (as
+    ``labstats.add_exit_day``) and ``arm`` when arms may be shown; the input of ``deaths_between_visits``."""
+    where, params = subject_where(f, "s")
+    params["exit_statuses"] = list(EXIT_STATUSES)
+    return con.execute(f"""
+        SELECT s.usubjid, s.status, {exit_day_sql(params)}::DOUBLE AS exit_day{_arm(include_arm)}
+        FROM subjects s WHERE {where} AND s.status IN (SELECT unnest($exit_statuses)) ORDER BY s.usubjid""",
                        params).df()
 
 

@@ -279,8 +279,12 @@ def add_exit_day(subjects_df: pd.DataFrame) -> pd.DataFrame:
 
 
 def deaths_between_visits(subjects_df: pd.DataFrame, visits_df: pd.DataFrame, *,
-                          group_col: str | None) -> pd.DataFrame:
+                          group_col: str | None, groups: Sequence[str] | None = None) -> pd.DataFrame:
     """Deaths, transplants, withdrawals and losses to follow-up between consecutive scheduled visits.
+
+    ``subjects_df`` holds the selected patients (or only those who left, as ``TrialView.subject_exits``
+    gives them) with ``status`` and ``exit_day``; ``groups`` lists the groups to report, in order (default:
+    order of first appearance), so a group nobody left still gets its zero rows.
 
     Returns
     -------
@@ -317,10 +321,13 @@ def deaths_between_visits(subjects_df: pd.DataFrame, visits_df: pd.DataFrame, *,
     idx = pd.cut(exits["exit_day"].astype(float), bins=edges, right=True, labels=False)
     exits = exits.assign(interval=idx.astype(int), kind=exits["status"].map(EXIT_STATUSES))
     kinds = list(EXIT_STATUSES.values())
-    grid = pd.MultiIndex.from_product([list(pd.unique(subj["group"])), range(len(labels)), kinds],
+    order = list(pd.unique(subj["group"])) if groups is None else list(groups)
+    grid = pd.MultiIndex.from_product([order, range(len(labels)), kinds],
                                       names=["group", "interval", "kind"])
     counts = exits.groupby(["group", "interval", "kind"]).size().reindex(grid, fill_value=0)
-    out = counts.unstack("kind")[kinds].reset_index()
+    # unstack sorts the groups by name; keep their given order.
+    rows = pd.MultiIndex.from_product([order, range(len(labels))], names=["group", "interval"])
+    out = counts.unstack("kind")[kinds].reindex(rows).reset_index()
     out["total"] = out[kinds].sum(axis=1)
     i = out["interval"].to_numpy()
     out["from_visit"] = [from_v[k] for k in i]

@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 
 from dashboard.access.trial_view import TrialView
-from dashboard.domain import safety
+from dashboard.domain import POOLED_LABEL, safety
 from dashboard.domain.arm_comparison import ArmComparison, comparison_from_aggregates
 from dashboard.domain.ascites import (
     MEASURES,
@@ -28,7 +28,6 @@ from dashboard.domain.ascites import (
 from dashboard.domain.endpoints import ENDPOINTS, MILESTONES, endpoint_rows
 from dashboard.domain.labstats import (
     VisitSummary,
-    add_exit_day,
     deaths_between_visits,
     summary_from_aggregates,
 )
@@ -59,7 +58,8 @@ def lab_curve(view: TrialView, f: SubjectFilter, code: str, mode: str) -> LabCur
     summary = summary_from_aggregates(aggregates, value_col=mode, groups=_groups(view))
     schedule = query(view, "visit_schedule")
     plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
-    exits = deaths_between_visits(add_exit_day(query(view, "subject_dates", f)), plotted, group_col=view.group_col)
+    exits = deaths_between_visits(query(view, "subject_exits", f), plotted, group_col=view.group_col,
+                                  groups=view.arms() or [POOLED_LABEL])
     return LabCurve(summary=summary, exits=exits)
 
 
