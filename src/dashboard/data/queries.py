@@ -176,10 +176,12 @@ def time_to_event(con: Con, f: SubjectFilter, include_arm: bool, as_of: date | N
     params["as_of"] = as_of or con.execute("SELECT data_cut_date FROM study").fetchone()[0]
     return con.execute(f"""
         WITH sel AS (SELECT * FROM subjects s WHERE {where} AND s.day1_on <= $as_of),
+        -- Only patients still in follow-up at as_of are censored at their last visit: at the data cut
+        -- nobody is, so the assessments are not read at all.
         last_visit AS (
             SELECT a.usubjid, max(sel.day1_on + a.study_day - 1) AS last_visit_on
             FROM ascites a JOIN sel USING (usubjid)
-            WHERE sel.day1_on + a.study_day - 1 <= $as_of GROUP BY a.usubjid)
+            WHERE sel.last_contact_on > $as_of AND sel.day1_on + a.study_day - 1 <= $as_of GROUP BY a.usubjid)
         SELECT s.usubjid, s.site_id, s.sex, s.age, s.etiology, s.lf_type, s.baseline_meld,
                s.baseline_ascites_grade, s.status, s.day1_on{_arm(include_arm)},
                CASE WHEN s.death_on <= $as_of THEN 1 WHEN s.transplant_on <= $as_of THEN 2 ELSE 0 END AS event_type,
