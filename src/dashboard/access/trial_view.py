@@ -104,7 +104,7 @@ class TrialView:
         return queries.lab_rows(self._cursor(), self._checked(f), paramcds, self.sees_arms)
 
     def lab_visit_summary(self, f: SubjectFilter, paramcd: str, value_col: str) -> pd.DataFrame:
-        return queries.lab_visit_summary(self._cursor(), self._checked(f), paramcd, value_col, self.sees_arms)
+        return lab_aggregates.lab_visit_summary(self._cursor(), self._checked(f), paramcd, value_col, self.sees_arms)
 
     def dish_peaks(self, f: SubjectFilter) -> pd.DataFrame:
         return lab_aggregates.dish_peaks(self._cursor(), self._checked(f), self.sees_arms)

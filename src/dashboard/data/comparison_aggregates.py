@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from dashboard.data.filters import subject_where
+from dashboard.data.lab_aggregates import BASELINE_CTE, VISIT_LABELS_CTE, lab_rows_cte
 from dashboard.domain.subject_filter import SubjectFilter
 
 Con = duckdb.DuckDBPyConnection
@@ -20,22 +20,13 @@ Con = duckdb.DuckDBPyConnection
 # of the active arm) lets one running sum give each tie group's last rank, so the average rank is that
 # minus (t - 1) / 2 and the sort is over distinct values, not rows. var_pop/covar_pop * n are the
 # within-arm centred sums of squares and cross-products (DuckDB's streaming algorithm is stable).
-_SQL = """
-    WITH r AS (
-        SELECT l.usubjid, l.visit, l.visit_num, l.study_day, l.value, s.arm
-        FROM lab_results l JOIN subjects s USING (usubjid)
-        WHERE l.paramcd = $paramcd AND {where}),
-    b AS (
-        SELECT usubjid, arg_max(value, study_day) AS base FROM r
-        WHERE visit_num = 0 AND value IS NOT NULL GROUP BY usubjid),
-    labels AS (
-        SELECT visit_num, first(visit ORDER BY usubjid, study_day) AS visit FROM r GROUP BY visit_num),
+_SQL = """{ctes},{baseline},{labels},
     duplicates AS (
         SELECT count(*) - count(DISTINCT (usubjid, visit_num)) AS duplicate_rows FROM r),
     c AS (
-        SELECT r.visit_num, r.arm AS "group", r.value - b.base AS chg, b.base
-        FROM r JOIN b USING (usubjid)
-        WHERE r.visit_num > 0 AND r.arm IN ($active, $reference) AND r.value IS NOT NULL),
+        SELECT r.visit_num, r."group", r.value - b.base AS chg, b.base
+        FROM r JOIN b USING (usubjid, paramcd)
+        WHERE r.visit_num > 0 AND r."group" IN ($active, $reference) AND r.value IS NOT NULL),
     ties AS (
         SELECT visit_num, chg, count(*) AS t, count(*) FILTER (WHERE "group" = $active) AS t_a
         FROM c GROUP BY visit_num, chg),
@@ -66,6 +57,6 @@ def lab_comparison_aggregates(con: Con, f: SubjectFilter, paramcd: str, active: 
     if not include_arm:
         raise ValueError("lab_comparison_aggregates: include_arm must be True; comparing arms needs a viewer "
                          "who may see them (DESIGN §4), blinded views are pooled and have no comparison.")
-    where, params = subject_where(f, "s")
+    ctes, params = lab_rows_cte(f, True, "l.paramcd = $paramcd")
     params.update(paramcd=paramcd, active=active, reference=reference)
-    return con.execute(_SQL.format(where=where), params).df()
+    return con.execute(_SQL.format(ctes=ctes, baseline=BASELINE_CTE, labels=VISIT_LABELS_CTE), params).df()

@@ -12,14 +12,14 @@ import duckdb
 import pandas as pd
 
 from dashboard.data.filters import subject_where
-from dashboard.data.queries import _LAB_SUMMARY_VALUES
+from dashboard.data.queries import visit_stats
 from dashboard.domain.labs import describe
 from dashboard.domain.subject_filter import SubjectFilter
 
 Con = duckdb.DuckDBPyConnection
 _BOX_QUANTILES = {"q1": 0.25, "median": 0.5, "q3": 0.75}
 # Trajectories keep the baseline point (change 0) and every dated row, as add_change_from_baseline
-# gives them; the per-visit statistics (_LAB_SUMMARY_VALUES) leave the baseline visit out instead.
+# gives them; the per-visit statistics (LAB_SUMMARY_VALUES) leave the baseline visit out instead.
 _TRAJECTORY_VALUES = {
     "value": "value",
     "chg": "value - base",
@@ -27,23 +27,54 @@ _TRAJECTORY_VALUES = {
 }
 
 
-def _lab_rows(f: SubjectFilter, include_arm: bool, paramcd_where: str) -> tuple[str, dict]:
-    """CTE ``r``: the selected patients' lab rows passing ``paramcd_where``, with ``group``."""
+# The change columns as add_change_from_baseline defines them; the baseline visit has no change.
+LAB_SUMMARY_VALUES = {
+    "value": "value",
+    "chg": "CASE WHEN visit_num <> 0 THEN value - base END",
+    "pchg": "CASE WHEN visit_num <> 0 AND base <> 0 THEN 100.0 * (value - base) / base END",
+}
+
+
+def lab_rows_cte(f: SubjectFilter, include_arm: bool, paramcd_where: str, with_uln: bool = False) -> tuple[str, dict]:
+    """CTE ``r``: the selected patients' lab rows passing ``paramcd_where``, with ``group`` (and ``upper_limit``)."""
     where, params = subject_where(f, "s")
     group = "s.arm" if include_arm else "NULL::VARCHAR"
     return f"""
         WITH r AS (
-            SELECT {group} AS "group", l.usubjid, l.paramcd, l.visit, l.visit_num, l.study_day, l.value,
-                   l.upper_limit
+            SELECT {group} AS "group", l.usubjid, l.paramcd, l.visit, l.visit_num, l.study_day,
+                   l.value{", l.upper_limit" if with_uln else ""}
             FROM lab_results l JOIN subjects s USING (usubjid)
             WHERE {paramcd_where} AND {where})""", params
 
 
 # CTE ``b``: each patient's (and parameter's) baseline ``base`` from ``r``.
-_BASELINE = """
+BASELINE_CTE = """
         b AS (
             SELECT usubjid, paramcd, arg_max(value, study_day) AS base FROM r
             WHERE visit_num = 0 AND value IS NOT NULL GROUP BY usubjid, paramcd)"""
+# CTE ``labels``: each visit's label, from its first row by patient and study day.
+VISIT_LABELS_CTE = """
+        labels AS (SELECT visit_num, first(visit ORDER BY usubjid, study_day) AS visit FROM r GROUP BY visit_num)"""
+
+
+def lab_visit_summary(con: Con, f: SubjectFilter, paramcd: str, value_col: str, include_arm: bool) -> pd.DataFrame:
+    """Per visit (and arm when ``include_arm``) of one lab: n, mean, SD (n-1), median, q1, q3 (R type 7),
+    min, max of ``value_col`` (value, chg or pchg), and the visit's label (``labstats.summary_from_aggregates``).
+
+    One row per group and visit that has a lab record, ``n`` = 0 where none has a value; ``group`` is
+    the arm, or NULL when pooled.
+    """
+    if value_col not in LAB_SUMMARY_VALUES:
+        raise ValueError(f"lab_visit_summary: value_col must be one of {sorted(LAB_SUMMARY_VALUES)}, got {value_col!r}")
+    ctes, params = lab_rows_cte(f, include_arm, "l.paramcd = $paramcd")
+    params["paramcd"] = paramcd
+    return con.execute(f"""{ctes},{BASELINE_CTE},{VISIT_LABELS_CTE},
+        v AS (
+            SELECT "group", visit_num, {LAB_SUMMARY_VALUES[value_col]} AS x
+            FROM r LEFT JOIN b USING (usubjid, paramcd) WHERE visit_num IS NOT NULL)
+        SELECT "group", visit_num, labels.visit, {visit_stats("x")}
+        FROM v JOIN labels USING (visit_num)
+        GROUP BY ALL ORDER BY "group", visit_num""", params).df()
 
 
 def _dish_columns(code: str) -> str:
@@ -62,7 +93,7 @@ def dish_peaks(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
     ``alt_xbase``, ``bili_xbase``: peak post-baseline value / baseline where the baseline is > 0.
     NULL where the patient has no such value. Ordered by usubjid.
     """
-    ctes, params = _lab_rows(f, include_arm, "l.paramcd IN ('ALT', 'BILI')")
+    ctes, params = lab_rows_cte(f, include_arm, "l.paramcd IN ('ALT', 'BILI')", with_uln=True)
     params.update(alt_uln=describe("ALT").upper_limit, bili_uln=describe("BILI").upper_limit)
     # value / base peaks at the peak value: division by one positive number keeps the order, exactly.
     return con.execute(f"""{ctes},
@@ -94,15 +125,14 @@ def lab_box_stats(con: Con, f: SubjectFilter, paramcd: str, value_col: str, incl
     """Per group and visit of one lab's ``value_col`` (value, chg or pchg): ``n``, ``q1``, ``median``, ``q3``
     (R type 7), ``whisker_lo``/``whisker_hi`` (the most extreme values within 1.5 IQR of the box) and the
     visit's label (``box_stats_from_aggregates``). chg/pchg leave the baseline visit out."""
-    if value_col not in _LAB_SUMMARY_VALUES:
-        raise ValueError(f"lab_box_stats: value_col must be one of {sorted(_LAB_SUMMARY_VALUES)}, got {value_col!r}")
-    ctes, params = _lab_rows(f, include_arm, "l.paramcd = $paramcd")
+    if value_col not in LAB_SUMMARY_VALUES:
+        raise ValueError(f"lab_box_stats: value_col must be one of {sorted(LAB_SUMMARY_VALUES)}, got {value_col!r}")
+    ctes, params = lab_rows_cte(f, include_arm, "l.paramcd = $paramcd")
     params["paramcd"] = paramcd
     quartiles = ", ".join(f"{_type7('xs', q)} AS {name}" for name, q in _BOX_QUANTILES.items())
-    return con.execute(f"""{ctes},{_BASELINE},
-        labels AS (SELECT visit_num, first(visit ORDER BY usubjid, study_day) AS visit FROM r GROUP BY visit_num),
+    return con.execute(f"""{ctes},{BASELINE_CTE},{VISIT_LABELS_CTE},
         v AS (
-            SELECT "group", visit_num, {_LAB_SUMMARY_VALUES[value_col]} AS x
+            SELECT "group", visit_num, {LAB_SUMMARY_VALUES[value_col]} AS x
             FROM r LEFT JOIN b USING (usubjid, paramcd) WHERE visit_num IS NOT NULL),
         sorted AS (SELECT "group", visit_num, list_sort(list(x)) AS xs FROM v WHERE x IS NOT NULL GROUP BY ALL),
         boxes AS (SELECT "group", visit_num, xs, len(xs) AS n, {quartiles} FROM sorted)
@@ -127,9 +157,9 @@ def lab_trajectory_sample(con: Con, f: SubjectFilter, paramcd: str, value_col: s
                          f"got {value_col!r}")
     if not (isinstance(max_points, int) and max_points > 0):
         raise ValueError(f"lab_trajectory_sample: max_points must be a positive integer, got {max_points!r}")
-    ctes, params = _lab_rows(f, include_arm, "l.paramcd = $paramcd")
+    ctes, params = lab_rows_cte(f, include_arm, "l.paramcd = $paramcd")
     params.update(paramcd=paramcd, max_points=max_points)
-    return con.execute(f"""{ctes},{_BASELINE},
+    return con.execute(f"""{ctes},{BASELINE_CTE},
         pts AS (
             SELECT "group", usubjid, study_day, {_TRAJECTORY_VALUES[value_col]} AS y
             FROM r LEFT JOIN b USING (usubjid, paramcd)),

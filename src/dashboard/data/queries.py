@@ -268,48 +268,10 @@ def imported_tte_rows(con: Con, f: SubjectFilter, paramcd: str, include_arm: boo
         ORDER BY t.usubjid""", params).df()
 
 
-# The change columns as add_change_from_baseline defines them; the baseline visit has no change.
-_LAB_SUMMARY_VALUES = {
-    "value": "value",
-    "chg": "CASE WHEN visit_num <> 0 THEN value - base END",
-    "pchg": "CASE WHEN visit_num <> 0 AND base <> 0 THEN 100.0 * (value - base) / base END",
-}
-
-
-def _visit_stats(x: str) -> str:
+def visit_stats(x: str) -> str:
     """summarise_by_visit's statistics of column ``x``: SD with n-1, quartiles as R type 7."""
     return (f"count({x}) AS n, avg({x}) AS mean, stddev_samp({x}) AS sd, quantile_cont({x}, 0.5) AS median, "
             f"quantile_cont({x}, 0.25) AS q1, quantile_cont({x}, 0.75) AS q3, min({x}) AS min, max({x}) AS max")
-
-
-def lab_visit_summary(con: Con, f: SubjectFilter, paramcd: str, value_col: str, include_arm: bool) -> pd.DataFrame:
-    """Per visit (and arm when ``include_arm``) of one lab: n, mean, SD (n-1), median, q1, q3 (R type 7),
-    min, max of ``value_col`` (value, chg or pchg), and the visit's label.
-
-    One row per group and visit that has a lab record, ``n`` = 0 where none has a value; ``group`` is
-    the arm, or NULL when pooled. Baseline is the last non-missing visit 0 value by study day.
-    """
-    if value_col not in _LAB_SUMMARY_VALUES:
-        raise ValueError(f"lab_visit_summary: value_col must be one of {sorted(_LAB_SUMMARY_VALUES)}, got {value_col!r}")
-    where, params = subject_where(f, "s")
-    params["paramcd"] = paramcd
-    group = "arm" if include_arm else "NULL::VARCHAR"
-    return con.execute(f"""
-        WITH r AS (
-            SELECT l.usubjid, l.visit, l.visit_num, l.study_day, l.value{_arm(include_arm)}
-            FROM lab_results l JOIN subjects s USING (usubjid)
-            WHERE l.paramcd = $paramcd AND {where}),
-        b AS (
-            SELECT usubjid, arg_max(value, study_day) AS base FROM r
-            WHERE visit_num = 0 AND value IS NOT NULL GROUP BY usubjid),
-        labels AS (
-            SELECT visit_num, first(visit ORDER BY usubjid, study_day) AS visit FROM r GROUP BY visit_num),
-        v AS (
-            SELECT {group} AS "group", visit_num, {_LAB_SUMMARY_VALUES[value_col]} AS x
-            FROM r LEFT JOIN b USING (usubjid) WHERE visit_num IS NOT NULL)
-        SELECT "group", visit_num, labels.visit, {_visit_stats("x")}
-        FROM v JOIN labels USING (visit_num)
-        GROUP BY ALL ORDER BY "group", visit_num""", params).df()
 
 
 def _ascites_with_labels(f: SubjectFilter, include_arm: bool, where_rows: str) -> tuple[str, dict]:
@@ -342,7 +304,7 @@ def ascites_measure_summary(con: Con, f: SubjectFilter, measure: str, include_ar
         raise ValueError(f"ascites_measure_summary: measure must be one of {list(ASCITES_MEASURES)}, got {measure!r}")
     ctes, params = _ascites_with_labels(f, include_arm, "TRUE")
     return con.execute(f"""{ctes}
-        SELECT "group", visit_num, labels.visit, {_visit_stats(measure)}
+        SELECT "group", visit_num, labels.visit, {visit_stats(measure)}
         FROM r JOIN labels USING (visit_num)
         GROUP BY ALL ORDER BY "group", visit_num""", params).df()
 
