@@ -239,6 +239,10 @@ def edish_figure(edish_result: DishResult, colors: Mapping[str, str], *, title: 
                                            (QUADRANTS[3], 0.01, 0.01, "left", "bottom")):
         fig.add_annotation(x=xa, y=ya, xref="paper", yref="paper", text=text, showarrow=False,
                            xanchor=xanchor, yanchor=yanchor, font=dict(size=11, color="#777"))
-    fig.update_xaxes(type="log", title_text=f"Peak ALT ({unit})")
-    fig.update_yaxes(type="log", title_text=f"Peak total bilirubin ({unit})")
-    return base_layout(fig, title=title)
+    # D2: log ticks at 1, 2, 5, 10, ... (every digit labelled crowds a half-width figure).
+    fig.update_xaxes(type="log", dtick="D2", title_text=f"Peak ALT ({unit})")
+    fig.update_yaxes(type="log", dtick="D2", title_text=f"Peak total bilirubin ({unit})")
+    fig = base_layout(fig, title=title, height=460)
+    # Two long legend entries wrap in a half-width column: below the axes they cannot cover the title.
+    return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
+                             margin=dict(b=110))
