@@ -3,8 +3,8 @@ incidence, log-rank, Cox, milestones and RMST, live at any as-of date. DSMB by a
 
 import streamlit as st
 
+from dashboard.domain.competing_risks import cumulative_incidence
 from dashboard.domain.endpoints import ENDPOINTS
-from dashboard.domain.survival import cumulative_incidence
 from dashboard.errors import InsufficientData
 from dashboard.figures.km import cif_figure, km_figure
 from dashboard.figures.style import arm_colors

@@ -17,16 +17,15 @@ import pytest
 from scipy import stats
 
 from dashboard.domain import POOLED_LABEL
+from dashboard.domain.competing_risks import cause_specific_cox, cumulative_incidence
+from dashboard.domain.subgroups import subgroup_hr
 from dashboard.domain.survival import (
-    cause_specific_cox,
     cox_hr,
-    cumulative_incidence,
     km_estimate,
     logrank_test,
     patients_in_window,
     rmst,
     rmst_from_km,
-    subgroup_hr,
     survival_at,
     survival_report,
 )

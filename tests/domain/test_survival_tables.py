@@ -12,18 +12,9 @@ import pytest
 
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain import survival_tables as tables
-from dashboard.domain.survival import (
-    cif_at,
-    cox_hr,
-    cumulative_incidence,
-    km_estimate,
-    logrank_test,
-    rmst,
-    subgroup_hr,
-    survival_analysis,
-    survival_at,
-    survival_report,
-)
+from dashboard.domain.competing_risks import cif_at, cumulative_incidence
+from dashboard.domain.subgroups import subgroup_hr
+from dashboard.domain.survival import cox_hr, km_estimate, logrank_test, rmst, survival_analysis, survival_at, survival_report
 
 REF = Path(__file__).parent / "reference"
 ARMS = ["UC-MSC", "Placebo"]

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.survival import cumulative_incidence, km_estimate, subgroup_hr
+from dashboard.domain.competing_risks import cumulative_incidence
+from dashboard.domain.subgroups import subgroup_hr
+from dashboard.domain.survival import km_estimate
 from dashboard.figures.forest import forest_figure
 from dashboard.figures.km import cif_figure, km_accrual_figure, km_figure, risk_counts
 from dashboard.figures.style import arm_colors

@@ -1,7 +1,8 @@
 """Domain layer: time-to-event statistics that equal R's ``survival`` package to 1e-6.
 
-Kaplan-Meier, log-rank, Cox (Efron), milestones, RMST, Aalen-Johansen cumulative incidence and
-subgroup hazard ratios on a DataFrame of ``usubjid``, ``time_days``, ``event`` and a group column.
+Kaplan-Meier, log-rank, Cox (Efron), milestones and RMST on a DataFrame of ``usubjid``, ``time_days``,
+``event`` and a group column (competing risks: :mod:`dashboard.domain.competing_risks`; subgroup hazard
+ratios: :mod:`dashboard.domain.subgroups`).
 Everything is computed here with numpy rather than lifelines: lifelines' KM has no ``log``/``plain``
 CI, no R median-CI rule and its Cox fit stops at a looser tolerance, so R equality (DESIGN §5) is only
 guaranteed by reimplementing R's formulas (``survfitKM``, ``survfit_confint``, ``quantile.survfit``,
@@ -81,25 +82,6 @@ class RMSTResult:
 
     summary: pd.DataFrame
     difference: pd.DataFrame
-    method: str
-
-
-@dataclass(frozen=True)
-class CIFResult:
-    """``table``: group, time, at_risk, events (the cause), competing, censored, cif."""
-
-    table: pd.DataFrame
-    groups: tuple[str, ...]
-    method: str
-
-
-@dataclass(frozen=True)
-class SubgroupResult:
-    """``summary``: variable, level, group, reference, n, events, n_reference, events_reference, hr,
-    lower, upper, p, interaction_p (one row per subgroup level and non-reference group)."""
-
-    summary: pd.DataFrame
-    labels: dict[str, str]
     method: str
 
 
@@ -490,110 +472,6 @@ def rmst_from_km(km: KMResult, *, horizon: float, reference: str | None = None, 
                         columns=["horizon", "group", "reference", "difference", "lower", "upper", "p"])
     return RMSTResult(est, diff, f"Restricted mean survival time to day {horizon:g} (R survfit rmean); "
                                  "Wald CI; difference by z-test.")
-
-
-# --- competing risks --------------------------------------------------------------------------
-
-def cumulative_incidence(df: pd.DataFrame, *, group_col: str | None, groups: Sequence[str] | None = None,
-                         cause: int = 1) -> CIFResult:
-    """Aalen-Johansen cumulative incidence of ``cause`` (default 1, death) with the other
-    ``event_type`` values > 0 competing, as R ``survfit(Surv(time, factor(event_type)) ~ group)``
-    ``pstate``."""
-    _check_columns("cumulative_incidence", df, ["event_type"])
-    data, order = _prepare("cumulative_incidence", df.assign(event=(df["event_type"] > 0).astype(int)),
-                           group_col, groups, ["event_type"])
-    tables = []
-    for label in order:
-        g = data[data["group"] == label].sort_values("time_days")
-        time, etype = g["time_days"].to_numpy(float), g["event_type"].to_numpy(int)
-        uniq, first = np.unique(time, return_index=True)
-        at_risk = len(time) - first
-        ev = np.add.reduceat((etype == cause).astype(int), first)
-        any_ev = np.add.reduceat((etype > 0).astype(int), first)
-        # With absorbing states, Aalen-Johansen = all-cause KM just before t times the cause hazard.
-        surv_before = np.append(1.0, np.cumprod(1 - any_ev / at_risk)[:-1])
-        tables.append(pd.DataFrame({"group": label, "time": uniq, "at_risk": at_risk, "events": ev,
-                                    "competing": any_ev - ev, "censored": np.diff(np.append(first, len(time))) - any_ev,
-                                    "cif": np.cumsum(surv_before * ev / at_risk)}))
-    return CIFResult(pd.concat(tables, ignore_index=True), order,
-                     "Aalen-Johansen cumulative incidence, competing events as a separate state (R survfit).")
-
-
-def cif_at(cif: CIFResult, days: Sequence[float]) -> pd.DataFrame:
-    """Cumulative incidence per group at the given days (step function; NaN beyond a group's last
-    follow-up, as R ``summary(fit, times=...)``): columns group, day, cif."""
-    rows = []
-    for label in cif.groups:
-        t = cif.table[cif.table["group"] == label]
-        for day in days:
-            before = t.loc[t["time"] <= day, "cif"]
-            value = math.nan if day > t["time"].max() else (float(before.iloc[-1]) if len(before) else 0.0)
-            rows.append(dict(group=label, day=day, cif=value))
-    return pd.DataFrame(rows, columns=["group", "day", "cif"])
-
-
-def cause_specific_cox(df: pd.DataFrame, *, group_col: str, reference: str, groups: Sequence[str] | None = None,
-                       cause: int = 1, conf_level: float = 0.95) -> CoxResult:
-    """Cause-specific hazard ratio for ``cause``: other event types are censored (Efron ties)."""
-    _check_columns("cause_specific_cox", df, ["event_type"])
-    result = cox_hr(df.assign(event=(df["event_type"] == cause).astype(int)), group_col=group_col,
-                    reference=reference, groups=groups, conf_level=conf_level)
-    return CoxResult(result.summary, result.loglik,
-                     "Cause-specific Cox model, competing events censored, Efron ties (R coxph).")
-
-
-# --- subgroups --------------------------------------------------------------------------------
-
-def _interaction_p(data: pd.DataFrame, order: Sequence[str], reference: str, variable: str) -> float:
-    """Likelihood-ratio test of group x subgroup interaction in a Cox model (Efron ties)."""
-    others = [g for g in order if g != reference]
-    levels = sorted(data[variable].astype(str).unique())
-    arm = _dummies(data["group"], others)
-    sub = _dummies(data[variable].astype(str), levels[1:])
-    inter = np.column_stack([a * s for a in arm.T for s in sub.T])
-    time, event = data["time_days"].to_numpy(float), data["event"].to_numpy(int)
-    base, full = _cox_fit(np.hstack([arm, sub]), time, event), _cox_fit(np.hstack([arm, sub, inter]), time, event)
-    if base is None or full is None:
-        return math.nan
-    return float(stats.chi2.sf(2 * (full[2] - base[2]), inter.shape[1]))
-
-
-def _level_rows(part: pd.DataFrame, order: Sequence[str], reference: str, z: float) -> list[dict]:
-    counts = part.groupby("group")["event"].agg(["size", "sum"]).reindex(order, fill_value=0)
-    with_events = [g for g in order if counts.loc[g, "sum"] > 0]
-    rows = []
-    if reference in with_events and len(with_events) > 1:
-        rows, _ = _cox_rows(part[part["group"].isin(with_events)], with_events, reference, z)
-    fitted = {r["group"]: r for r in rows}
-    out = []
-    for g in (g for g in order if g != reference):
-        r = fitted.get(g, dict(hr=math.nan, lower=math.nan, upper=math.nan, p=math.nan))
-        out.append(dict(group=g, reference=reference, n=int(counts.loc[g, "size"]), events=int(counts.loc[g, "sum"]),
-                        n_reference=int(counts.loc[reference, "size"]),
-                        events_reference=int(counts.loc[reference, "sum"]),
-                        hr=r["hr"], lower=r["lower"], upper=r["upper"], p=r["p"]))
-    return out
-
-
-def subgroup_hr(df: pd.DataFrame, *, group_col: str, reference: str, subgroups: dict[str, str],
-                groups: Sequence[str] | None = None, conf_level: float = 0.95) -> SubgroupResult:
-    """Per-level hazard ratios for a forest plot. ``subgroups`` maps a column of ``df`` to its display
-    label. Rows with a missing subgroup value are left out of that variable. A level where an arm has
-    no events gets NaN HR."""
-    _check_conf("subgroup_hr", conf_level)
-    data, order = _prepare("subgroup_hr", df, group_col, groups, list(subgroups))
-    _reference_order("subgroup_hr", order, reference)
-    z = _z(conf_level)
-    rows = []
-    for variable in subgroups:
-        part = data[data[variable].notna()]
-        p_int = _interaction_p(part, order, reference, variable)
-        for level in sorted(part[variable].astype(str).unique()):
-            level_rows = _level_rows(part[part[variable].astype(str) == level], order, reference, z)
-            rows += [dict(variable=variable, level=level, **r, interaction_p=p_int) for r in level_rows]
-    return SubgroupResult(pd.DataFrame(rows), dict(subgroups),
-                          "Cox hazard ratios per subgroup level, Efron ties, Wald CI; interaction p from a "
-                          "likelihood-ratio test of group x subgroup in a Cox model.")
 
 
 # --- selection and report ---------------------------------------------------------------------

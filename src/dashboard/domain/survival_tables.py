@@ -11,16 +11,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from dashboard.domain.survival import (
-    CIFResult,
-    CoxResult,
-    KMResult,
-    LogrankResult,
-    MilestoneResult,
-    RMSTResult,
-    SubgroupResult,
-    SurvivalAnalysis,
-)
+from dashboard.domain.competing_risks import CIFResult
+from dashboard.domain.subgroups import SubgroupResult
+from dashboard.domain.survival import CoxResult, KMResult, LogrankResult, MilestoneResult, RMSTResult, SurvivalAnalysis
 
 TIME_COLUMNS = ("median", "median_lower", "median_upper", "q25", "q75")
 
@@ -79,7 +72,7 @@ def cif_count_table(cif: CIFResult) -> pd.DataFrame:
 
 
 def cif_milestone_table(values: pd.DataFrame, labels: Mapping[int, str]) -> pd.DataFrame:
-    """From :func:`dashboard.domain.survival.cif_at`: Milestone, Group, Cumulative incidence."""
+    """From :func:`dashboard.domain.competing_risks.cif_at`: Milestone, Group, Cumulative incidence."""
     return pd.DataFrame({"Milestone": values["day"].map(labels), "Group": values["group"],
                          "Cumulative incidence": values["cif"]})
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.domain.survival import SubgroupResult
+from dashboard.domain.subgroups import SubgroupResult
 from dashboard.figures.style import base_layout
 
 

@@ -15,7 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.domain.survival import CIFResult, KMResult
+from dashboard.domain.competing_risks import CIFResult
+from dashboard.domain.survival import KMResult
 from dashboard.figures.style import POOLED_COLOR, base_layout
 
 DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12}

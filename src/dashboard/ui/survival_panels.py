@@ -17,6 +17,7 @@ import streamlit as st
 
 from dashboard.access.trial_view import TrialView
 from dashboard.domain import survival_tables as tables
+from dashboard.domain.competing_risks import CIFResult, cause_specific_cox, cif_at
 from dashboard.domain.endpoints import (
     ENDPOINTS,
     MILESTONES,
@@ -26,17 +27,14 @@ from dashboard.domain.endpoints import (
     outcome_label,
     subgroup_columns,
 )
+from dashboard.domain.subgroups import subgroup_hr
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.domain.survival import (
     CONF_TYPES,
-    CIFResult,
     SurvivalAnalysis,
-    cause_specific_cox,
-    cif_at,
     km_estimate,
     patients_in_window,
     rmst_from_km,
-    subgroup_hr,
     survival_analysis,
 )
 from dashboard.errors import InsufficientData
