@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from dashboard.ui.navigation import PAGES
@@ -84,3 +85,27 @@ def test_a_deep_link_survives_the_login(server, page):
     page.get_by_role("heading", name="Patient MSC-0005").wait_for()
     assert "sex=M" in page.url and "id=MSC-0005" in page.url
     screenshot(page, "investigator_deep_link_after_login")
+
+
+def test_a_table_downloads_as_csv_and_xlsx_with_its_provenance_and_the_export_is_audited(server, page, tmp_path):
+    base, audit = server
+    login(page, base, "investigator", "investigator-demo")
+    page.get_by_text("BLINDED: pooled data").first.wait_for()
+    wait_idle(page)
+    files = {}
+    for label in ("Download CSV", "Download XLSX"):
+        # The overview's disposition table is the last table on the page, so its buttons are the last ones.
+        with page.expect_download() as download:
+            page.get_by_role("button", name=label).last.click()
+        files[label] = tmp_path / download.value.suggested_filename
+        download.value.save_as(files[label])
+        wait_idle(page)
+    assert files["Download XLSX"].name == "disposition.xlsx"
+    sheets = pd.read_excel(files["Download XLSX"], sheet_name=None)
+    assert set(sheets) == {"disposition", "provenance"} and "status" in sheets["disposition"].columns
+    csv_text = files["Download CSV"].read_text()
+    assert csv_text.startswith("# ") and sheets["provenance"]["provenance"].iloc[0] in csv_text
+    assert "BLINDED" in csv_text and not any(arm in csv_text for arm in UNUSUAL_ARMS)
+    events = [json.loads(line) for line in audit.read_text().splitlines()]
+    exported = {e["properties"]["what"] for e in events if e["name"] == "export" and e["actor"] == "investigator"}
+    assert exported >= {"disposition.csv", "disposition.xlsx"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -25,10 +26,14 @@ def table_csv(ctx: PageContext, df: pd.DataFrame) -> bytes:
 
 def table_xlsx(ctx: PageContext, df: pd.DataFrame, sheet: str = "data") -> bytes:
     """XLSX with the table and a 'provenance' sheet."""
+    return _xlsx(df, sheet, provenance(ctx))
+
+
+def _xlsx(df: pd.DataFrame, sheet: str, provenance_line: str) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         df.to_excel(writer, sheet_name=sheet[:31], index=False)
-        pd.DataFrame({"provenance": [provenance(ctx)]}).to_excel(writer, sheet_name="provenance", index=False)
+        pd.DataFrame({"provenance": [provenance_line]}).to_excel(writer, sheet_name="provenance", index=False)
     return buffer.getvalue()
 
 
@@ -38,7 +43,9 @@ def download_table(ctx: PageContext, df: pd.DataFrame, name: str, *, key: str, p
     left, right = st.columns(2)
     left.download_button("Download CSV", table_csv(ctx, df), f"{safe}.csv", "text/csv", key=f"{key}_csv",
                          on_click=record, args=(ctx, "export", page), kwargs={"what": f"{safe}.csv", "rows": len(df)})
-    right.download_button("Download XLSX", table_xlsx(ctx, df, safe),
+    # Written only when clicked (a callable runs outside the script, so the provenance line is fixed now):
+    # building every table's workbook on every rerun took half of a 100,000-patient survival page's run.
+    right.download_button("Download XLSX", partial(_xlsx, df, safe, provenance(ctx)),
                           f"{safe}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{key}_xlsx", on_click=record, args=(ctx, "export", page),
                           kwargs={"what": f"{safe}.xlsx", "rows": len(df)})
