@@ -13,7 +13,7 @@ from dashboard.domain.competing_risks import cumulative_incidence
 from dashboard.domain.subgroups import subgroup_hr
 from dashboard.domain.survival import km_estimate
 from dashboard.figures.forest import forest_figure
-from dashboard.figures.km import cif_figure, km_accrual_figure, km_figure, risk_counts
+from dashboard.figures.km import MAX_HOVER_IDS, cif_figure, km_accrual_figure, km_figure, risk_counts
 from dashboard.figures.style import arm_colors
 
 REF = Path(__file__).parents[1] / "domain" / "reference"
@@ -56,8 +56,20 @@ def test_censor_marks_sit_at_censoring_times_and_carry_patient_ids(km, trial):
     uc = marks[0]
     censored = trial[(trial["arm"] == "UC-MSC") & (trial["event"] == 0)]
     assert sorted(uc.x) == sorted(censored["time_days"].unique())
-    ids_in_marks = {i for row in uc.customdata for i in row[3].split(", ")}
+    ids_in_marks = {i for row in uc.customdata for i in row[1].split(", ")}
     assert set(censored["usubjid"]) <= ids_in_marks
+
+
+def test_a_censor_mark_names_a_few_patients_and_counts_the_rest():
+    # 25 patients censored on day 30 (a data cut, say) and one death: the mark lists 10 ids, not 25.
+    rows = pd.DataFrame({"usubjid": [f"P{i:02d}" for i in range(26)], "time_days": [30] * 25 + [10],
+                         "event": [0] * 25 + [1]})
+    fig = km_figure(km_estimate(rows, group_col=None), colors={})
+    (mark,) = traces(fig, "censor")
+    count, names = mark.customdata[0]
+    assert count == 25 and len(names.split(", ")) == MAX_HOVER_IDS and names.endswith(" and 15 more")
+    curve = traces(fig, "curve")[0]
+    assert list(curve.customdata) == [26, 26, 25]  # at risk: from the start, at day 10, at day 30
 
 
 def test_risk_table_text_equals_at_risk_counts_at_ticks(km, trial):

@@ -2,8 +2,9 @@
 
 Pure builders on domain results. Every trace is named by its group label (and tagged in ``meta``
 with its role: ``curve``, ``ci``, ``censor``, ``risk``), so a pooled result draws only
-:data:`POOLED_LABEL` and no arm name can appear. Curve points carry ``customdata`` [at risk, events,
-censored, usubjids] so a selected x-range maps back to patients.
+:data:`POOLED_LABEL` and no arm name can appear. Curve points carry the number at risk (hover); censor
+marks name up to ``MAX_HOVER_IDS`` patients. A selected x-range maps back to patients through the rows
+(``ui.survival_panels.selected_patients``), not through ids in the figure.
 """
 
 from __future__ import annotations
@@ -50,8 +51,18 @@ def risk_counts(table: pd.DataFrame, day: float) -> dict[str, int]:
             "events": int(before["events"].sum()), "censored": int(before["censored"].sum())}
 
 
-def _customdata(t: pd.DataFrame) -> list[list]:
-    return [[int(r.at_risk), int(r.events), int(r.censored), ", ".join(r.usubjids)] for r in t.itertuples()]
+# Patient ids named in a censor mark's hover; the rest are counted. Every id of a large trial in the
+# figure would send megabytes to the browser on each run (a selection lists the patients instead).
+MAX_HOVER_IDS = 10
+
+
+def _censor_customdata(t: pd.DataFrame) -> list[list]:
+    """Per censor mark: [censored, the first MAX_HOVER_IDS patient ids at that time and how many more]."""
+    out = []
+    for r in t.itertuples():
+        more = len(r.usubjids) - MAX_HOVER_IDS
+        out.append([int(r.censored), ", ".join(r.usubjids[:MAX_HOVER_IDS]) + (f" and {more} more" if more > 0 else "")])
+    return out
 
 
 def _ci_traces(fig: go.Figure, x: np.ndarray, t: pd.DataFrame, label: str, color: str) -> None:
@@ -105,16 +116,16 @@ def km_figure(km: KMResult, *, colors: dict[str, str], show_ci: bool = True, tim
             _ci_traces(fig, x, t, label, color)
         fig.add_trace(go.Scatter(x=x, y=np.append(1.0, t["survival"].to_numpy()), name=label, legendgroup=label,
                                  mode="lines", line=dict(shape="hv", color=color, width=2),
-                                 customdata=[[int(t["at_risk"].iloc[0]), 0, 0, ""]] + _customdata(t),
-                                 hovertemplate="%{x:.0f}: %{y:.3f}<br>at risk %{customdata[0]}<extra>%{fullData.name}</extra>",
+                                 customdata=np.append(t["at_risk"].iloc[0], t["at_risk"].to_numpy()),
+                                 hovertemplate="%{x:.0f}: %{y:.3f}<br>at risk %{customdata}<extra>%{fullData.name}</extra>",
                                  meta={"role": "curve"}), row=1, col=1)
         censored = t[t["censored"] > 0]
         if show_censor and len(censored):
             fig.add_trace(go.Scatter(x=censored["time"] / per, y=censored["survival"], name=label, legendgroup=label,
                                      showlegend=False, mode="markers",
                                      marker=dict(symbol="cross-thin", size=9, line=dict(width=1.5, color=color)),
-                                     customdata=_customdata(censored), meta={"role": "censor"},
-                                     hovertemplate="censored %{customdata[2]}: %{customdata[3]}<extra></extra>"),
+                                     customdata=_censor_customdata(censored), meta={"role": "censor"},
+                                     hovertemplate="censored %{customdata[0]}: %{customdata[1]}<extra></extra>"),
                           row=1, col=1)
         if show_median:
             _median_lines(fig, km, label, per, color)
