@@ -23,6 +23,14 @@ def _built(path: Path, **settings):
 
 
 @pytest.fixture(autouse=True)
+def audit_trail_of_the_test(monkeypatch, tmp_path) -> Path:
+    """Every test writes its audit events (the app's and the commands') to its own file, never to data/."""
+    path = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("DASHBOARD_AUDIT", str(path))
+    return path
+
+
+@pytest.fixture(autouse=True)
 def apptest_runs_app_py_every_time(monkeypatch):
     """AppTest resets Streamlit's legacy "pages/ folder" flag before every run, so with this project's
     fixed pages/ folder every rerun after the first would execute the page file alone, skipping

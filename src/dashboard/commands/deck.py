@@ -13,6 +13,7 @@ from pathlib import Path
 from dashboard import config
 from dashboard.access.trial_view import TrialView
 from dashboard.access.viewer import ROLES, Viewer
+from dashboard.commands import record_action
 from dashboard.data.database import connect_readonly
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import InsufficientData
@@ -66,5 +67,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(str(exc)) from exc
     out = Path(args.out or deck_filename(view))
     out.write_bytes(deck)
+    record_action("export", args.role, NAME, what=out.name, db=str(db), filters=f.to_query_params(), blinding=view.banner,
+          cut_id=view.cut_id)
     print(f"Wrote {out} ({len(deck) / 1e6:.1f} MB): {view.banner}; {f.describe()}.")
     return 0

@@ -7,6 +7,7 @@ import argparse
 import sys
 from datetime import date
 
+from dashboard.commands import record_action
 from dashboard.config import DASHBOARD_DB
 from dashboard.data.importers import IMPORTERS
 from dashboard.data.importers.pipeline import ImportSettings, import_cut
@@ -40,8 +41,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = import_cut(settings)
     except ImportValidationError as exc:
+        record_action("import", "cli", NAME, source=str(args.source), format=args.format, db=str(args.db),
+              outcome="rejected", problems=exc.total)
         print(f"Import rejected: {exc}", file=sys.stderr)
         return 1
+    record_action("import", "cli", NAME, source=str(args.source), format=args.format, db=str(args.db), outcome="published",
+          cut_id=int(result.cut["cut_id"]), checksum=str(result.cut["checksum"]))
     for warning in result.warnings:
         print(f"note: {warning}")
     counts = ", ".join(f"{name} {len(df):,}" for name, df in result.tables.items())

@@ -16,6 +16,7 @@ import pandas as pd
 
 from dashboard.access.trial_view import TrialView
 from dashboard.access.viewer import Viewer
+from dashboard.commands import record_action
 from dashboard.data.database import connect_readonly
 from dashboard.domain.endpoints import ENDPOINTS, MILESTONES, endpoint_rows
 from dashboard.domain.subject_filter import SubjectFilter
@@ -61,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
     report = survival_report(rows, group_col="group", groups=order, reference=reference,
                              conf_type=args.conf_type, milestones_days=args.milestones)
     print(json.dumps(report, indent=2, allow_nan=False) if args.json else format_report(report))
+    if args.db:
+        record_action("export", "dsmb", NAME, what="survival report by arm", db=str(args.db), endpoint=args.endpoint,
+              as_of=args.as_of.isoformat() if args.as_of else None, format="json" if args.json else "text")
     return 0
 
 

@@ -6,9 +6,9 @@ import argparse
 import getpass
 
 from dashboard import config
-from dashboard.access.audit import AuditEvent, AuditLog
 from dashboard.access.users import UserStore
 from dashboard.access.viewer import ROLES
+from dashboard.commands import record_action
 
 NAME = "users"
 HELP = "Add, remove, list users and set their role or password (embedded login)."
@@ -57,7 +57,6 @@ def run(args: argparse.Namespace) -> int:
         store.set_role(args.username, args.role)
     elif args.action == "set-password":
         store.set_password(args.username, _password(args))
-    AuditLog(config.DASHBOARD_AUDIT.value()).append(
-        AuditEvent("user_admin", getpass.getuser(), "cli", "users", {"action": args.action, "user": args.username}))
+    record_action("user_admin", "cli", "users", action=args.action, user=args.username)
     print(f"{args.action}: {args.username} done")
     return 0
