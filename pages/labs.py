@@ -69,7 +69,11 @@ def show_summary() -> None:
 def show_comparison() -> None:
     if group_col is None:
         stop_with_info("Between-arm comparisons are not shown in a blinded view.")
-    result = computed(view, page_data.arm_comparison, f, code)
+    try:
+        result = computed(view, page_data.arm_comparison, f, code)
+    except ValueError:
+        stop_with_info(f"Some patients have several {param.name} values at one visit, so this comparison (one value "
+                       "per patient and visit) cannot be made; the summary and box plots still show every value.")
     if result is None:
         stop_with_info("A comparison needs patients of both arms with a baseline and a later value; widen the "
                        "filters in the sidebar.")

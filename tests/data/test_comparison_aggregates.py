@@ -114,6 +114,22 @@ def test_edge_cases_agree_between_sql_and_pandas():
     assert v.loc[4, "p_wilcoxon"] == 1.0
 
 
+def test_rows_outside_the_comparison_may_repeat_as_in_imported_data():
+    # Unscheduled rows without a visit, a repeated baseline and a third arm's repeats never enter the
+    # comparison, so neither path refuses them (the CDISC pilot's ADaM labs have such unscheduled rows).
+    labs = _rows([("a", "X", 0, -2, 5.0), ("a", "X", 0, 1, 1.0), ("a", "X", 1, 8, 2.0), ("b", "Y", 0, 1, 1.0),
+                  ("b", "Y", 1, 8, 1.5), ("c", "X", 0, 1, 2.0), ("c", "X", 1, 8, 4.0), ("d", "Y", 0, 1, 3.0),
+                  ("d", "Y", 1, 8, 2.0), ("e", "Z", 0, 1, 1.0), ("e", "Z", 1, 8, 2.0), ("e", "Z", 1, 9, 3.0)])
+    labs = pd.concat([labs, labs.iloc[[2, 4]].assign(visit=None, visit_num=None, study_day=30)], ignore_index=True)
+    with _mini_db(labs) as c:
+        agg = lab_comparison_aggregates(c, SubjectFilter(), "ALT", "X", "Y", include_arm=True)
+    assert (agg["duplicate_rows"] == 0).all()
+    got = comparison_from_aggregates(agg, active="X", reference="Y")
+    expected = compare_arms_by_visit(labs, group_col="arm", active="X", reference="Y")
+    assert got.summary.loc[0, ["n_active", "n_reference"]].tolist() == [2, 2]
+    pd.testing.assert_frame_equal(got.summary, expected.summary, check_exact=False, rtol=1e-9, atol=1e-12)
+
+
 def test_a_pooled_viewer_cannot_run_the_comparison_query(con):
     with pytest.raises(ValueError, match="include_arm must be True"):
         lab_comparison_aggregates(con, SubjectFilter(), "MELD", "UC-MSC", "Placebo", include_arm=False)
@@ -125,7 +141,7 @@ def test_several_rows_for_one_patient_and_visit_are_refused_like_the_pandas_path
     with _mini_db(labs) as c:
         agg = lab_comparison_aggregates(c, SubjectFilter(), "ALT", "X", "Y", include_arm=True)
     assert (agg["duplicate_rows"] == 1).all()
-    with pytest.raises(ValueError, match="several rows for one usubjid and visit_num"):
+    with pytest.raises(ValueError, match="several post-baseline values for one usubjid and visit_num"):
         comparison_from_aggregates(agg, active="X", reference="Y")
-    with pytest.raises(ValueError, match="several rows for one usubjid and visit_num"):
+    with pytest.raises(ValueError, match="several post-baseline values for one usubjid and visit_num"):
         compare_arms_by_visit(labs, group_col="arm", active="X", reference="Y")

@@ -133,7 +133,7 @@ def test_aggregates_of_a_third_arm_are_ignored():
     (_agg(), dict(active="X", reference="X"), "active and reference must differ"),
     (_agg(), dict(active="X", reference="Y", conf_level=95), "conf_level must be a number"),
     (_agg().drop(columns="tie_term"), dict(active="X", reference="Y"), "lacks column(s) ['tie_term']"),
-    (_agg(duplicate_rows=2), dict(active="X", reference="Y"), "several rows for one usubjid and visit_num"),
+    (_agg(duplicate_rows=2), dict(active="X", reference="Y"), "several post-baseline values for one usubjid and visit_num"),
 ])
 def test_bad_aggregates_or_arguments_raise_value_error_naming_the_function(agg, kwargs, message):
     with pytest.raises(ValueError) as info:
@@ -147,7 +147,7 @@ def test_bad_aggregates_or_arguments_raise_value_error_naming_the_function(agg, 
     (lambda d: compare_arms_by_visit(d, group_col=None, active="a", reference="b"), "group_col must"),
     (lambda d: compare_arms_by_visit(d, group_col="arm", active="Placebo", reference="Placebo"), "must differ"),
     (lambda d: compare_arms_by_visit(pd.concat([d, d]), group_col="arm", active="UC-MSC", reference="Placebo"),
-     "several rows for one usubjid"),
+     "several post-baseline values for one usubjid"),
 ])
 def test_bad_arguments_raise_value_error_naming_function_and_argument(alt, call, message):
     with pytest.raises(ValueError) as info:

@@ -67,3 +67,14 @@ def test_survival_command_on_imported_ttde_equals_r(pilot_adam_env, capsys):
         assert g["events"] == R[f"events:{g['group']}"]
         expected = R[f"median:{g['group']}"]
         assert (g["median"] is None) if pd.isna(expected) else g["median"] == pytest.approx(expected)
+
+
+def test_dsmb_arm_comparison_on_the_adam_pilot_compares_the_first_arm_with_placebo(pilot_adam_env):
+    # ADaM labs carry unscheduled rows without a visit: they must not block the comparison of scheduled visits.
+    at = run_page("pages/labs.py", "dsmb")
+    at.selectbox(key="labs_param").set_value("ALT")
+    at.segmented_control(key="labs_view").set_value("Arm comparison").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(df.value for df in at.dataframe if "adjusted difference" in df.value.columns)
+    assert {"n Xanomeline High Dose", "n Placebo"} <= set(table.columns)
+    assert len(table) > 0 and table["adjusted difference"].notna().any()

@@ -21,8 +21,11 @@ Con = duckdb.DuckDBPyConnection
 # minus (t - 1) / 2 and the sort is over distinct values, not rows. var_pop/covar_pop * n are the
 # within-arm centred sums of squares and cross-products (DuckDB's streaming algorithm is stable).
 _SQL = """{ctes},{baseline},{labels},
+    -- Only the rows compared can be duplicates: unscheduled (no visit), repeated baseline or other arms' rows
+    -- never enter the comparison.
     duplicates AS (
-        SELECT count(*) - count(DISTINCT (usubjid, visit_num)) AS duplicate_rows FROM r),
+        SELECT count(*) - count(DISTINCT (usubjid, visit_num)) AS duplicate_rows FROM r
+        WHERE visit_num > 0 AND "group" IN ($active, $reference) AND value IS NOT NULL),
     c AS (
         SELECT r.visit_num, r."group", r.value - b.base AS chg, b.base
         FROM r JOIN b USING (usubjid, paramcd)
@@ -53,7 +56,8 @@ _SQL = """{ctes},{baseline},{labels},
 def lab_comparison_aggregates(con: Con, f: SubjectFilter, paramcd: str, active: str, reference: str,
                               include_arm: bool) -> pd.DataFrame:
     """Per post-baseline visit and arm (``active``/``reference``) of one lab: the columns of
-    ``arm_comparison.AGGREGATE_COLUMNS`` plus ``duplicate_rows`` (rows beyond one per patient and visit)."""
+    ``arm_comparison.AGGREGATE_COLUMNS`` plus ``duplicate_rows`` (post-baseline values of the two arms beyond one
+    per patient and visit)."""
     if not include_arm:
         raise ValueError("lab_comparison_aggregates: include_arm must be True; comparing arms needs a viewer "
                          "who may see them (DESIGN §4), blinded views are pooled and have no comparison.")

@@ -96,8 +96,9 @@ def comparison_aggregates(df: pd.DataFrame, *, group_col: str, active: str, refe
         if arm not in arms:
             raise ValueError(f"{func}: {name}={arm!r} is not a value of {group_col!r}; allowed: {sorted(arms)}.")
     _check_arms_differ(func, active, reference)
-    if df.duplicated(["usubjid", "visit_num"]).any():
-        raise ValueError(f"{func}: argument 'df' has several rows for one usubjid and visit_num; "
+    compared = (df["visit_num"] > 0) & df[group_col].astype(str).isin([active, reference]) & df["value"].notna()
+    if df[compared].duplicated(["usubjid", "visit_num"]).any():
+        raise ValueError(f"{func}: argument 'df' has several post-baseline values for one usubjid and visit_num; "
                          "pass one value per patient and visit.")
     data = df if {"base", "chg"} <= set(df.columns) else add_change_from_baseline(
         df if "paramcd" in df.columns else df.assign(paramcd="_"))
@@ -140,7 +141,7 @@ def comparison_from_aggregates(agg: pd.DataFrame, *, active: str, reference: str
     _check_conf_level(func, conf_level)
     _check_arms_differ(func, active, reference)
     if "duplicate_rows" in agg.columns and (agg["duplicate_rows"] > 0).any():
-        raise ValueError(f"{func}: the lab rows have several rows for one usubjid and visit_num; "
+        raise ValueError(f"{func}: the lab rows have several post-baseline values for one usubjid and visit_num; "
                          "load a data cut with one value per patient and visit.")
     return _comparison(agg[agg["group"].isin([active, reference])], active, reference, conf_level)
 

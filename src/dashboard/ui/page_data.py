@@ -64,12 +64,13 @@ def lab_curve(view: TrialView, f: SubjectFilter, code: str, mode: str) -> LabCur
 
 
 def arm_comparison(view: TrialView, f: SubjectFilter, code: str) -> ArmComparison | None:
-    """ANCOVA and Wilcoxon of change from baseline per visit, active vs control arm, from SQL aggregates;
-    None when either arm has no patient with a baseline and a later value (or the view is pooled)."""
+    """ANCOVA and Wilcoxon of change from baseline per visit, the first (active) arm vs the control arm (the
+    last, as on /survival), from SQL aggregates; None when either arm has no patient with a baseline and a
+    later value (or the view is pooled). Raises ValueError when a patient has several values at one visit."""
     arms = view.arms()
     if len(arms) < 2:
         return None
-    active, reference = arms[0], arms[1]
+    active, reference = arms[0], arms[-1]
     aggregates = view.lab_comparison_aggregates(f, code, active, reference)
     if not {active, reference} <= set(aggregates["group"]):
         return None
