@@ -132,6 +132,11 @@ def messy_db(trial_db, tmp_path_factory):
             UNION ALL
             SELECT usubjid, visit, visit_num, study_day + 2, (grade + 2) % 4, depth_cm, volume_ml FROM ascites
             WHERE visit = 'W4' AND usubjid IN (SELECT usubjid FROM subjects ORDER BY usubjid LIMIT 50)""")
+        # Same-day repeats with another grade: the choice must follow (study_day, grade), not row order.
+        c.execute("""
+            INSERT INTO ascites
+            SELECT usubjid, visit, visit_num, study_day, (grade + 1) % 4, depth_cm, volume_ml FROM ascites
+            WHERE visit IN ('Baseline', 'W1', 'W12') AND hash(usubjid) % 3 = 0""")
     return path
 
 

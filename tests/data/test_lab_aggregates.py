@@ -30,6 +30,9 @@ MESS = f"""
     INSERT INTO lab_results SELECT l.* REPLACE (NULL AS visit, NULL AS visit_num, 200 + k AS study_day, value + k AS value)
         FROM lab_results l, range({EXTRA_ROWS}) t(k)
         WHERE l.visit_num = 0 AND l.usubjid = (SELECT min(usubjid) FROM subjects);
+    -- Same-day baseline repeats with another value: the baseline must not depend on row order.
+    INSERT INTO lab_results SELECT * REPLACE (value * 3 + 1 AS value) FROM lab_results
+        WHERE visit_num = 0 AND hash(usubjid, paramcd) % 4 = 2;
 """
 
 

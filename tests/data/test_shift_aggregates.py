@@ -52,6 +52,9 @@ MESS = """
     UPDATE lab_results SET visit_num = NULL WHERE usubjid = (SELECT min(usubjid) FROM subjects);
     INSERT INTO lab_results SELECT * REPLACE ('AAA-0000' AS usubjid) FROM lab_results
         WHERE usubjid = (SELECT max(usubjid) FROM subjects);
+    -- Same-day baseline repeats with another value: the baseline must not depend on row order.
+    INSERT INTO lab_results SELECT * REPLACE (value * 3 + 1 AS value) FROM lab_results
+        WHERE visit_num = 0 AND hash(usubjid, paramcd) % 4 = 2;
 """
 
 

@@ -41,12 +41,12 @@ def _grade_patterns(f: SubjectFilter, visits: Sequence[str], include_arm: bool) 
     params["visits"] = list(visits)
     group = "s.arm" if include_arm else "NULL::VARCHAR"
     # Only list positions are formatted in; the visit labels stay parameters.
-    firsts = "".join(f", arg_min(a.grade, a.study_day) FILTER (WHERE a.visit = $visits[{i}]) AS g{i}"
+    firsts = "".join(f", arg_min(a.grade, (a.study_day, a.grade)) FILTER (WHERE a.visit = $visits[{i}]) AS g{i}"
                      for i in range(1, len(visits) + 1))
     columns = "".join(f", g{i}" for i in range(1, len(visits) + 1))
     return f"""
         WITH pp AS (
-            SELECT a.usubjid, arg_max(a.grade, a.study_day) FILTER (WHERE a.visit_num = 0) AS base{firsts}
+            SELECT a.usubjid, arg_max(a.grade, (a.study_day, a.grade)) FILTER (WHERE a.visit_num = 0) AS base{firsts}
             FROM ascites a WHERE a.grade IS NOT NULL{_selected_assessments(where)} GROUP BY a.usubjid),
         patterns AS (
             SELECT {group} AS "group", base{columns}, count(*) AS patients, min(pp.usubjid) AS first_usubjid
@@ -96,7 +96,7 @@ def ascites_transition_counts(con: Con, f: SubjectFilter, visits: Sequence[str],
 # Per patient, from the assessments kept: baseline grade and day (the last visit_num 0 one), first
 # grade-0 day after baseline and last day after baseline.
 _RESOLUTION_AGGREGATES = """
-    arg_max(a.grade, a.study_day) FILTER (WHERE a.visit_num = 0) AS base,
+    arg_max(a.grade, (a.study_day, a.grade)) FILTER (WHERE a.visit_num = 0) AS base,
     max(a.study_day) FILTER (WHERE a.visit_num = 0) AS base_day,
     min(a.study_day) FILTER (WHERE a.visit_num > 0 AND a.grade = 0) AS first_free,
     max(a.study_day) FILTER (WHERE a.visit_num > 0) AS last_day"""

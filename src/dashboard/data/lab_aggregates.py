@@ -50,7 +50,7 @@ def lab_rows_cte(f: SubjectFilter, include_arm: bool, paramcd_where: str, with_u
 # CTE ``b``: each patient's (and parameter's) baseline ``base`` from ``r``.
 BASELINE_CTE = """
         b AS (
-            SELECT usubjid, paramcd, arg_max(value, study_day) AS base FROM r
+            SELECT usubjid, paramcd, arg_max(value, (study_day, value)) AS base FROM r
             WHERE visit_num = 0 AND value IS NOT NULL GROUP BY usubjid, paramcd)"""
 # CTE ``labels``: each visit's label, from its first row by patient and study day.
 VISIT_LABELS_CTE = """
@@ -81,7 +81,7 @@ def _dish_columns(code: str) -> str:
     """One pass over the patient's rows: peak post-baseline x ULN, baseline, peak post-baseline value."""
     c, post = code.lower(), f"paramcd = '{code}' AND visit_num > 0"
     return (f"max(xuln) FILTER (WHERE {post}) AS {c}_xuln, "
-            f"arg_max(value, study_day) FILTER (WHERE paramcd = '{code}' AND visit_num = 0) AS {c}_base, "
+            f"arg_max(value, (study_day, value)) FILTER (WHERE paramcd = '{code}' AND visit_num = 0) AS {c}_base, "
             f"max(value) FILTER (WHERE {post}) AS {c}_peak")
 
 
@@ -174,4 +174,4 @@ def lab_trajectory_sample(con: Con, f: SubjectFilter, paramcd: str, value_col: s
         SELECT p."group", p.usubjid, p.study_day, p.y AS {value_col}, c.n_patients
         FROM pts p JOIN chosen c USING (usubjid)
         WHERE p.study_day IS NOT NULL AND p.y IS NOT NULL
-        ORDER BY p.usubjid, p.study_day""", params).df()
+        ORDER BY p.usubjid, p.study_day, p.y""", params).df()

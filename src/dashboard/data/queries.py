@@ -72,7 +72,7 @@ def subjects(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
                date_diff('day', s.day1_on, s.last_contact_on) + 1 AS days_on_study,
                m.latest_meld, coalesce(i.infusions, 0) AS infusions_received
         FROM subjects s
-        LEFT JOIN (SELECT usubjid, arg_max(value, study_day) AS latest_meld FROM lab_results
+        LEFT JOIN (SELECT usubjid, arg_max(value, (study_day, value)) AS latest_meld FROM lab_results
                    WHERE paramcd = 'MELD' GROUP BY usubjid) m USING (usubjid)
         LEFT JOIN (SELECT usubjid, count(*) AS infusions FROM infusions GROUP BY usubjid) i USING (usubjid)
         WHERE {where}

@@ -55,13 +55,13 @@ def lab_shift_counts(con: Con, f: SubjectFilter, paramcd: str, include_arm: bool
     prune = "" if where == "TRUE" else f" AND l.usubjid IN (SELECT s.usubjid FROM subjects s WHERE {where})"
     return con.execute(f"""
         WITH r AS (
-            SELECT usubjid, visit_num, study_day, lim, {_RANKS[param.worse]} AS rank
+            SELECT usubjid, visit_num, study_day, value, lim, {_RANKS[param.worse]} AS rank
             FROM (SELECT l.usubjid, l.visit_num, l.study_day, l.value,
                          coalesce(l.{_LIMIT_COLUMNS[param.worse]}, $default::DOUBLE) AS lim
                   FROM lab_results l
                   WHERE l.paramcd = $paramcd AND l.value IS NOT NULL AND l.visit_num IS NOT NULL{prune})),
         pp AS (
-            SELECT usubjid, arg_max(rank, study_day) FILTER (WHERE visit_num = 0) AS base,
+            SELECT usubjid, arg_max(rank, (study_day, value)) FILTER (WHERE visit_num = 0) AS base,
                    max(rank) FILTER (WHERE visit_num > 0) AS worst, bool_or(lim IS NOT NULL) AS limited
             FROM r GROUP BY usubjid),
         patterns AS (

@@ -165,8 +165,8 @@ def grade_shift(df: pd.DataFrame, *, group_col: str | None = None, groups: Seque
                 visits: Sequence[str] = SHIFT_VISITS) -> pd.DataFrame:
     """Grade at each chosen visit compared with baseline: improved (lower), stable, worsened (higher).
 
-    Baseline is the patient's last visit_num 0 grade and a visit's grade its first, by row order
-    (rows sorted by ``study_day``, as fetched).
+    Baseline is the patient's last visit_num 0 grade and a visit's grade its first, by study day (on a
+    same-day tie the higher grade at baseline, the lower at a visit).
 
     Returns
     -------
@@ -178,9 +178,13 @@ def grade_shift(df: pd.DataFrame, *, group_col: str | None = None, groups: Seque
     _check(func, df, group_col)
     _check_visits(func, visits, set(df["visit"].astype(str)))
     data = with_group(df, group_col).dropna(subset=["grade"])
-    base = data[data["visit_num"] == 0].drop_duplicates("usubjid", keep="last").set_index("usubjid")["grade"]
+    # Baseline: the last grade by study day; at a visit: the first. Same-day ties go to the higher grade
+    # at baseline and the lower at a visit ((study_day, grade) order), as in SQL, whatever the row order.
+    base = (data[data["visit_num"] == 0].sort_values(["study_day", "grade"], kind="stable")
+            .drop_duplicates("usubjid", keep="last").set_index("usubjid")["grade"])
     data = data.assign(visit=data["visit"].astype(str))
-    at = data[data["visit"].isin(visits)].drop_duplicates(["group", "visit", "usubjid"])
+    at = data[data["visit"].isin(visits)].sort_values(["study_day", "grade"], kind="stable").drop_duplicates(
+        ["group", "visit", "usubjid"])
     b = at["usubjid"].map(base)
     d = np.sign(at["grade"] - b)
     counts = (at.assign(n=b.notna(), improved=d < 0, stable=d == 0, worsened=d > 0)
@@ -246,7 +250,7 @@ def resolution_times(df: pd.DataFrame, exit_days: Mapping[str, float] | pd.Serie
         ex = pd.Series(exit_days, dtype=float)
         limit = data["usubjid"].map(ex)
         data = data[limit.isna() | (data["study_day"] <= limit)]
-    data = data.sort_values(["usubjid", "study_day"])
+    data = data.sort_values(["usubjid", "study_day", "grade"], kind="stable")
     base = data[data["visit_num"] == 0].drop_duplicates("usubjid", keep="last")
     at_risk = base[base["grade"] > 0]
     post = data[(data["visit_num"] > 0) & data["usubjid"].isin(at_risk["usubjid"])]
@@ -318,7 +322,8 @@ def grade_transitions(df: pd.DataFrame, *, visits: Sequence[str], group_col: str
     _check_transition_visits(func, visits)
     _check_visits(func, visits, set(df["visit"].astype(str)))
     data = with_group(df, group_col).dropna(subset=["grade"])
-    wide = (data[data["visit"].astype(str).isin(visits)].drop_duplicates(["usubjid", "visit"])
+    wide = (data[data["visit"].astype(str).isin(visits)].sort_values(["study_day", "grade"], kind="stable")
+            .drop_duplicates(["usubjid", "visit"])
             .pivot(index="usubjid", columns="visit", values="grade"))
     # Not named ``groups``: that argument still gives the display order below.
     patient_group = data.drop_duplicates("usubjid").set_index("usubjid")["group"].reindex(wide.index)

@@ -86,7 +86,9 @@ def shift_counts(df: pd.DataFrame, *, group_col: str | None, paramcd: str) -> pd
         limit = lo
         rank = np.where(data["value"] < lo, 1, 0)
     data = data.assign(rank=rank)
-    base = (data[data["visit_num"] == 0].sort_values("study_day" if "study_day" in data else "visit_num")
+    # The last baseline by study day, the highest value on a tie (as add_change_from_baseline).
+    base = (data[data["visit_num"] == 0].sort_values(["study_day" if "study_day" in data else "visit_num", "value"],
+                                                     kind="stable")
             .groupby("usubjid")["rank"].last())
     worst = data[data["visit_num"] > 0].groupby("usubjid")["rank"].max()
     pats = data.drop_duplicates("usubjid")[["usubjid", "group"]].set_index("usubjid")

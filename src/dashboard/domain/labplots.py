@@ -172,7 +172,8 @@ def sample_trajectories(df: pd.DataFrame, *, value_col: str = "value", group_col
     _check_group_col(func, df, group_col)
     _check_max_points(func, max_points)
     data = with_group(df, group_col).dropna(subset=["study_day", value_col])
-    data = data.sort_values(["usubjid", "study_day"], kind="stable")
+    # Same-day values in value order, so the line does not depend on row order (as the SQL sample).
+    data = data.sort_values(["usubjid", "study_day", value_col], kind="stable")
     ids = data["usubjid"].unique()
     step = max(1, int(np.ceil((len(data) + len(ids)) / max_points)))
     data = data[data["usubjid"].isin(ids[::step])]

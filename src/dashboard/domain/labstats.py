@@ -105,13 +105,13 @@ def add_change_from_baseline(df: pd.DataFrame) -> pd.DataFrame:
     Notes
     -----
     Baseline is the ``visit_num == 0`` row; if there are several, the last by ``study_day``
-    (DESIGN §3: "the last value on or before day 1").
+    (DESIGN §3: "the last value on or before day 1"), and of several on that day the highest value, so the
+    choice never depends on row order (the SQL aggregates order by (study_day, value) too).
     """
     _require_columns("add_change_from_baseline", "df", df, ("usubjid", "paramcd", "visit_num", "value"))
     out = df.copy()
     base = out[out["visit_num"] == 0].dropna(subset=["value"])
-    if "study_day" in base.columns:
-        base = base.sort_values("study_day", kind="stable")
+    base = base.sort_values([c for c in ("study_day", "value") if c in base.columns], kind="stable")
     base = base.drop_duplicates(["usubjid", "paramcd"], keep="last")[["usubjid", "paramcd", "value"]]
     base = base.rename(columns={"value": "base"})
     out = out.drop(columns=[c for c in ("base", "chg", "pchg") if c in out.columns])
