@@ -33,6 +33,9 @@ MESS = f"""
     -- Same-day baseline repeats with another value: the baseline must not depend on row order.
     INSERT INTO lab_results SELECT * REPLACE (value * 3 + 1 AS value) FROM lab_results
         WHERE visit_num = 0 AND hash(usubjid, paramcd) % 4 = 2;
+    -- An ULN of 0 on a few ALT records, some with a value of 0 (0 / 0 is NaN, value / 0 infinite).
+    UPDATE lab_results SET upper_limit = 0 WHERE paramcd = 'ALT' AND visit_num > 0 AND hash(usubjid, study_day) % 13 = 2;
+    UPDATE lab_results SET value = 0 WHERE paramcd = 'ALT' AND upper_limit = 0 AND hash(usubjid) % 2 = 0;
 """
 
 

@@ -80,7 +80,9 @@ def lab_visit_summary(con: Con, f: SubjectFilter, paramcd: str, value_col: str, 
 def _dish_columns(code: str) -> str:
     """One pass over the patient's rows: peak post-baseline x ULN, baseline, peak post-baseline value."""
     c, post = code.lower(), f"paramcd = '{code}' AND visit_num > 0"
-    return (f"max(xuln) FILTER (WHERE {post}) AS {c}_xuln, "
+    # 0 / 0 (a value of 0 over an ULN of 0) is NaN, which DuckDB's max() ranks above every number while
+    # pandas skips it: leave it out, as pandas does.
+    return (f"max(xuln) FILTER (WHERE {post} AND NOT isnan(xuln)) AS {c}_xuln, "
             f"arg_max(value, (study_day, value)) FILTER (WHERE paramcd = '{code}' AND visit_num = 0) AS {c}_base, "
             f"max(value) FILTER (WHERE {post}) AS {c}_peak")
 
