@@ -4,6 +4,7 @@ the same sections pooled with no arm name anywhere (element text, dataframes, ch
 import pytest
 
 from dashboard.domain import POOLED_LABEL
+from dashboard.domain.subject_filter import SubjectFilter
 from tests.conftest import UNUSUAL_ARMS
 from tests.pages.apptest_helpers import run_page, sent_bytes
 
@@ -56,3 +57,13 @@ def test_median_statistic_and_fewer_sankey_visits_work(unusual_env):
     at.multiselect(key="ascites_sankey_visits").set_value(["W12", "Baseline"]).run()
     assert not at.exception and not at.info
     assert b"Baseline: none" in sent_bytes(at)
+
+
+def test_dsmb_filtering_one_arm_sees_that_arm_only_with_its_resolution_curve(unusual_env):
+    at = run_page(PAGE, "dsmb")
+    at.session_state["subject_filter"] = SubjectFilter(arm=(UNUSUAL_ARMS[1],))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [i.value for i in at.info if "resolution" in i.value]
+    assert set(frame_with(at, "worsened")["group"]) == {UNUSUAL_ARMS[1]}
+    assert list(frame_with(at, "resolved")["group"]) == [UNUSUAL_ARMS[1]]

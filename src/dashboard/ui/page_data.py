@@ -36,9 +36,10 @@ from dashboard.domain.survival import KMResult, SurvivalAnalysis, survival_analy
 from dashboard.ui.cache import query
 
 
-def _groups(view: TrialView) -> list[str] | None:
-    # Study order (active first); None lets a pooled result name its one group.
-    return view.arms() or None
+def _groups(view: TrialView, f: SubjectFilter) -> list[str] | None:
+    """The arms the selection can hold, in study order (active first); None lets a pooled result name its
+    one group. An arm left out by the filter is not listed, so it gets no empty rows or curve."""
+    return [a for a in view.arms() if not f.arm or a in f.arm] or None
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,11 @@ def lab_curve(view: TrialView, f: SubjectFilter, code: str, mode: str) -> LabCur
     aggregates = view.lab_visit_summary(f, code, mode)
     if aggregates.empty:
         return None
-    summary = summary_from_aggregates(aggregates, value_col=mode, groups=_groups(view))
+    summary = summary_from_aggregates(aggregates, value_col=mode, groups=_groups(view, f))
     schedule = query(view, "visit_schedule")
     plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
     exits = deaths_between_visits(query(view, "subject_exits", f), plotted, group_col=view.group_col,
-                                  groups=view.arms() or [POOLED_LABEL])
+                                  groups=_groups(view, f) or [POOLED_LABEL])
     return LabCurve(summary=summary, exits=exits)
 
 
@@ -88,7 +89,7 @@ class AscitesSummaries:
 
 def ascites_summaries(view: TrialView, f: SubjectFilter) -> AscitesSummaries:
     """Aggregated in DuckDB (grade counts, per-visit depth and volume statistics); no rows fetched."""
-    groups = _groups(view)
+    groups = _groups(view, f)
     grades = distribution_from_counts(view.ascites_grade_counts(f), groups=groups)
     return AscitesSummaries(
         grades=grades,
@@ -99,17 +100,20 @@ def ascites_summaries(view: TrialView, f: SubjectFilter) -> AscitesSummaries:
 
 def ascites_shift(view: TrialView, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
     """Grade at each of ``visits`` against baseline, counted in DuckDB."""
-    return grade_shift_from_counts(view.ascites_shift_counts(f, visits), groups=_groups(view), visits=visits)
+    return grade_shift_from_counts(view.ascites_shift_counts(f, visits), groups=_groups(view, f), visits=visits)
 
 
 def ascites_resolution(view: TrialView, f: SubjectFilter) -> KMResult:
-    """Kaplan-Meier of time to resolution from per-patient times computed in DuckDB; raises InsufficientData."""
-    return resolution_km_from_times(view.ascites_resolution_times(f), groups=_groups(view))
+    """Kaplan-Meier of time to resolution from per-patient times computed in DuckDB, for the arms with a
+    patient at risk; raises InsufficientData when there is none."""
+    times = view.ascites_resolution_times(f)
+    at_risk = set(times["group"])
+    return resolution_km_from_times(times, groups=[g for g in _groups(view, f) or [] if g in at_risk] or None)
 
 
 def ascites_transitions(view: TrialView, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
     """Sankey links between consecutive ``visits``, counted in DuckDB."""
-    return transitions_from_counts(view.ascites_transition_counts(f, visits), visits=visits, groups=_groups(view))
+    return transitions_from_counts(view.ascites_transition_counts(f, visits), visits=visits, groups=_groups(view, f))
 
 
 def temperature_by_hour(view: TrialView, f: SubjectFilter) -> safety.TemperatureSummary:
