@@ -19,18 +19,11 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from dashboard.data.filters import subject_where
+from dashboard.data.filters import group_sql, selected_rows, subject_where
 from dashboard.data.queries import exit_day_sql
 from dashboard.domain.subject_filter import SubjectFilter
 
 Con = duckdb.DuckDBPyConnection
-
-
-def _selected_assessments(where: str) -> str:
-    """Condition on ``ascites a`` keeping the selected patients' assessments. Without a patient filter it
-    is empty: the queries then join ``subjects`` (for the arm) on the 100,000 per-patient rows rather than
-    on the 640,000 assessments; with one, it drops the other patients' assessments before aggregating."""
-    return "" if where == "TRUE" else f" AND a.usubjid IN (SELECT s.usubjid FROM subjects s WHERE {where})"
 
 
 def _grade_patterns(f: SubjectFilter, visits: Sequence[str], include_arm: bool) -> tuple[str, dict]:
@@ -39,7 +32,7 @@ def _grade_patterns(f: SubjectFilter, visits: Sequence[str], include_arm: bool) 
     at each of ``visits``; NULL where not assessed), with ``first_usubjid``, the pattern's first patient."""
     where, params = subject_where(f, "s")
     params["visits"] = list(visits)
-    group = "s.arm" if include_arm else "NULL::VARCHAR"
+    group = group_sql(include_arm)
     # Only list positions are formatted in; the visit labels stay parameters.
     firsts = "".join(f", arg_min(a.grade, (a.study_day, a.grade)) FILTER (WHERE a.visit = $visits[{i}]) AS g{i}"
                      for i in range(1, len(visits) + 1))
@@ -47,7 +40,7 @@ def _grade_patterns(f: SubjectFilter, visits: Sequence[str], include_arm: bool) 
     return f"""
         WITH pp AS (
             SELECT a.usubjid, arg_max(a.grade, (a.study_day, a.grade)) FILTER (WHERE a.visit_num = 0) AS base{firsts}
-            FROM ascites a WHERE a.grade IS NOT NULL{_selected_assessments(where)} GROUP BY a.usubjid),
+            FROM ascites a WHERE a.grade IS NOT NULL{selected_rows(where, "a")} GROUP BY a.usubjid),
         patterns AS (
             SELECT {group} AS "group", base{columns}, count(*) AS patients, min(pp.usubjid) AS first_usubjid
             FROM pp JOIN subjects s USING (usubjid) WHERE {where} GROUP BY ALL)""", params
@@ -107,14 +100,14 @@ def ascites_resolution_times(con: Con, f: SubjectFilter, include_arm: bool) -> p
     assessment after baseline, else the last one, else the baseline day), ``event`` (1 resolved, 0
     censored), ``group``; assessments after the patient's exit day are ignored (``resolution_times``)."""
     where, params = subject_where(f, "s")
-    group = "s.arm" if include_arm else "NULL::VARCHAR"
-    # The assessments are aggregated before the join (see _selected_assessments); the few patients
+    group = group_sql(include_arm)
+    # The assessments are aggregated before the join (see filters.selected_rows); the few patients
     # assessed after their exit day are then aggregated again from the assessments they keep.
     return con.execute(f"""
         WITH sel AS (SELECT s.usubjid, {group} AS "group", {exit_day_sql(params)} AS exit_day FROM subjects s WHERE {where}),
         pp AS (
             SELECT a.usubjid, max(a.study_day) AS max_day, {_RESOLUTION_AGGREGATES}
-            FROM ascites a WHERE a.grade IS NOT NULL AND a.study_day IS NOT NULL{_selected_assessments(where)}
+            FROM ascites a WHERE a.grade IS NOT NULL AND a.study_day IS NOT NULL{selected_rows(where, "a")}
             GROUP BY a.usubjid),
         late AS (SELECT sel.* FROM pp JOIN sel USING (usubjid) WHERE pp.max_day > sel.exit_day),
         kept AS (

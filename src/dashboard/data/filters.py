@@ -26,3 +26,17 @@ def subject_where(f: SubjectFilter, alias: str = "s") -> tuple[str, dict]:
         clauses.append(f"contains(lower({alias}.usubjid), lower($id_search))")
         params["id_search"] = f.id_search
     return (" AND ".join(clauses) or "TRUE"), params
+
+
+def group_sql(include_arm: bool) -> str:
+    """The ``"group"`` of a result row over ``subjects s``: the arm, or NULL when pooled, so a blinded viewer's
+    query never reads ``arm`` (DESIGN §4)."""
+    return "s.arm" if include_arm else "NULL::VARCHAR"
+
+
+def selected_rows(where: str, alias: str) -> str:
+    """A condition (starting with AND) keeping the rows of table alias ``alias`` that belong to the patients
+    ``where`` selects; empty without a filter. Used where rows are aggregated per patient before the join to
+    ``subjects``: the join then meets 100,000 per-patient rows instead of the millions of records, and a
+    filter still drops the other patients' records first."""
+    return "" if where == "TRUE" else f" AND {alias}.usubjid IN (SELECT s.usubjid FROM subjects s WHERE {where})"

@@ -1,9 +1,10 @@
-"""Data layer: lab aggregates behind the /labs liver-safety, box-plot and trajectory views.
+"""Data layer: the lab aggregates behind /labs: the summary by visit, box statistics, the trajectory sample
+and the eDISH/mDISH peaks, and the CTEs (selected rows, baseline, visit labels) other lab queries share.
 
 Each query takes ``include_arm``; the result's ``"group"`` column is the arm, or NULL when pooled, so with
 False the SQL never selects ``arm`` (DESIGN §4). Baseline is, as in ``add_change_from_baseline``, the
-patient's last non-missing visit-0 value by study day. The domain functions named in each docstring turn
-these frames into exactly the results their pandas twins compute from rows.
+patient's last non-missing visit-0 value by study day (the highest on a same-day tie). The domain functions
+named in each docstring turn these frames into exactly the results their pandas twins compute from rows.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from dashboard.data.filters import subject_where
+from dashboard.data.filters import group_sql, subject_where
 from dashboard.data.queries import visit_stats
 from dashboard.domain.labs import describe
 from dashboard.domain.subject_filter import SubjectFilter
@@ -19,15 +20,15 @@ from dashboard.domain.subject_filter import SubjectFilter
 Con = duckdb.DuckDBPyConnection
 _BOX_QUANTILES = {"q1": 0.25, "median": 0.5, "q3": 0.75}
 # Trajectories keep the baseline point (change 0) and every dated row, as add_change_from_baseline
-# gives them; the per-visit statistics (LAB_SUMMARY_VALUES) leave the baseline visit out instead.
+# gives them; the per-visit change statistics (LAB_SUMMARY_VALUES) leave the baseline visit out instead.
 _TRAJECTORY_VALUES = {
     "value": "value",
     "chg": "value - base",
     "pchg": "CASE WHEN base <> 0 THEN 100.0 * (value - base) / base END",
 }
 
-
-# The change columns as add_change_from_baseline defines them; the baseline visit has no change.
+# Value, change and % change per visit as add_change_from_baseline defines them; the baseline visit has
+# no change.
 LAB_SUMMARY_VALUES = {
     "value": "value",
     "chg": "CASE WHEN visit_num <> 0 THEN value - base END",
@@ -38,7 +39,7 @@ LAB_SUMMARY_VALUES = {
 def lab_rows_cte(f: SubjectFilter, include_arm: bool, paramcd_where: str, with_uln: bool = False) -> tuple[str, dict]:
     """CTE ``r``: the selected patients' lab rows passing ``paramcd_where``, with ``group`` (and ``upper_limit``)."""
     where, params = subject_where(f, "s")
-    group = "s.arm" if include_arm else "NULL::VARCHAR"
+    group = group_sql(include_arm)
     return f"""
         WITH r AS (
             SELECT {group} AS "group", l.usubjid, l.paramcd, l.visit, l.visit_num, l.study_day,

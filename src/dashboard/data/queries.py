@@ -1,5 +1,6 @@
-"""Parameterised queries over the trial database. Each takes ``include_arm``; with False the SQL never
-selects ``arm`` nor any arm-revealing column (DESIGN §4), so nothing downstream can leak it.
+"""Parameterised queries over the trial database. Each that returns patient data takes ``include_arm``; with
+False the SQL never selects ``arm`` nor any arm-revealing column (DESIGN §4), so nothing downstream can leak
+it. Counts, dates and ids (``count_subjects``, ``first_randomized``, ``subject_ids``) never select it.
 
 Only the access layer calls these functions, and it decides ``include_arm`` from the viewer.
 """
@@ -12,7 +13,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from dashboard.data.filters import subject_where
+from dashboard.data.filters import group_sql, subject_where
 from dashboard.data.schema import ARM_REVEALING_COLUMNS
 from dashboard.domain.ascites import MEASURES as ASCITES_MEASURES
 from dashboard.domain.labstats import EXIT_DATE_COLUMNS, EXIT_STATUSES
@@ -94,8 +95,9 @@ def subject_dates(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame
 
 
 def exit_day_sql(params: dict) -> str:
-    """``labstats.add_exit_day`` in SQL: the status's own exit date, else ``last_contact_on``, as a study
-    day; NULL for statuses that are not exits. Column names come from ``EXIT_DATE_COLUMNS`` only."""
+    """``labstats.add_exit_day`` in SQL over ``subjects s``: the status's own exit date, else ``last_contact_on``,
+    as a study day; NULL for statuses that are not exits. Adds the statuses to ``params`` ($exit_status_<i>);
+    column names come from ``EXIT_DATE_COLUMNS`` only."""
     cases = []
     for i, (status, column) in enumerate(EXIT_DATE_COLUMNS.items()):
         params[f"exit_status_{i}"] = status
@@ -278,7 +280,7 @@ def _ascites_with_labels(f: SubjectFilter, include_arm: bool, where_rows: str) -
     """CTEs ``r`` (the selected patients' ascites rows passing ``where_rows``, with ``group``: the arm, or
     NULL when pooled) and ``labels`` (each visit's label from its first row by patient and study day)."""
     where, params = subject_where(f, "s")
-    group = "s.arm" if include_arm else "NULL::VARCHAR"
+    group = group_sql(include_arm)
     return f"""
         WITH r AS (
             SELECT {group} AS "group", a.usubjid, a.visit, a.visit_num, a.study_day, a.grade, a.depth_cm, a.volume_ml
@@ -314,7 +316,7 @@ def temperature_summary(con: Con, f: SubjectFilter, include_arm: bool) -> pd.Dat
     ``mean`` and ``sd`` (n-1) of one value per patient and time point (repeat readings averaged first),
     and the time point's label."""
     where, params = subject_where(f, "s")
-    group = "s.arm" if include_arm else "NULL::VARCHAR"
+    group = group_sql(include_arm)
     return con.execute(f"""
         WITH per_patient AS (
             SELECT {group} AS "group", v.infusion_num, v.hours_after, v.usubjid, avg(v.value) AS value,

@@ -13,16 +13,12 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from dashboard.data.filters import subject_where
+from dashboard.data.filters import group_sql, subject_where
 from dashboard.domain.adverse_events import FATAL_OUTCOME
 from dashboard.domain.safety import FEVER_TOLERANCE, POST_DOSE_HOURS
 from dashboard.domain.subject_filter import SubjectFilter
 
 Con = duckdb.DuckDBPyConnection
-
-
-def _group(include_arm: bool) -> str:
-    return "s.arm" if include_arm else "NULL::VARCHAR"
 
 
 def fever_counts(con: Con, f: SubjectFilter, thresholds: Sequence[float], include_arm: bool) -> pd.DataFrame:
@@ -40,7 +36,7 @@ def fever_counts(con: Con, f: SubjectFilter, thresholds: Sequence[float], includ
     # patients are first tallied by peak value, and every threshold is then counted from that small tally.
     return con.execute(f"""
         WITH given AS (
-            SELECT DISTINCT {_group(include_arm)} AS "group", i.usubjid, i.infusion_num
+            SELECT DISTINCT {group_sql(include_arm)} AS "group", i.usubjid, i.infusion_num
             FROM infusions i JOIN subjects s USING (usubjid) WHERE {where}),
         peak AS (
             SELECT v.usubjid, v.infusion_num, max(v.value) AS peak
@@ -92,7 +88,7 @@ def ae_overview_counts(con: Con, f: SubjectFilter, include_arm: bool) -> pd.Data
     # keeps patients without any event in N and gives every group its zero rows.
     return con.execute(f"""
         WITH per_patient AS (
-            SELECT {_group(include_arm)} AS "group", s.usubjid, {per_patient}
+            SELECT {group_sql(include_arm)} AS "group", s.usubjid, {per_patient}
             FROM subjects s LEFT JOIN adverse_events e USING (usubjid)
             WHERE {where} GROUP BY ALL),
         per_group AS (SELECT "group", count(*) AS "N", {per_group} FROM per_patient GROUP BY ALL)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from dashboard.data.filters import subject_where
+from dashboard.data.filters import group_sql, selected_rows, subject_where
 from dashboard.domain.labs import describe
 from dashboard.domain.subject_filter import SubjectFilter
 
@@ -49,17 +49,14 @@ def lab_shift_counts(con: Con, f: SubjectFilter, paramcd: str, include_arm: bool
     param = describe(paramcd)
     where, params = subject_where(f, "s")
     params.update(paramcd=paramcd, default=param.upper_limit if param.worse == "high" else param.lower_limit)
-    group = "s.arm" if include_arm else "NULL::VARCHAR"
-    # Without a patient filter the join only adds the arm, so it joins the per-patient rows rather than the
-    # lab's records; a filter is applied to the records first, where it prunes most.
-    prune = "" if where == "TRUE" else f" AND l.usubjid IN (SELECT s.usubjid FROM subjects s WHERE {where})"
+    group = group_sql(include_arm)
     return con.execute(f"""
         WITH r AS (
             SELECT usubjid, visit_num, study_day, value, lim, {_RANKS[param.worse]} AS rank
             FROM (SELECT l.usubjid, l.visit_num, l.study_day, l.value,
                          coalesce(l.{_LIMIT_COLUMNS[param.worse]}, $default::DOUBLE) AS lim
                   FROM lab_results l
-                  WHERE l.paramcd = $paramcd AND l.value IS NOT NULL AND l.visit_num IS NOT NULL{prune})),
+                  WHERE l.paramcd = $paramcd AND l.value IS NOT NULL AND l.visit_num IS NOT NULL{selected_rows(where, "l")})),
         pp AS (
             SELECT usubjid, arg_max(rank, (study_day, value)) FILTER (WHERE visit_num = 0) AS base,
                    max(rank) FILTER (WHERE visit_num > 0) AS worst, bool_or(lim IS NOT NULL) AS limited

@@ -152,7 +152,7 @@ def free_from_distribution(dist: pd.DataFrame, *, conf_level: float = 0.95) -> F
 
 
 SHIFT_COLUMNS = ("group", "visit", "n", "improved", "stable", "worsened")
-SHIFT_COUNT_COLUMNS = ("group", "visit", "assessed", "n", "improved", "stable", "worsened")
+GRADE_SHIFT_COUNT_COLUMNS = ("group", "visit", "assessed", "n", "improved", "stable", "worsened")
 
 
 def _check_visits(func: str, visits: Sequence[str], known: set[str]) -> None:
@@ -202,7 +202,7 @@ def grade_shift_from_counts(counts: pd.DataFrame, *, groups: Sequence[str] | Non
     ``grade_shift`` refuses a visit absent from its rows.
     """
     func = "grade_shift_from_counts"
-    _require_columns(func, "counts", counts, SHIFT_COUNT_COLUMNS)
+    _require_columns(func, "counts", counts, GRADE_SHIFT_COUNT_COLUMNS)
     data = counts.assign(group=counts["group"].fillna(POOLED_LABEL).astype(str), visit=counts["visit"].astype(str))
     assessed = set(data.loc[data["assessed"] > 0, "visit"])
     unknown = [v for v in visits if v not in assessed]
