@@ -3,6 +3,7 @@
 from datetime import date
 
 import duckdb
+import pyreadstat
 import pytest
 
 from dashboard.commands import import_cut as command
@@ -100,3 +101,15 @@ def test_each_import_records_one_cut_and_keeps_a_copy(pilot):
 
 def test_import_command_is_a_command_module():
     assert command.NAME == "import" and callable(command.configure) and callable(command.run)
+
+
+def test_sdtm_baseline_flags_become_the_baseline_visit(sdtm):
+    con, _ = sdtm
+    lb, _ = pyreadstat.read_xport(str(PILOT / "lb.xpt"), usecols=["USUBJID", "LBTESTCD", "LBSTRESN", "LBBLFL"])
+    flagged = lb[(lb["LBBLFL"] == "Y") & lb["LBSTRESN"].notna()]
+    rows = con.execute("SELECT visit, count(*), max(study_day) FROM lab_results WHERE visit_num = 0 GROUP BY visit").fetchall()
+    assert len(rows) == 1 and rows[0][0] == "Baseline" and rows[0][2] <= 1  # on or before day 1 (DESIGN §3)
+    assert rows[0][1] == len(flagged)
+    # Change from baseline exists for every patient with a flagged ALT.
+    with_base = con.execute("SELECT count(DISTINCT usubjid) FROM lab_results WHERE paramcd = 'ALT' AND visit_num = 0")
+    assert with_base.fetchone()[0] == flagged.loc[flagged["LBTESTCD"] == "ALT", "USUBJID"].nunique()

@@ -69,8 +69,11 @@ def test_survival_command_on_imported_ttde_equals_r(pilot_adam_env, capsys):
         assert (g["median"] is None) if pd.isna(expected) else g["median"] == pytest.approx(expected)
 
 
-def test_dsmb_arm_comparison_on_the_adam_pilot_compares_the_first_arm_with_placebo(pilot_adam_env):
-    # ADaM labs carry unscheduled rows without a visit: they must not block the comparison of scheduled visits.
+@pytest.mark.parametrize("env", ["pilot_env", "pilot_adam_env"], ids=["sdtm", "adam"])
+def test_dsmb_arm_comparison_on_the_pilot_compares_the_first_arm_with_placebo(env, request):
+    # SDTM flags baselines at screening (LBBLFL), which the importer makes visit 0; ADaM labs carry unscheduled
+    # rows without a visit, which must not block the comparison of scheduled visits.
+    request.getfixturevalue(env)
     at = run_page("pages/labs.py", "dsmb")
     at.selectbox(key="labs_param").set_value("ALT")
     at.segmented_control(key="labs_view").set_value("Arm comparison").run()

@@ -20,6 +20,8 @@ from dashboard.data.importers.sources import Delivery, SourceTable
 from dashboard.data.importers.units import VITAL_UNITS
 from dashboard.data.importers.units import convert as convert_units
 
+BASELINE_VISIT = "Baseline"
+
 FORMAT = "sdtm"
 HELP = "SDTM domains dm, ds, ex, lb, vs, ae (.xpt, .csv or .parquet); dm is required"
 DOMAINS = ("dm", "ds", "ex", "lb", "vs", "ae")
@@ -168,6 +170,10 @@ def _labs(bundle, lb, day1, mapping, problems) -> None:
         "collected_on": on, "study_day": day, "_row": t.df["_row"],
         "_planned_day": cv.cdisc_day_to_model(cv.numbers(t, "VISITDY", problems)),
     })
+    # SDTM flags each test's baseline record (LBBLFL "Y", often at screening); the data model's baseline,
+    # from which changes are computed, is visit 0 (docs/data-model.md).
+    baseline = (cv.text(t, "LBBLFL", problems) == "Y").to_numpy()
+    df.loc[baseline, "visit"], df.loc[baseline, "visit_num"] = BASELINE_VISIT, 0
     bundle.put("lab_results", cdisc.finish_labs(t, df, "LBSTRESU", mapping, problems), lb,
                {"usubjid": "USUBJID", "paramcd": "LBTESTCD", "visit": "VISIT", "study_day": "LBDY"})
 
