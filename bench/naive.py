@@ -11,7 +11,7 @@ import pandas as pd
 
 from dashboard.data.queries import SUBJECT_COLUMNS, SUBJECT_DATE_COLUMNS
 from dashboard.domain import adverse_events, ascites, safety
-from dashboard.domain.arm_comparison import comparison_aggregates
+from dashboard.domain.arm_comparison import comparison_aggregates_of_rows
 from dashboard.domain.lab_safety import dish_peaks, shift_counts
 from dashboard.domain.labplots import box_stats, sample_trajectories
 from dashboard.domain.labstats import EXIT_STATUSES, add_change_from_baseline, add_exit_day, with_group
@@ -133,7 +133,7 @@ class NaiveSource:
         return shift_counts(self.lab_rows(f, (paramcd,)), group_col=self.group_col, paramcd=paramcd)
 
     def lab_comparison_aggregates(self, f: SubjectFilter, paramcd: str, active: str, reference: str) -> pd.DataFrame:
-        return comparison_aggregates(self.lab_rows(f, (paramcd,)), group_col="arm", active=active, reference=reference)
+        return comparison_aggregates_of_rows(self.lab_rows(f, (paramcd,)), group_col="arm", active=active, reference=reference)
 
     def _with_group(self, rows: pd.DataFrame) -> pd.DataFrame:
         return rows.assign(group=rows["arm"] if self.sees_arms else None)

@@ -79,11 +79,11 @@ def compare_arms_by_visit(df: pd.DataFrame, *, group_col: str, active: str, refe
     sufficient statistics of :func:`comparison_from_aggregates`.
     """
     _check_conf_level("compare_arms_by_visit", conf_level)
-    return _comparison(comparison_aggregates(df, group_col=group_col, active=active, reference=reference),
+    return _comparison(comparison_aggregates_of_rows(df, group_col=group_col, active=active, reference=reference),
                        active, reference, conf_level)
 
 
-def comparison_aggregates(df: pd.DataFrame, *, group_col: str, active: str, reference: str) -> pd.DataFrame:
+def comparison_aggregates_of_rows(df: pd.DataFrame, *, group_col: str, active: str, reference: str) -> pd.DataFrame:
     """``AGGREGATE_COLUMNS`` of one lab's rows, as ``data.comparison_aggregates.lab_comparison_aggregates``
     computes them in SQL; the input of :func:`comparison_from_aggregates` (see :func:`compare_arms_by_visit`)."""
     func = "compare_arms_by_visit"
