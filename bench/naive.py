@@ -173,9 +173,10 @@ class NaiveSource:
         exit_days = add_exit_day(self.subject_dates(f)).set_index("usubjid")["exit_day"]
         return ascites.resolution_times(self.ascites_rows(f), exit_days, group_col=self.group_col)
 
-    def ascites_measure_summary(self, f: SubjectFilter, measure: str) -> pd.DataFrame:
-        """TrialView.ascites_measure_summary in pandas from the fetched rows."""
-        return self._visit_stats(self._with_group(self.ascites_rows(f).dropna(subset=["visit_num"])), measure)
+    def ascites_measure_summaries(self, f: SubjectFilter) -> pd.DataFrame:
+        """TrialView.ascites_measure_summaries in pandas from the fetched rows."""
+        rows = self._with_group(self.ascites_rows(f).dropna(subset=["visit_num"]))
+        return pd.concat([self._visit_stats(rows, m).assign(measure=m) for m in ascites.MEASURES], ignore_index=True)
 
     def temperature_summary(self, f: SubjectFilter) -> pd.DataFrame:
         """TrialView.temperature_summary in pandas: one value per patient and time point, then per group."""

@@ -133,8 +133,9 @@ def ascites(src, f, m: Marks) -> list[go.Figure]:
     # As the page (ui/page_data): everything aggregated by the source, no assessment rows fetched.
     distribution = distribution_from_counts(src.ascites_grade_counts(f), groups=groups)
     visit_order = distribution.drop_duplicates("visit").sort_values("visit_num")["visit"].tolist()
-    summaries = {k: summary_from_aggregates(src.ascites_measure_summary(f, k), value_col=k, groups=groups)
-                 for k in MEASURES}
+    stats = src.ascites_measure_summaries(f)
+    summaries = {k: summary_from_aggregates(stats[stats["measure"] == k].drop(columns="measure").reset_index(drop=True),
+                                            value_col=k, groups=groups) for k in MEASURES}
     free = free_from_distribution(distribution)
     shift_visits = tuple(v for v in SHIFT_VISITS if v in visit_order)
     grade_shift_from_counts(src.ascites_shift_counts(f, shift_visits), groups=groups, visits=shift_visits)

@@ -56,7 +56,7 @@ def _every_result(view: TrialView):
         yield name, getattr(view, name)(*args)
     yield "lab_visit_summary", view.lab_visit_summary(f, "MELD", "chg")
     yield "ascites_grade_counts", view.ascites_grade_counts(f)
-    yield "ascites_measure_summary", view.ascites_measure_summary(f, "volume_ml")
+    yield "ascites_measure_summaries", view.ascites_measure_summaries(f)
     yield "temperature_summary", view.temperature_summary(f)
     for table, df in view.patient(patient_id).items():
         yield f"patient.{table}", df

@@ -133,8 +133,8 @@ class TrialView:
     def ascites_grade_counts(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.ascites_grade_counts(self._cursor(), self._checked(f), self.sees_arms)
 
-    def ascites_measure_summary(self, f: SubjectFilter, measure: str) -> pd.DataFrame:
-        return queries.ascites_measure_summary(self._cursor(), self._checked(f), measure, self.sees_arms)
+    def ascites_measure_summaries(self, f: SubjectFilter) -> pd.DataFrame:
+        return queries.ascites_measure_summaries(self._cursor(), self._checked(f), self.sees_arms)
 
     def ascites_shift_counts(self, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
         return ascites_aggregates.ascites_shift_counts(self._cursor(), self._checked(f), visits, self.sees_arms)

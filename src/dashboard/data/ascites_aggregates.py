@@ -24,6 +24,10 @@ from dashboard.data.queries import exit_day_sql
 from dashboard.domain.subject_filter import SubjectFilter
 
 Con = duckdb.DuckDBPyConnection
+# Orders assessments by (study day, grade), so a same-day repeat is chosen as in pandas, not by row order:
+# grades are 0-3 (both importers and the simulator enforce it), so day * 4 + grade is that order as one
+# integer, cheaper than a (day, grade) struct in the five per-patient aggregates.
+_DAY_GRADE = "a.study_day * 4 + a.grade"
 
 
 def _grade_patterns(f: SubjectFilter, visits: Sequence[str], include_arm: bool) -> tuple[str, dict]:
@@ -34,12 +38,12 @@ def _grade_patterns(f: SubjectFilter, visits: Sequence[str], include_arm: bool) 
     params["visits"] = list(visits)
     group = group_sql(include_arm)
     # Only list positions are formatted in; the visit labels stay parameters.
-    firsts = "".join(f", arg_min(a.grade, (a.study_day, a.grade)) FILTER (WHERE a.visit = $visits[{i}]) AS g{i}"
+    firsts = "".join(f", arg_min(a.grade, {_DAY_GRADE}) FILTER (WHERE a.visit = $visits[{i}]) AS g{i}"
                      for i in range(1, len(visits) + 1))
     columns = "".join(f", g{i}" for i in range(1, len(visits) + 1))
     return f"""
         WITH pp AS (
-            SELECT a.usubjid, arg_max(a.grade, (a.study_day, a.grade)) FILTER (WHERE a.visit_num = 0) AS base{firsts}
+            SELECT a.usubjid, arg_max(a.grade, {_DAY_GRADE}) FILTER (WHERE a.visit_num = 0) AS base{firsts}
             FROM ascites a WHERE a.grade IS NOT NULL{selected_rows(where, "a")} GROUP BY a.usubjid),
         patterns AS (
             SELECT {group} AS "group", base{columns}, count(*) AS patients, min(pp.usubjid) AS first_usubjid
@@ -88,8 +92,8 @@ def ascites_transition_counts(con: Con, f: SubjectFilter, visits: Sequence[str],
 
 # Per patient, from the assessments kept: baseline grade and day (the last visit_num 0 one), first
 # grade-0 day after baseline and last day after baseline.
-_RESOLUTION_AGGREGATES = """
-    arg_max(a.grade, (a.study_day, a.grade)) FILTER (WHERE a.visit_num = 0) AS base,
+_RESOLUTION_AGGREGATES = f"""
+    arg_max(a.grade, {_DAY_GRADE}) FILTER (WHERE a.visit_num = 0) AS base,
     max(a.study_day) FILTER (WHERE a.visit_num = 0) AS base_day,
     min(a.study_day) FILTER (WHERE a.visit_num > 0 AND a.grade = 0) AS first_free,
     max(a.study_day) FILTER (WHERE a.visit_num > 0) AS last_day"""

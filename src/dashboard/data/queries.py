@@ -300,15 +300,19 @@ def ascites_grade_counts(con: Con, f: SubjectFilter, include_arm: bool) -> pd.Da
         GROUP BY ALL ORDER BY "group", visit_num""", params).df()
 
 
-def ascites_measure_summary(con: Con, f: SubjectFilter, measure: str, include_arm: bool) -> pd.DataFrame:
-    """Per group and visit of ``depth_cm`` or ``volume_ml``: the columns of ``lab_visit_summary``."""
-    if measure not in ASCITES_MEASURES:
-        raise ValueError(f"ascites_measure_summary: measure must be one of {list(ASCITES_MEASURES)}, got {measure!r}")
+def ascites_measure_summaries(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
+    """Per measure (``depth_cm``, ``volume_ml``), group and visit: the columns of ``lab_visit_summary``, with
+    ``measure`` first. Both measures in one pass over the assessments."""
     ctes, params = _ascites_with_labels(f, include_arm, "TRUE")
-    return con.execute(f"""{ctes}
-        SELECT "group", visit_num, labels.visit, {visit_stats(measure)}
+    stats = ", ".join(visit_stats(m).replace(" AS ", f" AS {m}__") for m in ASCITES_MEASURES)
+    wide = con.execute(f"""{ctes}
+        SELECT "group", visit_num, labels.visit, {stats}
         FROM r JOIN labels USING (visit_num)
         GROUP BY ALL ORDER BY "group", visit_num""", params).df()
+    keys = ["group", "visit_num", "visit"]
+    return pd.concat([wide[keys + [c for c in wide.columns if c.startswith(f"{m}__")]]
+                      .rename(columns=lambda c: c.split("__", 1)[-1]).assign(measure=m)
+                      for m in ASCITES_MEASURES], ignore_index=True).pipe(lambda d: d[["measure", *d.columns[:-1]]])
 
 
 def temperature_summary(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:

@@ -91,10 +91,11 @@ def ascites_summaries(view: TrialView, f: SubjectFilter) -> AscitesSummaries:
     """Aggregated in DuckDB (grade counts, per-visit depth and volume statistics); no rows fetched."""
     groups = _groups(view, f)
     grades = distribution_from_counts(view.ascites_grade_counts(f), groups=groups)
+    stats = view.ascites_measure_summaries(f)
     return AscitesSummaries(
         grades=grades,
-        measures={m: summary_from_aggregates(view.ascites_measure_summary(f, m), value_col=m, groups=groups)
-                  for m in MEASURES},
+        measures={m: summary_from_aggregates(stats[stats["measure"] == m].drop(columns="measure").reset_index(drop=True),
+                                             value_col=m, groups=groups) for m in MEASURES},
         free=free_from_distribution(grades))
 
 
