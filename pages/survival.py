@@ -17,8 +17,8 @@ from dashboard.ui.messages import stop_if_no_patients, stop_with_info
 
 ctx = current()
 view, f = ctx.view, ctx.subject_filter
-arms = view.arms()  # [active, control]; [] for a blinded viewer
-colors = arm_colors(arms)
+arms = page_data.selected_arms(view, f)  # [active, control] or the one the filter keeps; [] when blinded
+colors = arm_colors(view.arms())
 groups = tuple(arms) or None  # study order, control arm last; None for a pooled (blinded) view
 st.title("Survival")
 stop_if_no_patients(query(view, "count_subjects", f)[0], f)

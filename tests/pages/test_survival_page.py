@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from dashboard.domain import POOLED_LABEL
+from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.ui.survival_panels import selected_days
 from tests.conftest import UNUSUAL_ARMS
 from tests.pages.apptest_helpers import run_page, sent_bytes
@@ -54,6 +55,16 @@ def test_dsmb_sees_both_arms_log_rank_and_cox_active_vs_control(unusual_env):
     assert curve_names(at) == [ACTIVE, CONTROL]
     assert any("Efron" in c.value for c in at.caption)
     assert any("Number at risk at time t" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("kept", [ACTIVE, CONTROL])
+def test_dsmb_filtering_one_arm_sees_that_arm_s_curve_and_no_comparison(unusual_env, kept):
+    at = run_page(PAGE, "dsmb")
+    at.session_state["subject_filter"] = SubjectFilter(arm=(kept,))
+    at.run()
+    assert not at.exception and not [i.value for i in at.info if "No patients" in i.value]
+    assert table_with(at, "Median")["Group"].tolist() == [kept]
+    assert curve_names(at) == [kept]
 
 
 def test_investigator_sees_one_pooled_curve_and_no_arm_and_no_comparison(unusual_env):

@@ -36,10 +36,15 @@ from dashboard.domain.survival import KMResult, SurvivalAnalysis, survival_analy
 from dashboard.ui.cache import query
 
 
+def selected_arms(view: TrialView, f: SubjectFilter) -> list[str]:
+    """The arms the selection can hold, in study order (active first, control last); [] for a blinded view.
+    An arm left out by the filter is not listed, so it gets no empty rows, curve or failed comparison."""
+    return [a for a in view.arms() if not f.arm or a in f.arm]
+
+
 def _groups(view: TrialView, f: SubjectFilter) -> list[str] | None:
-    """The arms the selection can hold, in study order (active first); None lets a pooled result name its
-    one group. An arm left out by the filter is not listed, so it gets no empty rows or curve."""
-    return [a for a in view.arms() if not f.arm or a in f.arm] or None
+    # None lets a pooled result name its one group.
+    return selected_arms(view, f) or None
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,7 @@ def survival_rows(view: TrialView, f: SubjectFilter, endpoint: str, as_of: date 
 def survival(view: TrialView, f: SubjectFilter, endpoint: str, as_of: date | None,
              conf_type: str) -> SurvivalAnalysis:
     """Kaplan-Meier, log-rank, Cox and milestones of ``survival_rows``; arms vs the control arm."""
-    arms = view.arms()
+    arms = selected_arms(view, f)
     return survival_analysis(survival_rows(view, f, endpoint, as_of), group_col=view.group_col,
                              groups=tuple(arms) if arms else None, reference=arms[-1] if arms else None,
                              conf_type=conf_type, milestones_days=list(MILESTONES))
