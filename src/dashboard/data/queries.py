@@ -310,9 +310,13 @@ def ascites_measure_summaries(con: Con, f: SubjectFilter, include_arm: bool) -> 
         FROM r JOIN labels USING (visit_num)
         GROUP BY ALL ORDER BY "group", visit_num""", params).df()
     keys = ["group", "visit_num", "visit"]
-    return pd.concat([wide[keys + [c for c in wide.columns if c.startswith(f"{m}__")]]
-                      .rename(columns=lambda c: c.split("__", 1)[-1]).assign(measure=m)
-                      for m in ASCITES_MEASURES], ignore_index=True).pipe(lambda d: d[["measure", *d.columns[:-1]]])
+    parts = []
+    for m in ASCITES_MEASURES:
+        part = wide[keys + [c for c in wide.columns if c.startswith(f"{m}__")]]
+        part = part.rename(columns=lambda c: c.removeprefix(f"{m}__"))
+        part.insert(0, "measure", m)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
 
 
 def temperature_summary(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
