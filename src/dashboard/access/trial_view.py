@@ -196,4 +196,6 @@ class TrialView:
         cuts = self.cuts()
         earlier = cuts[cuts["cut_id"] < self.cut_id].copy()
         earlier["path"] = [str(kept_cut_path(self.db_path, int(i))) for i in earlier["cut_id"]]
-        return earlier[[Path(p).exists() for p in earlier["path"]]][["cut_id", "cut_date", "path"]]
+        # A boolean Series, not a list: an empty list would select no columns instead of no rows.
+        on_disk = earlier["path"].map(lambda path: Path(path).exists()).astype(bool)
+        return earlier.loc[on_disk, ["cut_id", "cut_date", "path"]]
