@@ -16,6 +16,7 @@ import pandas as pd
 
 from dashboard.data.filters import subject_where
 from dashboard.data.importers.cuts import kept_cut_path
+from dashboard.data.schema import arm_columns_sql
 from dashboard.domain.cut_changes import CutChanges
 from dashboard.domain.subject_filter import SubjectFilter
 
@@ -87,7 +88,7 @@ def changes_since_previous_cut(con: duckdb.DuckDBPyConnection, db_path: str | os
         return None
     prev = _attach_previous(con, path, previous["cut_id"])
     where, params = subject_where(f, "s")
-    arm = ", s.arm" if include_arm else ""
+    arm = arm_columns_sql("subjects", include_arm, "s")
     head = f"WITH sel AS (SELECT s.* FROM subjects s WHERE {where})"
     frames = {name: con.execute(f"{head} {sql.format(prev=prev, arm=arm)}", params).df()
               for name, sql in _SQL.items()}

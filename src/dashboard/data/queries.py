@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.data.filters import group_sql, subject_where
-from dashboard.data.schema import ARM_REVEALING_COLUMNS
+from dashboard.data.schema import arm_columns_sql, visible_columns
 from dashboard.domain.ascites import MEASURES as ASCITES_MEASURES
 from dashboard.domain.labstats import EXIT_DATE_COLUMNS, EXIT_STATUSES
 from dashboard.domain.subject_filter import SubjectFilter
@@ -26,15 +26,13 @@ SUBJECT_COLUMNS = ("usubjid", "site_id", "randomized_on", "day1_on", "age", "sex
 
 
 def _arm(include_arm: bool, alias: str = "s") -> str:
-    return f", {alias}.arm" if include_arm else ""
+    return arm_columns_sql("subjects", include_arm, alias)
 
 
 def study(con: Con, include_arm: bool) -> dict:
-    """The study row; without arm names for blinded viewers."""
-    df = con.execute("SELECT * FROM study").df()
-    if not include_arm:
-        df = df.drop(columns=list(ARM_REVEALING_COLUMNS["study"]))
-    return df.iloc[0].to_dict()
+    """The study row; without arm names for blinded viewers (their SQL does not select them)."""
+    columns = ", ".join(f'"{c}"' for c in visible_columns(con, "study", include_arm))
+    return con.execute(f"SELECT {columns} FROM study").df().iloc[0].to_dict()
 
 
 def latest_cut(con: Con) -> dict:
@@ -145,7 +143,7 @@ def ascites_rows(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
 def infusion_rows(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
     """Infusions given; product, dose and volume only when arms may be shown (they reveal the arm)."""
     where, params = subject_where(f, "s")
-    product = ", i.product, i.dose_cells_1e6" if include_arm else ""
+    product = arm_columns_sql("infusions", include_arm, "i")
     return con.execute(f"""
         SELECT i.usubjid, i.infusion_num, i.given_on, i.study_day{product}{_arm(include_arm)}
         FROM infusions i JOIN subjects s USING (usubjid)
@@ -199,8 +197,7 @@ def time_to_event(con: Con, f: SubjectFilter, include_arm: bool, as_of: date | N
 def patient(con: Con, usubjid: str, include_arm: bool) -> dict[str, pd.DataFrame]:
     """Everything about one patient, one DataFrame per table (one indexed lookup each)."""
     p = {"id": usubjid}
-    arm = ", arm" if include_arm else ""
-    product = ", product, dose_cells_1e6" if include_arm else ""
+    arm, product = arm_columns_sql("subjects", include_arm), arm_columns_sql("infusions", include_arm)
     cols = ", ".join(SUBJECT_COLUMNS)
     return {
         "subject": con.execute(f"SELECT {cols}{arm} FROM subjects WHERE usubjid = $id", p).df(),

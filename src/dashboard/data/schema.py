@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import duckdb
 
-# Columns that reveal the treatment arm; the access layer never selects them for a blinded viewer.
+# The one list of what reveals the treatment arm (DESIGN §4). Per trial table, the columns a blinded
+# viewer's SQL never selects (queries omit them; ``visible_columns`` and ``arm_columns_sql`` build from it).
 ARM_REVEALING_COLUMNS: dict[str, tuple[str, ...]] = {
     "subjects": ("arm",),
     "infusions": ("product", "dose_cells_1e6"),
     "study": ("active_arm", "control_arm", "arms"),
 }
+# Column names of a delivery (SDTM DM/EX, ADaM ADSL/ADTTE, the CSV template, lower case) whose values
+# reveal a patient's arm: an import report shown to a blinded data manager never repeats them.
+ARM_REVEALING_SOURCE_COLUMNS: frozenset[str] = frozenset({
+    "arm", "armcd", "actarm", "actarmcd", "trt01p", "trt01pn", "trt01a", "trt01an", "trtp", "trta",
+    "extrt", "exdose", "exdosu",
+}) | {column for columns in ARM_REVEALING_COLUMNS.values() for column in columns}
 
 TABLES: dict[str, str] = {
     "study": """
@@ -69,9 +76,23 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    """Column names of ``table`` in storage order."""
+    """Column names of ``table`` in storage order (of the current database: a previous cut may be attached)."""
     rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "AND table_catalog = current_database() AND table_schema = current_schema() ORDER BY ordinal_position",
         [table],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def visible_columns(con: duckdb.DuckDBPyConnection, table: str, include_arm: bool) -> list[str]:
+    """``table``'s columns, without its arm-revealing ones unless ``include_arm``: a blinded select list."""
+    hidden = () if include_arm else ARM_REVEALING_COLUMNS.get(table, ())
+    return [c for c in table_columns(con, table) if c not in hidden]
+
+
+def arm_columns_sql(table: str, include_arm: bool, alias: str = "") -> str:
+    """``", a.col, ..."``: ``table``'s arm-revealing columns (aliased ``alias``) to append to a select list,
+    or ``""`` when arms may not be shown."""
+    prefix = f"{alias}." if alias else ""
+    return "".join(f", {prefix}{c}" for c in ARM_REVEALING_COLUMNS[table]) if include_arm else ""

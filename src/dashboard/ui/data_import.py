@@ -20,12 +20,12 @@ import pandas as pd
 
 from dashboard.data.importers.pipeline import ImportSettings, build_tables, import_cut
 from dashboard.data.importers.problems import ImportValidationError
+from dashboard.data.schema import ARM_REVEALING_SOURCE_COLUMNS
 
 REPORT_COLUMNS = ("file", "row", "column", "found", "expected")
-# The delivery's arm and product columns: a data manager is a blinded role, so the report never
-# repeats a value found there (it would tell one patient's arm).
-ARM_REVEALING = frozenset({"arm", "armcd", "actarm", "actarmcd", "trt01p", "trt01pn", "trt01a", "trt01an", "trtp",
-                           "trta", "extrt", "exdose", "exdosu", "product", "dose_cells_1e6"})
+# The delivery's arm and product columns (listed once, in the schema): a data manager is a blinded role,
+# so the report never repeats a value found there (it would tell one patient's arm).
+ARM_REVEALING = ARM_REVEALING_SOURCE_COLUMNS
 HIDDEN = "(not shown: reveals the treatment arm)"
 # write_trial names its temporary file by process id, so two publishes in one server must not overlap.
 _PUBLISH_LOCK = threading.Lock()
