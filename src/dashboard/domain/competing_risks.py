@@ -1,6 +1,6 @@
 """Domain layer: competing risks (death, with liver transplant competing), equal to R's ``survival``
 package: Aalen-Johansen cumulative incidence and cause-specific Cox hazard ratios. Conventions (groups,
-pooling, checks) as :mod:`dashboard.domain.survival`.
+pooling) as :mod:`dashboard.domain.km`, checks :mod:`dashboard.domain.checks`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dashboard.domain.survival import CoxResult, _check_columns, _prepare, cox_hr
+from dashboard.domain.checks import require_columns
+from dashboard.domain.cox import CoxResult, cox_hr
+from dashboard.domain.km import _prepare
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ def cumulative_incidence(df: pd.DataFrame, *, group_col: str | None, groups: Seq
     """Aalen-Johansen cumulative incidence of ``cause`` (default 1, death) with the other
     ``event_type`` values > 0 competing, as R ``survfit(Surv(time, factor(event_type)) ~ group)``
     ``pstate``."""
-    _check_columns("cumulative_incidence", df, ["event_type"])
+    require_columns("cumulative_incidence", df, ["event_type"])
     data, order = _prepare("cumulative_incidence", df.assign(event=(df["event_type"] > 0).astype(int)),
                            group_col, groups, ["event_type"])
     tables = []
@@ -65,7 +67,7 @@ def cif_at(cif: CIFResult, days: Sequence[float]) -> pd.DataFrame:
 def cause_specific_cox(df: pd.DataFrame, *, group_col: str, reference: str, groups: Sequence[str] | None = None,
                        cause: int = 1, conf_level: float = 0.95) -> CoxResult:
     """Cause-specific hazard ratio for ``cause``: other event types are censored (Efron ties)."""
-    _check_columns("cause_specific_cox", df, ["event_type"])
+    require_columns("cause_specific_cox", df, ["event_type"])
     result = cox_hr(df.assign(event=(df["event_type"] == cause).astype(int)), group_col=group_col,
                     reference=reference, groups=groups, conf_level=conf_level)
     return CoxResult(result.summary, result.loglik,

@@ -1,5 +1,5 @@
 """Domain layer: hazard ratios per subgroup level with the interaction test, for the forest plot, equal to
-R's ``coxph`` (Efron ties). Conventions (groups, pooling, checks) as :mod:`dashboard.domain.survival`.
+R's ``coxph`` (Efron ties). Conventions (groups, pooling) as :mod:`dashboard.domain.km`, checks :mod:`dashboard.domain.checks`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dashboard.domain.survival import _check_conf, _cox_fit, _cox_rows, _dummies, _prepare, _reference_order, _z
+from dashboard.domain.checks import check_conf_level
+from dashboard.domain.cox import _cox_fit, _cox_rows, _dummies, _reference_order
+from dashboard.domain.km import _prepare, _z
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def subgroup_hr(df: pd.DataFrame, *, group_col: str, reference: str, subgroups: 
     """Per-level hazard ratios for a forest plot. ``subgroups`` maps a column of ``df`` to its display
     label. Rows with a missing subgroup value are left out of that variable. A level where an arm has
     no events gets NaN HR."""
-    _check_conf("subgroup_hr", conf_level)
+    check_conf_level("subgroup_hr", conf_level)
     data, order = _prepare("subgroup_hr", df, group_col, groups, list(subgroups))
     _reference_order("subgroup_hr", order, reference)
     z = _z(conf_level)

@@ -12,8 +12,10 @@ from collections.abc import Mapping
 import pandas as pd
 
 from dashboard.domain.competing_risks import CIFResult
+from dashboard.domain.cox import CoxResult, LogrankResult
+from dashboard.domain.km import KMResult, MilestoneResult, RMSTResult
 from dashboard.domain.subgroups import SubgroupResult
-from dashboard.domain.survival import CoxResult, KMResult, LogrankResult, MilestoneResult, RMSTResult, SurvivalAnalysis
+from dashboard.domain.survival import SurvivalAnalysis
 
 TIME_COLUMNS = ("median", "median_lower", "median_upper", "q25", "q75")
 
