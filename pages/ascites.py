@@ -7,17 +7,17 @@ resolution and grade transitions, by arm for the DSMB and pooled for blinded vie
 import pandas as pd
 import streamlit as st
 
+from dashboard.analyses import ascites as analyses
 from dashboard.domain.ascites import SHIFT_VISITS
 from dashboard.errors import InsufficientData
 from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure
 from dashboard.figures.km import km_figure
 from dashboard.figures.labs import mean_by_visit_figure
 from dashboard.figures.style import arm_colors
-from dashboard.ui import page_data
-from dashboard.ui.cache import computed, query
 from dashboard.ui.context import current
 from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
+from dashboard.ui.sections import control
 
 PAGE = "ascites"
 MEASURE_LABELS = {"depth_cm": "Depth (cm)", "volume_ml": "Volume (mL)"}
@@ -28,11 +28,11 @@ ctx = current()
 view, f = ctx.view, ctx.subject_filter
 colors = arm_colors(view.arms())
 st.title("Ascites")
-stop_if_no_patients(query(view, "count_subjects", f)[0], f)
-data = computed(view, page_data.ascites_summaries, f)
+stop_if_no_patients(view.count_subjects(f)[0], f)
+data = analyses.summaries(view, f)
 if data.grades.empty:
     stop_with_info("No ascites assessments for the selected patients. Widen the filters in the sidebar.")
-visit_order = data.grades.drop_duplicates("visit").sort_values("visit_num")["visit"].tolist()
+visit_order = data.visit_order
 
 st.subheader("Grade by visit")
 chart(ctx, grade_bars_figure(data.grades), key="ascites_grades", page="ascites")
@@ -40,8 +40,9 @@ st.caption("International Club of Ascites grade (none, mild, moderate, severe) a
            "visit; n under each bar.")
 
 st.subheader("Depth and volume")
-stat = st.segmented_control("Statistic", list(STATS), format_func=STATS.get, default="mean", required=True,
-                            key="ascites_stat")
+statistics = control("ascites_stat")
+stat = st.segmented_control(statistics.label, statistics.options, format_func=STATS.get, default=statistics.default,
+                            required=True, key=statistics.key)
 for col, (m, s) in zip(st.columns(2), data.measures.items()):
     chart(ctx, mean_by_visit_figure(s, colors, stat=stat, title=MEASURE_LABELS[m], y_title=MEASURE_LABELS[m]),
                      key=f"ascites_{m}", page="ascites", container=col)
@@ -59,7 +60,7 @@ chart(ctx, free_of_ascites_figure(data.free, colors), key="ascites_free", page="
 st.caption(data.free.method)
 
 st.subheader("Shift from baseline")
-shift = computed(view, page_data.ascites_shift, f, tuple(v for v in SHIFT_VISITS if v in visit_order))
+shift = analyses.shift(view, f, tuple(v for v in SHIFT_VISITS if v in visit_order))
 st.dataframe(shift, hide_index=True, key="ascites_shift")
 st.caption("Grade at the visit against the patient's baseline grade (improved: lower, worsened: higher), among "
            "patients assessed at both.")
@@ -67,7 +68,7 @@ download_table(ctx, shift, "ascites_shift_from_baseline", key="ascites_shift_dow
 
 st.subheader("Time to resolution")
 try:
-    km = computed(view, page_data.ascites_resolution, f)
+    km = analyses.resolution(view, f)
 except InsufficientData as exc:
     st.info(f"No time-to-resolution curve: {exc}")
 else:
@@ -86,6 +87,6 @@ chosen = [v for v in visit_order if v in chosen]
 if len(chosen) < 2:
     st.info("Choose at least two visits to see how patients move between grades.")
 else:
-    links = computed(view, page_data.ascites_transitions, f, tuple(chosen))
+    links = analyses.transitions(view, f, tuple(chosen))
     chart(ctx, sankey_figure(links), key="ascites_sankey", page="ascites")
     st.caption("Patients assessed at both visits of each consecutive pair; node colour darkens with grade.")

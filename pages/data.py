@@ -13,7 +13,6 @@ from dashboard import config
 from dashboard.access.viewer import require
 from dashboard.data.importers import IMPORTERS
 from dashboard.domain.cut_changes import cuts_table
-from dashboard.ui.cache import query
 from dashboard.ui.context import current, record
 from dashboard.ui.data_import import Delivery, Outcome, run_delivery
 from dashboard.ui.downloads import download_table
@@ -93,7 +92,7 @@ if "data_outcome" in st.session_state:
     show_outcome(st.session_state["data_outcome"])
 
 st.subheader("Every cut of this database")
-cuts = cuts_table(query(view, "cuts"))
+cuts = cuts_table(view.cuts())
 st.dataframe(cuts, hide_index=True, key="data_cuts_table", column_config={
     "cut_id": st.column_config.NumberColumn("Cut", format="%d"),
     "cut_date": st.column_config.DateColumn("Data cut date", format="YYYY-MM-DD"),

@@ -7,34 +7,31 @@ sickest leave first and survivors' means then improve in both arms.
 
 import streamlit as st
 
-from dashboard.domain.lab_safety import QUADRANTS, edish_from_peaks, mdish_from_peaks, shift_from_counts
-from dashboard.domain.labplots import MAX_POINTS, box_stats_from_aggregates, trajectories_from_sample
+from dashboard.analyses import labs as analyses
+from dashboard.domain.lab_safety import QUADRANTS
 from dashboard.domain.labs import BY_CODE, LAB_PARAMETERS, describe
+from dashboard.errors import InsufficientData, UnsuitableData
 from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
 from dashboard.figures.style import arm_colors
-from dashboard.ui import page_data
-from dashboard.ui.cache import computed, query
 from dashboard.ui.context import current
 from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
+from dashboard.ui.sections import control
 from dashboard.ui.selection import open_selected_patients
 
 PAGE = "labs"
 MODES = {"value": "Value", "chg": "Change from baseline", "pchg": "% change"}
 STATS = {"mean": "Mean (95% CI)", "median": "Median (IQR)"}
-VIEWS = ("Summary table", "Arm comparison", "Box plots", "Trajectories", "Shift table", "Liver safety")
 SUMMARY_SHOWN = ["group", "visit", "n", "mean", "sd", "median", "q1", "q3", "min", "max"]
 
 ctx = current()
 view, f = ctx.view, ctx.subject_filter
-group_col, arms = view.group_col, view.arms()
-groups = arms or None  # study order (active first); None lets a pooled result name its one group
-colors = arm_colors(arms)
+colors = arm_colors(view.arms())
 st.title("Labs over time")
-stop_if_no_patients(query(view, "count_subjects", f)[0], f)
+stop_if_no_patients(view.count_subjects(f)[0], f)
 
 c1, c2, c3 = st.columns([2, 2, 1.4])
-available = query(view, "lab_parameters").set_index("paramcd")
+available = view.lab_parameters().set_index("paramcd")
 if available.empty:
     stop_with_info("This data cut has no lab results.")
 params = {c: describe(c, available.at[c, "param"], available.at[c, "unit"]) for c in available.index}
@@ -42,12 +39,13 @@ params = {c: describe(c, available.at[c, "param"], available.at[c, "unit"]) for 
 codes = [p.paramcd for p in LAB_PARAMETERS if p.paramcd in params] + sorted(set(params) - set(BY_CODE))
 code = c1.selectbox("Lab", codes, index=codes.index("MELD") if "MELD" in codes else 0, key="labs_param",
                     bind="query-params", format_func=lambda c: f"{params[c].name} ({params[c].unit})")
-mode = c2.segmented_control("Scale", list(MODES), format_func=MODES.get, default="value", required=True,
-                            key="labs_mode")
-stat = c3.segmented_control("Statistic", list(STATS), format_func=STATS.get, default="mean", required=True,
-                            key="labs_stat")
+scales, statistics = control("labs_mode"), control("labs_stat")
+mode = c2.segmented_control(scales.label, scales.options, format_func=MODES.get, default=scales.default,
+                            required=True, key=scales.key)
+stat = c3.segmented_control(statistics.label, statistics.options, format_func=STATS.get, default=statistics.default,
+                            required=True, key=statistics.key)
 param = params[code]
-curve = computed(view, page_data.lab_curve, f, code, mode)
+curve = analyses.lab_curve(view, f, code, mode)
 if curve is None:
     stop_with_info(f"No {param.name} results for the selected patients. Widen the filters in the sidebar.")
 summary, exits = curve.summary, curve.exits
@@ -67,16 +65,15 @@ def show_summary() -> None:
 
 
 def show_comparison() -> None:
-    if group_col is None:
-        stop_with_info("Between-arm comparisons are not shown in a blinded view.")
     try:
-        result = computed(view, page_data.arm_comparison, f, code)
-    except ValueError:
+        result = analyses.arm_comparison(view, f, code)
+    except UnsuitableData:
         stop_with_info(f"Some patients have several {param.name} values at one visit, so this comparison (one value "
                        "per patient and visit) cannot be made; the summary and box plots still show every value.")
+    except InsufficientData as exc:
+        stop_with_info(str(exc))
     if result is None:
-        stop_with_info("A comparison needs patients of both arms with a baseline and a later value; widen the "
-                       "filters in the sidebar.")
+        stop_with_info("Between-arm comparisons are not shown in a blinded view.")
     st.markdown(f"**Change from baseline in {param.name}, {result.active} vs {result.reference}.** "
                 "p-values are nominal, not adjusted for multiplicity across visits and labs.")
     small = result.summary[result.summary["warning"] != ""]
@@ -92,15 +89,13 @@ def show_comparison() -> None:
 
 
 def show_boxes() -> None:
-    boxes = box_stats_from_aggregates(query(view, "lab_box_stats", f, code, mode), value_col=mode, groups=groups)
+    boxes = analyses.box_stats(view, f, code, mode)
     chart(ctx, box_by_visit_figure(boxes, colors, y_title=y_title), key="labs_box", page="labs")
     st.caption(boxes.method)
 
 
 def show_trajectories() -> None:
-    sample = query(view, "lab_trajectory_sample", f, code, mode, MAX_POINTS)
-    trajectories = trajectories_from_sample(sample, value_col=mode, max_points=MAX_POINTS)
-    fig = spaghetti_figure(trajectories, colors, y_title=y_title)
+    fig = spaghetti_figure(analyses.trajectories(view, f, code, mode), colors, y_title=y_title)
     event = chart(ctx, fig, key="labs_spaghetti", on_select="rerun", selection_mode=("points", "box", "lasso"), page="labs")
     st.caption("One line per patient. Click a point, or draw a box or lasso, to open the patient.")
     open_selected_patients(event)
@@ -108,8 +103,8 @@ def show_trajectories() -> None:
 
 def show_shift() -> None:
     try:
-        table = shift_from_counts(query(view, "lab_shift_counts", f, code), paramcd=code, groups=groups)
-    except ValueError:
+        table = analyses.shift_table(view, f, code)
+    except UnsuitableData:
         stop_with_info(f"{param.name} has no reference range, so it has no shift table; choose a measured lab.")
     st.caption("Patients by baseline category (rows) and worst post-baseline category (columns), against "
                "each record's reference limits.")
@@ -123,12 +118,11 @@ def show_shift() -> None:
 
 
 def show_liver_safety() -> None:
-    peaks = query(view, "dish_peaks", f)
     c1, c2 = st.columns(2)
     alt_cut = c1.number_input("mDISH ALT cut-off (x baseline)", 1.0, 50.0, 3.8, 0.1, key="labs_mdish_alt")
     bili_cut = c2.number_input("mDISH bilirubin cut-off (x baseline)", 1.0, 50.0, 4.8, 0.1, key="labs_mdish_bili")
-    results = {"eDISH (x ULN)": edish_from_peaks(peaks, groups=groups),
-               "mDISH (x baseline)": mdish_from_peaks(peaks, alt_cut=alt_cut, bili_cut=bili_cut, groups=groups)}
+    dish = analyses.liver_safety(view, f, float(alt_cut), float(bili_cut))
+    results = {"eDISH (x ULN)": dish.edish, "mDISH (x baseline)": dish.mdish}
     events = []
     for k, (col, (name, res)) in enumerate(zip(st.columns(2), results.items())):
         events.append(chart(ctx, edish_figure(res, colors, title=name), key=f"labs_dish_{k}",
@@ -142,6 +136,8 @@ def show_liver_safety() -> None:
         open_selected_patients(event)
 
 
-view_choice = st.segmented_control("View", VIEWS, default=VIEWS[0], required=True, key="labs_view")
-{"Summary table": show_summary, "Arm comparison": show_comparison, "Box plots": show_boxes,
- "Trajectories": show_trajectories, "Shift table": show_shift, "Liver safety": show_liver_safety}[view_choice]()
+views = control("labs_view")
+view_choice = st.segmented_control(views.label, views.options, default=views.default, required=True, key=views.key)
+# In the registry's order: Summary table, Arm comparison, Box plots, Trajectories, Shift table, Liver safety.
+shows = (show_summary, show_comparison, show_boxes, show_trajectories, show_shift, show_liver_safety)
+dict(zip(views.options, shows, strict=True))[view_choice]()

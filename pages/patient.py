@@ -11,22 +11,22 @@ from dashboard.domain import profile
 from dashboard.domain.cut_changes import patient_notes
 from dashboard.domain.labs import LAB_PARAMETERS
 from dashboard.figures.profile import course_figure, lab_panels_figure, post_infusion_temperature_figure
-from dashboard.ui.cache import query
 from dashboard.ui.context import current, record
 from dashboard.ui.downloads import download_table
 from dashboard.ui.messages import stop_with_info
+from dashboard.ui.sections import PATIENTS_PAGE
 
 ctx = current()
 view, f = ctx.view, ctx.subject_filter
 usubjid = st.query_params.get("id", "").strip()
-st.page_link("pages/patients.py", label="Back to the patient list", icon=":material/arrow_back:")
+st.page_link(PATIENTS_PAGE, label="Back to the patient list", icon=":material/arrow_back:")
 if not usubjid:
     stop_with_info("No patient chosen. Pick one on the Patients page, or open /patient?id=<patient id>.")
-course = query(view, "patient", usubjid)
+course = view.patient(usubjid)
 if course["subject"].empty:
     stop_with_info(f"There is no patient \"{usubjid}\" in this data cut. Check the id, or pick a patient on the "
                    "Patients page.")
-ids = query(view, "subject_ids", f)
+ids = view.subject_ids(f)
 if usubjid not in ids:
     stop_with_info(f"Patient {usubjid} is not among the patients selected by the current filters "
                    f"({f.describe()}). Widen or clear the filters in the sidebar to open this patient.")
@@ -36,7 +36,7 @@ if st.session_state.get("patient_audited_id") != usubjid:
     st.session_state["patient_audited_id"] = usubjid
 
 st.title(f"Patient {usubjid}")
-changes = query(view, "changes_since_previous_cut", f)
+changes = view.changes_since_previous_cut(f)
 notes = patient_notes(changes, usubjid) if changes is not None else []
 if notes:
     st.markdown(" ".join(f":orange-badge[:material/fiber_new: {note}]" for note in notes))

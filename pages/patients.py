@@ -8,16 +8,16 @@ import streamlit as st
 
 from dashboard.domain.cut_changes import with_change_markers
 from dashboard.domain.profile import LIST_LIMIT, list_rows, search_rows, with_trends
-from dashboard.ui.cache import query
 from dashboard.ui.context import current
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
+from dashboard.ui.sections import PATIENT_PAGE
 
 ctx = current()
 view, f = ctx.view, ctx.subject_filter
 st.title("Patients")
-subjects = query(view, "subjects", f)
+subjects = view.subjects(f)
 stop_if_no_patients(len(subjects), f)
-changes = query(view, "changes_since_previous_cut", f)
+changes = view.changes_since_previous_cut(f)
 table = with_change_markers(list_rows(subjects), changes)
 
 text = st.text_input("Search the list", key="patients_search", placeholder="id, site, etiology, status ...")
@@ -26,7 +26,7 @@ if matches.empty:
     stop_with_info(f"None of the {len(table)} selected patients matches \"{text}\". Clear the search box.")
 # A list longer than anyone reads is not sent: the first LIST_LIMIT matches, with MELD trends for those only.
 shown = matches.head(LIST_LIMIT)
-shown = with_trends(shown, query(view, "meld_trends_of", tuple(shown["usubjid"])))
+shown = with_trends(shown, view.meld_trends_of(tuple(shown["usubjid"])))
 
 column_config = {
     "usubjid": st.column_config.TextColumn("Patient", pinned=True),
@@ -57,4 +57,4 @@ st.caption(f"{len(matches):,} of {len(table):,} selected patients. Click a row t
            "infusion (day 1) to last contact.")
 
 if event.selection.rows:
-    st.switch_page("pages/patient.py", query_params={"id": shown.loc[event.selection.rows[0], "usubjid"]})
+    st.switch_page(PATIENT_PAGE, query_params={"id": shown.loc[event.selection.rows[0], "usubjid"]})

@@ -4,24 +4,24 @@ occur, by arm for the DSMB and pooled for blinded viewers. One section is comput
 import pandas as pd
 import streamlit as st
 
-from dashboard.domain import adverse_events as aes
-from dashboard.domain import safety
+from dashboard.analyses import safety as analyses
+from dashboard.analyses.common import selected_arms
+from dashboard.domain.safety import FeverIncidence
 from dashboard.errors import InsufficientData
 from dashboard.figures.safety import ae_overview_figure, fever_incidence_figure, temperature_figure
 from dashboard.figures.style import arm_colors
-from dashboard.ui import page_data
-from dashboard.ui.cache import computed, query
 from dashboard.ui.context import current
 from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
+from dashboard.ui.sections import PATIENT_PAGE, control
 
 ctx = current()
 view, f = ctx.view, ctx.subject_filter
-group_col, arms = view.group_col, tuple(view.arms())
-colors = arm_colors(arms)
+arms = tuple(selected_arms(view, f))
+colors = arm_colors(view.arms())
 PCT = st.column_config.NumberColumn(format="percent")
 st.title("Safety")
-stop_if_no_patients(query(view, "count_subjects", f)[0], f)
+stop_if_no_patients(view.count_subjects(f)[0], f)
 
 
 def wide(table: pd.DataFrame, index: list[str], values: dict[str, str], columns: tuple[str, ...] = ("group",)
@@ -43,25 +43,25 @@ def show(df: pd.DataFrame, name: str, caption: str, patient_links: bool = False,
     st.caption(caption + (" Select a row to open the patient's profile." if patient_links else ""))
     download_table(ctx, df, f"safety_{name}", key=f"safety_{name}_download", page="safety")
     if patient_links and event.selection.rows:
-        st.switch_page("pages/patient.py", query_params={"id": df["usubjid"].iat[event.selection.rows[0]]})
+        st.switch_page(PATIENT_PAGE, query_params={"id": df["usubjid"].iat[event.selection.rows[0]]})
 
 
 def temperature() -> None:
-    result = computed(view, page_data.temperature_by_hour, f)
-    lines = st.toggle("Show individual patients", key="safety_temperature_lines")
-    individual = safety.temperature_readings(query(view, "vital_rows", f), group_col=group_col) if lines else None
+    result = analyses.temperature_by_hour(view, f)
+    lines = st.toggle(control("safety_temperature_lines").label, key="safety_temperature_lines")
+    individual = analyses.temperature_readings(view, f) if lines else None
     chart(ctx, temperature_figure(result, colors, individual=individual), key="safety_temperature_chart", page="safety")
     show(result.summary, "temperature_by_hour", result.method)
 
 
-def by_threshold(results: list[safety.FeverIncidence], part: str) -> pd.DataFrame | None:
+def by_threshold(results: tuple[FeverIncidence, ...], part: str) -> pd.DataFrame | None:
     """The results' ``summary`` or ``comparison`` tables stacked, threshold first; None when all are empty."""
     frames = [getattr(r, part).assign(threshold=r.threshold) for r in results if not getattr(r, part).empty]
     return pd.concat(frames)[["threshold", *getattr(results[0], part)]] if frames else None
 
 
 def fever() -> None:
-    results = computed(view, page_data.fever_incidence, f)
+    results = analyses.fever_incidence(view, f)
     for column, result in zip(st.columns(len(results)), results):
         chart(ctx, fever_incidence_figure(result, colors, title=f"Fever >= {result.threshold:.1f} C"),
                             key=f"safety_fever_chart_{result.threshold}", page="safety", container=column)
@@ -79,38 +79,36 @@ def fever() -> None:
 
 
 def reactions() -> None:
-    ae = query(view, "adverse_event_rows", f)
-    numbers = sorted(query(view, "infusion_rows", f)["infusion_num"].unique())
+    numbers = analyses.infusion_numbers(view, f)
     infusion = st.selectbox("Infusion", [None, *numbers], key="safety_reaction_infusion",
                             format_func=lambda n: "All infusions" if n is None else f"Infusion {n}")
-    result = safety.reactions_by_window(ae, group_col=group_col, arms=arms, infusion_num=infusion)
+    result = analyses.reactions_by_window(view, f, infusion)
     show(wide(result.table, ["term", "window"], {"patients": "patients", "events": "events"}),
          "reactions_by_window", result.method)
 
 
 def reaction_listing() -> None:
-    listing = safety.reaction_listing(query(view, "vital_rows", f), query(view, "adverse_event_rows", f),
-                                      group_col=group_col)
+    listing = analyses.reaction_listing(view, f)
     show(listing, "reaction_listing", "Every infusion reaction with the peak 0-24 h temperature after that "
          "infusion.", patient_links=True)
 
 
 def overview() -> None:
-    result = aes.ae_overview_from_counts(query(view, "ae_overview_counts", f), arms=arms)
+    result = analyses.ae_overview(view, f)
     chart(ctx, ae_overview_figure(result, colors), key="safety_ae_overview_chart", page="safety")
     show(wide(result.table, ["label"], {"N": "N", "n_patients": "patients", "pct": "%", "events": "events"}),
          "ae_overview", result.method)
 
 
 def by_soc_pt() -> None:
-    result = aes.ae_by_soc_pt(query(view, "adverse_event_rows", f), query(view, "subjects", f), group_col=group_col)
+    result = analyses.ae_by_soc_pt(view, f)
     table = result.table.fillna({"soc": "Any adverse event", "term": ""})
     show(wide(table, ["soc", "term"], {"n_patients": "patients", "pct": "%", "events": "events"}),
          "ae_by_soc_pt", result.method)
 
 
 def worst_grade() -> None:
-    result = aes.ae_by_worst_grade(query(view, "adverse_event_rows", f), query(view, "subjects", f), group_col=group_col)
+    result = analyses.ae_by_worst_grade(view, f)
     table = result.table.fillna({"soc": "Any adverse event", "term": ""})
     table = table.assign(grade="grade " + table["grade"].astype(str))
     show(wide(table, ["soc", "term"], {"n_patients": ""}, ("group", "grade")), "ae_by_worst_grade",
@@ -118,28 +116,24 @@ def worst_grade() -> None:
 
 
 def rates() -> None:
-    result = aes.exposure_adjusted_rates(query(view, "adverse_event_rows", f), query(view, "subjects", f), group_col=group_col,
-                                         arms=arms, exposure_col="days_on_study")
+    result = analyses.exposure_adjusted_rates(view, f)
     show(result.table.drop(columns="category"), "ae_exposure_adjusted_rates", result.method)
 
 
 def serious_and_deaths() -> None:
-    ae = query(view, "adverse_event_rows", f)
     st.subheader("Serious adverse events")
-    show(aes.sae_listing(ae, group_col=group_col), "sae_listing", "One row per serious adverse event.",
+    show(analyses.sae_listing(view, f), "sae_listing", "One row per serious adverse event.",
          patient_links=True)
     st.subheader("Deaths")
-    show(aes.death_listing(query(view, "subjects", f), ae, group_col=group_col), "death_listing",
+    show(analyses.death_listing(view, f), "death_listing",
          "Study day 1 is the first infusion; fatal AEs are those with outcome FATAL or grade 5.", patient_links=True)
 
 
-SECTIONS = {
-    "Temperature 0-24 h": temperature, "Fever": fever, "Rash and allergy": reactions,
-    "Reaction listing": reaction_listing, "AE overview": overview, "AEs by SOC and term": by_soc_pt,
-    "AEs by worst grade": worst_grade, "Rates per 100 patient-years": rates, "SAEs and deaths": serious_and_deaths,
-}
-section = st.segmented_control("Section", list(SECTIONS), default="Temperature 0-24 h", key="safety_section")
+sections = control("safety_section")
+# In the registry's order (ui/sections.py SAFETY_SECTIONS).
+shows = (temperature, fever, reactions, reaction_listing, overview, by_soc_pt, worst_grade, rates, serious_and_deaths)
+section = st.segmented_control(sections.label, sections.options, default=sections.default, key=sections.key)
 try:
-    SECTIONS[section or "Temperature 0-24 h"]()
+    dict(zip(sections.options, shows, strict=True))[section or sections.default]()
 except InsufficientData as e:
     stop_with_info(str(e))

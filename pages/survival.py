@@ -3,33 +3,34 @@ incidence, log-rank, Cox, milestones and RMST, live at any as-of date. DSMB by a
 
 import streamlit as st
 
-from dashboard.domain.competing_risks import cumulative_incidence
+from dashboard.analyses import survival as analyses
+from dashboard.analyses.common import selected_arms
+from dashboard.analyses.survival import COMPETING_RISKS, TRANSPLANT_FREE
 from dashboard.domain.endpoints import ENDPOINTS
 from dashboard.errors import InsufficientData
 from dashboard.figures.km import cif_figure, km_figure
 from dashboard.figures.style import arm_colors
-from dashboard.ui import page_data
 from dashboard.ui import survival_panels as panels
-from dashboard.ui.cache import computed, query
 from dashboard.ui.context import current
 from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
+from dashboard.ui.sections import control
 
 ctx = current()
 view, f = ctx.view, ctx.subject_filter
-arms = page_data.selected_arms(view, f)  # [active, control] or the one the filter keeps; [] when blinded
+arms = selected_arms(view, f)  # [active, control] or the one the filter keeps; [] when blinded
 colors = arm_colors(view.arms())
-groups = tuple(arms) or None  # study order, control arm last; None for a pooled (blinded) view
 st.title("Survival")
-stop_if_no_patients(query(view, "count_subjects", f)[0], f)
-cut = query(view, "study")["data_cut_date"].date()
-first = query(view, "first_randomized", f)
+stop_if_no_patients(view.count_subjects(f)[0], f)
+cut = view.study()["data_cut_date"].date()
+first = view.first_randomized(f)
 
 # Derived endpoints, then any time-to-event parameter imported from ADaM ADTTE (e.g. the pilot's TTDE).
-imported = query(view, "tte_parameters").set_index("paramcd")["param"].to_dict()
+imported = view.tte_parameters().set_index("paramcd")["param"].to_dict()
 labels = {k: e.short for k, e in ENDPOINTS.items()} | imported
-endpoint = st.segmented_control("Endpoint", list(labels), default="os", key="survival_endpoint",
-                               format_func=labels.get) or "os"
+endpoints = control("survival_endpoint")
+endpoint = st.segmented_control(endpoints.label, list(labels), default=endpoints.default, key=endpoints.key,
+                                format_func=labels.get) or endpoints.default
 derived = endpoint in ENDPOINTS
 as_of_column, options_column = st.columns([8, 1], vertical_alignment="bottom")
 as_of = as_of_column.slider("As of", min_value=first, max_value=cut, value=cut, format="YYYY-MM-DD",
@@ -45,48 +46,48 @@ if derived:
 else:
     as_of, label = cut, f"{imported[endpoint]} (imported ADTTE)"
 recensor_at = None if as_of == cut else as_of
-rows = page_data.survival_rows(view, f, endpoint, recensor_at)
-if rows.empty:
-    stop_with_info(f"No selected patient had started treatment by {as_of:%Y-%m-%d}. Choose a later as-of date.")
 st.caption(f"{label} · data as of {as_of:%Y-%m-%d} · time from the first dose (day 1)"
            + ("" if arms else " · blinded view: all patients pooled; between-arm comparisons are not shown"))
 
 selection = ("points", "box", "lasso")
 try:
-    if endpoint == "cr":
-        cif = cumulative_incidence(rows, group_col=view.group_col, groups=groups)
-        event = chart(ctx, cif_figure(cif, colors=colors, time_unit=options.time_unit), key="survival_cif",
-                                on_select="rerun", selection_mode=selection, page="survival")
-        st.caption(cif.method)
+    if endpoint == COMPETING_RISKS:
+        competing = analyses.competing_risks(view, f, recensor_at)
+        event = chart(ctx, cif_figure(competing.cif, colors=colors, time_unit=options.time_unit), key="survival_cif",
+                      on_select="rerun", selection_mode=selection, page="survival")
+        st.caption(competing.cif.method)
     else:
-        analysis = computed(view, page_data.survival, f, endpoint, recensor_at, options.conf_type)
+        analysis = analyses.survival(view, f, endpoint, recensor_at, options.conf_type)
         fig = km_figure(analysis.km, colors=colors, show_ci=options.show_ci, time_unit=options.time_unit,
                         show_median=options.show_median, risk_table_rows=options.risk_rows)
         event = chart(ctx, fig, key="survival_km", on_select="rerun", selection_mode=selection, page="survival")
         st.caption(panels.AT_RISK_CONVENTION)
 except InsufficientData as exc:
-    stop_with_info(f"{exc} (as of {as_of:%Y-%m-%d}).")
-panels.selected_patients(rows, panels.selected_days(event, options.per))
+    stop_with_info(f"{exc} (as of {as_of:%Y-%m-%d}). Choose a later as-of date or widen the filters.")
+panels.selected_patients(f, endpoint, recensor_at, panels.selected_days(event, options.per))
 
-if endpoint == "cr":
-    panels.cif_tables(rows, cif, arms)
+if endpoint == COMPETING_RISKS:
+    panels.cif_tables(competing, compared=len(arms) > 1)
 else:
     panels.km_tables(analysis, options)
     milestones, restricted = st.columns(2)
     with milestones:
         panels.milestone_tables(analysis)
     with restricted:
-        panels.rmst_tables(analysis, options)
+        panels.rmst_tables(f, endpoint, recensor_at, options)
     st.caption("Kaplan-Meier estimates at every distinct time:")
     download_table(ctx, analysis.km.table.drop(columns="usubjids"), f"km_{endpoint}_{as_of:%Y%m%d}",
                    key="survival_download", page="survival")
 
-more = st.segmented_control(
-    "More", ["Subgroup forest plot"] + (["Curves as the data accrued", "Compare with an earlier cut"] if derived else []),
-    key="survival_more")
-if more == "Subgroup forest plot":
-    panels.subgroup_panel(rows, arms, colors)
-elif more == "Curves as the data accrued":
-    panels.accrual_panel(view, f, "tfs" if endpoint == "tfs" else "os", first, cut, groups, colors, options)
-elif more == "Compare with an earlier cut":
-    panels.cut_comparison_panel(f, "tfs" if endpoint == "tfs" else "os", colors, options)
+more = control("survival_more")
+# The accrual and cut comparison re-derive an endpoint from event dates: imported ADTTE parameters have none.
+panels_shown = more.options if derived else more.options[:1]
+chosen = st.segmented_control(more.label, panels_shown, key=more.key)
+# Death with transplant competing animates and compares as overall survival (the same deaths).
+curve_endpoint = TRANSPLANT_FREE if endpoint == TRANSPLANT_FREE else "os"
+if chosen == more.options[0]:
+    panels.subgroup_panel(f, endpoint if endpoint != COMPETING_RISKS else "os", recensor_at, colors)
+elif chosen == more.options[1]:
+    panels.accrual_panel(f, curve_endpoint, colors, options)
+elif chosen == more.options[2]:
+    panels.cut_comparison_panel(f, curve_endpoint, colors, options)

@@ -20,3 +20,8 @@ class AccessDenied(DashboardError):
 
 class InsufficientData(DashboardError):
     """Too few patients or events for the requested statistic; the UI shows this as information."""
+
+
+class UnsuitableData(InsufficientData, ValueError):
+    """The data do not allow the requested statistic (several values at one visit, a lab without a reference
+    range); shown as information like InsufficientData. A ValueError too, as the checks that raised it were."""

@@ -1,8 +1,8 @@
 """Reports layer: what each slide of the meeting deck shows, as titles, formatted tables and figures.
 
-Every number comes from the domain functions the pages use, on rows the viewer's TrialView returned.
-For a blinded viewer those rows have no arm column, so every result is pooled under ``POOLED_LABEL``
-and no slide can name an arm: nothing here hides anything, it passes ``group_col=view.group_col``.
+Every number comes from the analyses the pages call (:mod:`dashboard.analyses`), with the same view,
+filter and options, so a slide shows what its page shows. For a blinded viewer those results are pooled
+under ``POOLED_LABEL`` and no slide can name an arm: nothing here hides anything.
 A slide whose statistic cannot be computed for the selection says so instead of failing the deck.
 """
 
@@ -16,16 +16,15 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.access.trial_view import TrialView
+from dashboard.analyses import ascites, labs, safety, survival
+from dashboard.analyses.common import selected_arms
+from dashboard.analyses.overview import study_status
 from dashboard.domain import survival_tables
-from dashboard.domain.adverse_events import ae_overview
-from dashboard.domain.ascites import grade_distribution
-from dashboard.domain.endpoints import ENDPOINTS, endpoint_rows
+from dashboard.domain.endpoints import ENDPOINTS
 from dashboard.domain.labs import lab
-from dashboard.domain.labstats import add_exit_day, deaths_between_visits, summarise_by_visit
-from dashboard.domain.overview import disposition, enrolment_progress
-from dashboard.domain.safety import FEVER_THRESHOLDS, fever_incidence
+from dashboard.domain.safety import FEVER_THRESHOLDS
 from dashboard.domain.subject_filter import SubjectFilter
-from dashboard.domain.survival import SurvivalAnalysis, survival_analysis
+from dashboard.domain.survival import SurvivalAnalysis
 from dashboard.errors import InsufficientData
 from dashboard.figures.ascites import grade_bars_figure
 from dashboard.figures.km import km_figure
@@ -51,31 +50,22 @@ class Slide:
 
 @dataclass(frozen=True)
 class DeckData:
-    """What every slide builder needs: the view, the filter, the selected subjects and the arm order."""
+    """What every slide builder needs: the view, the filter and the selection's arms in study order."""
 
     view: TrialView
     subject_filter: SubjectFilter
-    subjects: pd.DataFrame
-    arms: list[str]  # active first, control last; [] for a blinded viewer
-
-    @property
-    def group_col(self) -> str | None:
-        return self.view.group_col
-
-    @property
-    def groups(self) -> tuple[str, ...] | None:
-        return tuple(self.arms) or None
+    arms: list[str]  # the selection's arms, active first, control last; [] for a blinded viewer
 
     @property
     def colors(self) -> dict[str, str]:
-        return arm_colors(self.arms)
+        # Colours of every arm of the trial, so an arm keeps its colour when the filter keeps it alone.
+        return arm_colors(self.view.arms())
 
 
 def deck_data(view: TrialView, subject_filter: SubjectFilter) -> DeckData:
-    subjects = view.subjects(subject_filter)
-    if subjects.empty:
+    if view.count_subjects(subject_filter)[0] == 0:
         raise InsufficientData(f"No patients match the selection ({subject_filter.describe()}). Widen the filters.")
-    return DeckData(view, subject_filter, subjects, view.arms())
+    return DeckData(view, subject_filter, selected_arms(view, subject_filter))
 
 
 def content_slides(data: DeckData) -> list[Slide]:
@@ -121,19 +111,17 @@ def _count_pct(n: int, pct: float) -> str:
 # --- slides -----------------------------------------------------------------------------------
 
 def status_slide(data: DeckData) -> Slide:
-    study = data.view.study()
-    disp = disposition(data.subjects, group_col=data.group_col)
+    status = study_status(data.view, data.subject_filter)
+    disp = status.disposition
     sizes = disp.groupby("group")["n"].sum()
     order = [g for g in data.arms if g in sizes.index] or list(sizes.index)  # active arm first
     table = disp.assign(cell=[_count_pct(n, p) for n, p in zip(disp["n"], disp["pct"])]).pivot(
         index="status", columns="group", values="cell")
     table = table.reindex(index=disp["status"].unique(), columns=order)
     table.columns = [_group_header(g, sizes[g]) for g in order]
-    progress = enrolment_progress(data.subjects, planned_n=int(study["planned_n"]), start=study["enrolment_start"],
-                                  months=float(study["enrolment_months"]), group_col=data.group_col)
     # The slide title names the figure; its own title would collide with the legend at slide font sizes.
-    enrolment = enrolment_figure(progress, data.colors).update_layout(title=None)
-    return Slide(subtitle=f"{len(data.subjects)} patients selected; {int(study['planned_n'])} planned in the trial",
+    enrolment = enrolment_figure(status.enrolment, data.colors).update_layout(title=None)
+    return Slide(subtitle=f"{status.n_selected} patients selected; {status.planned_n} planned in the trial",
                  figures=(enrolment,),
                  tables=(table.rename_axis("Status").reset_index(),),
                  notes="Disposition as known at the data cut: patients (% of the group) per status. "
@@ -141,11 +129,7 @@ def status_slide(data: DeckData) -> Slide:
 
 
 def survival_slide(data: DeckData) -> Slide:
-    rows = endpoint_rows(data.view.time_to_event(data.subject_filter), "os")
-    if rows.empty:
-        raise InsufficientData("no selected patient has started treatment")
-    reference = data.arms[-1] if data.arms else None
-    analysis = survival_analysis(rows, group_col=data.group_col, groups=data.groups, reference=reference)
+    analysis = survival.survival(data.view, data.subject_filter, survival.OVERALL_SURVIVAL)
     summary = survival_tables.km_summary_table(analysis.km)
     numbers = pd.DataFrame({
         "Group": summary["Group"], "N": summary["N"].astype(str), "Deaths": summary["Events"].astype(str),
@@ -175,14 +159,11 @@ def _comparison_table(analysis: SurvivalAnalysis) -> pd.DataFrame:
 
 def lab_slide(data: DeckData, code: str) -> Slide:
     param = lab(code)
-    rows = data.view.lab_rows(data.subject_filter, (code,))
-    if rows.empty:
+    curve = labs.lab_curve(data.view, data.subject_filter, code, "value")
+    if curve is None:
         raise InsufficientData(f"no {param.name} results for the selected patients")
-    summary = summarise_by_visit(rows, value_col="value", group_col=data.group_col, groups=data.groups)
-    schedule = data.view.visit_schedule()
-    plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
-    exits = deaths_between_visits(add_exit_day(data.subjects), plotted, group_col=data.group_col)
-    fig = mean_by_visit_figure(summary, data.colors, exits=exits, y_title=f"{param.name} ({param.unit})")
+    summary = curve.summary
+    fig = mean_by_visit_figure(summary, data.colors, exits=curve.exits, y_title=f"{param.name} ({param.unit})")
     return Slide(subtitle=f"Mean (95% CI) by visit, {param.unit}",
                  figures=(fig,),
                  notes=f"{summary.method} Under the axis: patients with a value at each visit (n), then patients "
@@ -190,11 +171,10 @@ def lab_slide(data: DeckData, code: str) -> Slide:
 
 
 def ascites_slide(data: DeckData) -> Slide:
-    rows = data.view.ascites_rows(data.subject_filter)
-    if rows.empty:
+    grades = ascites.summaries(data.view, data.subject_filter).grades
+    if grades.empty:
         raise InsufficientData("no ascites assessments for the selected patients")
-    dist = grade_distribution(rows, group_col=data.group_col, groups=data.groups)
-    fig = grade_bars_figure(dist)
+    fig = grade_bars_figure(grades)
     # A slide's large font would turn the many "visit, n" ticks sideways into the footer: keep them level.
     fig.update_xaxes(tickangle=0, tickfont=dict(size=12))
     return Slide(subtitle="ICA grade by visit, % of patients assessed at the visit",
@@ -204,9 +184,8 @@ def ascites_slide(data: DeckData) -> Slide:
 
 
 def fever_slide(data: DeckData) -> Slide:
-    vitals, infusions = data.view.vital_rows(data.subject_filter), data.view.infusion_rows(data.subject_filter)
-    results = [fever_incidence(vitals, infusions, group_col=data.group_col, threshold=t, arms=data.groups)
-               for t in sorted(FEVER_THRESHOLDS, reverse=True)]
+    by_threshold = {r.threshold: r for r in safety.fever_incidence(data.view, data.subject_filter)}
+    results = [by_threshold[t] for t in sorted(FEVER_THRESHOLDS, reverse=True)]
     columns = {}
     for result in results:
         s = result.summary
@@ -228,8 +207,7 @@ def _fever_cell(r) -> str:
 
 
 def adverse_event_slide(data: DeckData) -> Slide:
-    result = ae_overview(data.view.adverse_event_rows(data.subject_filter), data.subjects,
-                         group_col=data.group_col, arms=data.arms)
+    result = safety.ae_overview(data.view, data.subject_filter)
     t = result.table
     table = pd.DataFrame({"Category": pd.unique(t["label"])})
     for group in pd.unique(t["group"]):

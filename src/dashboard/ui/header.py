@@ -8,14 +8,13 @@ import streamlit as st
 
 from dashboard.access.viewer import BLINDED_BANNER
 from dashboard.reports.provenance import provenance_line, with_generated
-from dashboard.ui.cache import query
 from dashboard.ui.context import PageContext
 
 
 def header(ctx: PageContext) -> None:
     view = ctx.view
-    study = query(view, "study")
-    selected, total = query(view, "count_subjects", ctx.subject_filter)
+    study = view.study()
+    selected, total = view.count_subjects(ctx.subject_filter)
     colour = "blue" if view.banner == BLINDED_BANNER else "red"
     st.markdown(
         f":{colour}-background[**{view.banner}**] &nbsp; Viewer: **{ctx.viewer.label}**",
@@ -29,5 +28,5 @@ def provenance(ctx: PageContext) -> str:
     """One line naming study, cut, population, blinding, app version and the time it was generated,
     for figure footers and downloads (the same words as the meeting deck's)."""
     view = ctx.view
-    line = provenance_line(query(view, "study"), view.checksum, ctx.subject_filter, view.banner)
+    line = provenance_line(view.study(), view.checksum, ctx.subject_filter, view.banner)
     return with_generated(line, datetime.now(timezone.utc))

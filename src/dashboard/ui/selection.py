@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.ui.sections import PATIENT_PAGE
+
 # More links than this is a screenful; the caption says how many were selected.
 MAX_LINKS = 20
 
@@ -28,10 +30,10 @@ def open_selected_patients(event) -> None:
     """Open the profile of a single selected patient; link each patient when several are selected."""
     ids = selected_patients(event)
     if len(ids) == 1:
-        st.switch_page("pages/patient.py", query_params={"id": ids[0]})
+        st.switch_page(PATIENT_PAGE, query_params={"id": ids[0]})
     if ids:
         st.caption(f"{len(ids)} patients selected" + (f"; the first {MAX_LINKS} are linked." if len(ids) > MAX_LINKS
                                                       else "; open a profile:"))
         cols = st.columns(5)
         for k, uid in enumerate(ids[:MAX_LINKS]):
-            cols[k % 5].page_link("pages/patient.py", label=uid, query_params={"id": uid})
+            cols[k % 5].page_link(PATIENT_PAGE, label=uid, query_params={"id": uid})

@@ -6,7 +6,6 @@ import streamlit as st
 
 from dashboard.access.trial_view import TrialView
 from dashboard.domain.subject_filter import QUERY_KEYS, SubjectFilter
-from dashboard.ui.cache import query
 
 
 def filter_from_url(view: TrialView) -> SubjectFilter:
@@ -19,7 +18,7 @@ def filter_from_url(view: TrialView) -> SubjectFilter:
     params = {k: st.query_params.get(k, "") for k in QUERY_KEYS if st.query_params.get(k, "")}
     if existing is not None and (not params or params == existing.to_query_params()):
         return existing
-    f = SubjectFilter.from_query_params(params, allowed=query(view, "filter_choices"), allow_arm=view.sees_arms)
+    f = SubjectFilter.from_query_params(params, allowed=view.filter_choices(), allow_arm=view.sees_arms)
     for note in f.notes:
         st.toast(note)
     st.session_state["subject_filter"] = f
@@ -37,9 +36,23 @@ def write_filter_to_url(f: SubjectFilter) -> None:
             del st.query_params[key]
 
 
+FORM_KEYS = ("f_site", "f_sex", "f_age", "f_etiology", "f_lf_type", "f_meld", "f_status", "f_arm", "f_id")
+
+
+def clear_filters() -> None:
+    """Empty the selection everywhere it lives: session, URL (or the next run would apply the URL's filter
+    again) and the form's widgets (or they would show the old values)."""
+    st.session_state["subject_filter"] = SubjectFilter()
+    for key in QUERY_KEYS:
+        if key in st.query_params:
+            del st.query_params[key]
+    for key in FORM_KEYS:
+        st.session_state.pop(key, None)
+
+
 def filter_sidebar(view: TrialView, current: SubjectFilter) -> SubjectFilter:
     """Draw the filter form; on Apply store the new filter and rerun."""
-    choices = query(view, "filter_choices")
+    choices = view.filter_choices()
     with st.sidebar.form("global_filter"):
         st.markdown("**Patient filters**")
         site = st.multiselect("Site", choices["site"], default=list(current.site), key="f_site")
@@ -54,9 +67,7 @@ def filter_sidebar(view: TrialView, current: SubjectFilter) -> SubjectFilter:
             arm = st.multiselect("Arm", choices["arm"], default=list(current.arm), key="f_arm")
         id_search = st.text_input("Patient id contains", value=current.id_search, key="f_id")
         applied = st.form_submit_button("Apply filters", type="primary")
-    if st.sidebar.button("Clear filters", key="f_clear"):
-        st.session_state["subject_filter"] = SubjectFilter()
-        st.rerun()
+    st.sidebar.button("Clear filters", key="f_clear", on_click=clear_filters)
     if not applied:
         return current
     new = SubjectFilter(

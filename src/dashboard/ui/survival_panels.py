@@ -1,9 +1,8 @@
-"""UI pieces of the survival page (Streamlit only): figure options, tables, the selected-patients
-list, the subgroup forest plot and the accrual animation.
+"""UI pieces of the survival page (Streamlit only): figure options, tables, the selected-patients list,
+the subgroup forest plot, the accrual animation and the comparison of two cuts.
 
-Everything shown is computed by :mod:`dashboard.domain.survival` on rows the viewer's TrialView
-returned; for a blinded viewer those rows have no arm, the analysis is pooled and the comparison
-tables do not exist, so nothing here needs to hide anything.
+Every number comes from :mod:`dashboard.analyses.survival`; for a blinded viewer its results are pooled
+and the comparison tables do not exist, so nothing here needs to hide anything.
 """
 
 from __future__ import annotations
@@ -15,34 +14,18 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard.access.trial_view import TrialView
+from dashboard.analyses import survival as analyses
+from dashboard.analyses.survival import CompetingRisks
 from dashboard.domain import survival_tables as tables
-from dashboard.domain.competing_risks import CIFResult, cause_specific_cox, cif_at
-from dashboard.domain.endpoints import (
-    ENDPOINTS,
-    MILESTONES,
-    SUBGROUPS,
-    accrual_dates,
-    endpoint_rows,
-    outcome_label,
-    subgroup_columns,
-)
-from dashboard.domain.subgroups import subgroup_hr
+from dashboard.domain.endpoints import ENDPOINTS, MILESTONES
 from dashboard.domain.subject_filter import SubjectFilter
-from dashboard.domain.survival import (
-    CONF_TYPES,
-    SurvivalAnalysis,
-    km_estimate,
-    patients_in_window,
-    rmst_from_km,
-    survival_analysis,
-)
+from dashboard.domain.survival import CONF_TYPES, SurvivalAnalysis
 from dashboard.errors import InsufficientData
 from dashboard.figures.forest import forest_figure
 from dashboard.figures.km import DAYS_PER_UNIT, RISK_LABELS, km_accrual_figure, km_cut_comparison_figure
-from dashboard.ui.cache import query
 from dashboard.ui.context import current, trial_view
 from dashboard.ui.downloads import chart, download_table
+from dashboard.ui.sections import PATIENT_PAGE
 
 # km_figure's risk_counts: at risk at t = time_days >= t; events/censored are cumulative before t.
 AT_RISK_CONVENTION = ("Number at risk at time t = patients with follow-up time ≥ t (still followed just before t); "
@@ -108,24 +91,22 @@ def km_tables(analysis: SurvivalAnalysis, options: FigureOptions) -> None:
             st.info(f"Between-arm comparison not estimable: {note}")
 
 
-def cif_tables(rows: pd.DataFrame, cif: CIFResult, arms: list[str]) -> None:
+def cif_tables(result: CompetingRisks, compared: bool) -> None:
     """Counts and cumulative incidence at the milestones; for the DSMB the cause-specific hazard ratio."""
     counts, milestones = st.columns([3, 2])
     with counts:
         st.markdown("**Patients and events**")
-        show_table(tables.cif_count_table(cif), "survival_cif_counts")
-        if arms:
+        show_table(tables.cif_count_table(result.cif), "survival_cif_counts")
+        if compared:
             st.markdown("**Cause-specific hazard ratio of death** (95% CI)")
-            try:
-                result = cause_specific_cox(rows, group_col="arm", reference=arms[-1], groups=arms)
-            except InsufficientData as exc:
-                st.info(str(exc))
+            if result.cause_specific is None:
+                st.info(result.hr_note)
             else:
-                show_table(tables.cox_table(result), "survival_cs_cox")
-                st.caption(result.method)
+                show_table(tables.cox_table(result.cause_specific), "survival_cs_cox")
+                st.caption(result.cause_specific.method)
     with milestones:
         st.markdown("**Cumulative incidence of death at milestones**")
-        show_table(tables.cif_milestone_table(cif_at(cif, list(MILESTONES)), MILESTONES), "survival_cif_at")
+        show_table(tables.cif_milestone_table(result.at_milestones, MILESTONES), "survival_cif_at")
 
 
 def milestone_tables(analysis: SurvivalAnalysis) -> None:
@@ -137,11 +118,11 @@ def milestone_tables(analysis: SurvivalAnalysis) -> None:
     st.caption(_method(analysis.milestones.method, not differences.empty) + " —: no patient followed that long.")
 
 
-def rmst_tables(analysis: SurvivalAnalysis, options: FigureOptions) -> None:
+def rmst_tables(f: SubjectFilter, endpoint: str, as_of: date | None, options: FigureOptions) -> None:
     st.subheader("Restricted mean survival time")
     horizon = st.select_slider("Horizon", options=list(MILESTONES)[1:], value=168, format_func=MILESTONES.get,
                                key="survival_rmst_horizon")
-    result = rmst_from_km(analysis.km, horizon=horizon, reference=analysis.reference)
+    result = analyses.restricted_mean(current().view, f, endpoint, as_of, options.conf_type, float(horizon))
     per_group, difference = tables.rmst_tables(result, options.per)
     show_table(per_group, "survival_rmst", digits=1)
     if not difference.empty:
@@ -164,58 +145,50 @@ def selected_days(event, per: float) -> tuple[float, float] | None:
     return (min(xs) * per - 1e-6, max(xs) * per + 1e-6) if xs else None
 
 
-def selected_patients(rows: pd.DataFrame, window: tuple[float, float] | None) -> None:
+def selected_patients(f: SubjectFilter, endpoint: str, as_of: date | None,
+                      window: tuple[float, float] | None) -> None:
     """Patients whose event or censoring falls in the selected stretch, each linking to /patient."""
     if window is None:
         st.caption("Select a stretch of a curve (box or lasso, or click a step) to list the patients with an event "
                    "or censoring there.")
         return
-    found = patients_in_window(rows, max(window[0], 0.0), window[1])
+    found = analyses.patients_between(current().view, f, endpoint, as_of, *window)
     st.markdown(f"**{len(found)} patients with an event or censoring between day {max(window[0], 0):.0f} "
                 f"and day {window[1]:.0f}**")
-    outcomes = outcome_label(found)
     columns = st.columns(2)
-    for i, (r, outcome) in enumerate(zip(found.head(MAX_LINKS).itertuples(), outcomes)):
+    for i, r in enumerate(found.head(MAX_LINKS).itertuples()):
         arm = f" · {r.arm}" if "arm" in found.columns else ""
-        columns[i % 2].page_link("pages/patient.py", label=f"{r.usubjid}{arm} · day {r.time_days} · {outcome}",
+        columns[i % 2].page_link(PATIENT_PAGE, label=f"{r.usubjid}{arm} · day {r.time_days} · {r.outcome}",
                                  query_params={"id": r.usubjid})
     if len(found) > MAX_LINKS:
         st.caption(f"First {MAX_LINKS} shown; select a shorter stretch to see the others.")
 
 
-def subgroup_panel(rows: pd.DataFrame, arms: list[str], colors: dict[str, str]) -> None:
-    if not arms:
-        st.info("Subgroup comparisons by arm are not available in a blinded view: a hazard ratio between arms "
-                "needs the treatment assignment, which blinded viewers do not receive.")
-        return
+def subgroup_panel(f: SubjectFilter, endpoint: str, as_of: date | None, colors: dict[str, str]) -> None:
+    ctx = current()
     try:
-        result = subgroup_hr(subgroup_columns(rows), group_col="arm", reference=arms[-1], subgroups=SUBGROUPS,
-                             groups=arms)
+        result = analyses.subgroups(ctx.view, f, endpoint, as_of)
     except InsufficientData as exc:
         st.info(str(exc))
         return
-    chart(current(), forest_figure(result, colors), key="survival_forest", page="survival")
+    if result is None:
+        st.info("Subgroup comparisons by arm are not available in a blinded view: a hazard ratio between arms "
+                "needs the treatment assignment, which blinded viewers do not receive.")
+        return
+    chart(ctx, forest_figure(result, colors), key="survival_forest", page="survival")
     show_table(tables.subgroup_table(result), "survival_subgroups")
     st.caption(result.method + " Baseline MELD split at the median of the selected patients; "
                "levels without events in an arm have no estimate.")
 
 
-def accrual_panel(view: TrialView, f: SubjectFilter, endpoint: str, first: date, cut: date, groups: tuple[str, ...],
-                  colors: dict[str, str], options: FigureOptions) -> None:
+def accrual_panel(f: SubjectFilter, endpoint: str, colors: dict[str, str], options: FigureOptions) -> None:
     """Kaplan-Meier curves re-censored at the first of each month, played as an animation."""
-    frames = []
-    for day in accrual_dates(first, cut):
-        rows = endpoint_rows(query(view, "time_to_event", f, None if day == cut else day), endpoint)
-        try:
-            frames.append((f"{day:%Y-%m-%d}", km_estimate(rows, group_col=view.group_col,
-                                                          groups=groups if view.group_col else None,
-                                                          conf_type=options.conf_type)))
-        except InsufficientData:
-            continue  # before the first patient of every group was treated
+    ctx = current()
+    frames = analyses.accrual(ctx.view, f, endpoint, options.conf_type)
     if not frames:
         st.info("No patient had been treated by the as-of dates available.")
         return
-    chart(current(), km_accrual_figure(frames, colors=colors, time_unit=options.time_unit), key="survival_accrual",
+    chart(ctx, km_accrual_figure(list(frames), colors=colors, time_unit=options.time_unit), key="survival_accrual",
           page="survival")
     st.caption(f"{ENDPOINTS[endpoint].label}. Each frame re-censors all data at the first of a month, as the data "
                "stood then; press play or drag the slider.")
@@ -224,7 +197,7 @@ def accrual_panel(view: TrialView, f: SubjectFilter, endpoint: str, first: date,
 def cut_comparison_panel(f: SubjectFilter, endpoint: str, colors: dict[str, str], options: FigureOptions) -> None:
     """The current cut's curves, medians and hazard ratios beside an earlier kept cut's."""
     ctx = current()
-    earlier = query(ctx.view, "earlier_cuts")
+    earlier = ctx.view.earlier_cuts()
     if earlier.empty:
         st.info("No earlier data cut of this database is kept, so there is nothing to compare with yet. "
                 "Each imported cut is kept under cuts/ beside the database.")
@@ -234,14 +207,13 @@ def cut_comparison_panel(f: SubjectFilter, endpoint: str, colors: dict[str, str]
                           format_func=lambda i: f"cut {i} of {dates[i]:%Y-%m-%d}")
     views = {f"cut {ctx.view.cut_id} (current)": ctx.view,
              f"cut {chosen}": trial_view(ctx.viewer, Path(earlier.set_index("cut_id").at[chosen, "path"]))}
-    analyses = {}
-    for label, view in views.items():
-        rows = endpoint_rows(query(view, "time_to_event", f, None), endpoint)
-        arms = view.arms()
-        analyses[label] = survival_analysis(rows, group_col=view.group_col, groups=arms or None,
-                                            reference=arms[-1] if arms else None, conf_type=options.conf_type)
-    chart(ctx, km_cut_comparison_figure([(k, a.km) for k, a in analyses.items()], colors=colors,
+    try:
+        results = analyses.cut_comparison(views, f, endpoint, options.conf_type)
+    except InsufficientData as exc:
+        st.info(f"The cuts cannot be compared for this selection: {exc}")
+        return
+    chart(ctx, km_cut_comparison_figure([(k, a.km) for k, a in results.items()], colors=colors,
                                         time_unit=options.time_unit), key="survival_cut_comparison", page="survival")
-    show_table(tables.cut_comparison_table(analyses, options.per), "survival_cut_comparison_table")
+    show_table(tables.cut_comparison_table(results, options.per), "survival_cut_comparison_table")
     st.caption(f"{ENDPOINTS[endpoint].label}. The current cut is drawn solid, the earlier cut dashed; each cut "
                "as it was delivered (same filters).")

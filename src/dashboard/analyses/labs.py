@@ -1,0 +1,95 @@
+"""/labs' sections: summary by visit with who left between visits, the arm comparison, box plots,
+trajectories, the shift table and liver safety (eDISH/mDISH); each aggregated in DuckDB, no lab rows fetched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboard.access.trial_view import TrialView
+from dashboard.analyses import analysis
+from dashboard.analyses.common import groups, selected_arms
+from dashboard.domain import POOLED_LABEL
+from dashboard.domain.arm_comparison import ArmComparison, comparison_from_aggregates
+from dashboard.domain.lab_safety import DishResult, edish_from_peaks, mdish_from_peaks, shift_from_counts
+from dashboard.domain.labplots import MAX_POINTS, BoxStats, Trajectories, box_stats_from_aggregates, trajectories_from_sample
+from dashboard.domain.labstats import VisitSummary, deaths_between_visits, summary_from_aggregates
+from dashboard.domain.subject_filter import SubjectFilter
+from dashboard.errors import InsufficientData
+
+SCALES = ("value", "chg", "pchg")  # the value, its change from baseline, its % change
+
+
+@dataclass(frozen=True)
+class LabCurve:
+    """The per-visit summary and who left between the plotted visits."""
+
+    summary: VisitSummary
+    exits: pd.DataFrame
+
+
+@analysis
+def lab_curve(view: TrialView, f: SubjectFilter, code: str, scale: str) -> LabCurve | None:
+    """Summary by visit of ``scale`` of one lab; None when no selected patient has a record of it."""
+    aggregates = view.lab_visit_summary(f, code, scale)
+    if aggregates.empty:
+        return None
+    summary = summary_from_aggregates(aggregates, value_col=scale, groups=groups(view, f))
+    schedule = view.visit_schedule()
+    plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
+    exits = deaths_between_visits(view.subject_exits(f), plotted, group_col=view.group_col,
+                                  groups=groups(view, f) or [POOLED_LABEL])
+    return LabCurve(summary=summary, exits=exits)
+
+
+@analysis
+def arm_comparison(view: TrialView, f: SubjectFilter, code: str) -> ArmComparison | None:
+    """ANCOVA and Wilcoxon of change from baseline per visit, the first (active) arm vs the control arm (the
+    last, as on /survival). None for a pooled view. Raises InsufficientData when the selection holds fewer
+    than two arms or an arm has no patient with a baseline and a later value, UnsuitableData when a patient
+    has several values at one visit."""
+    if not view.sees_arms:
+        return None
+    arms = selected_arms(view, f)
+    if len(arms) < 2:
+        raise InsufficientData("A comparison needs two arms; the filter keeps only "
+                               f"{', '.join(arms) or 'none'}. Remove the arm filter to compare.")
+    active, reference = arms[0], arms[-1]
+    aggregates = view.lab_comparison_aggregates(f, code, active, reference)
+    if not {active, reference} <= set(aggregates["group"]):
+        raise InsufficientData("A comparison needs patients of both arms with a baseline and a later value; "
+                               "widen the filters in the sidebar.")
+    return comparison_from_aggregates(aggregates, active=active, reference=reference)
+
+
+@analysis
+def box_stats(view: TrialView, f: SubjectFilter, code: str, scale: str) -> BoxStats:
+    return box_stats_from_aggregates(view.lab_box_stats(f, code, scale), value_col=scale, groups=groups(view, f))
+
+
+@analysis
+def trajectories(view: TrialView, f: SubjectFilter, code: str, scale: str) -> Trajectories:
+    """Whole patients' courses, a deterministic sample within the figure budget of DESIGN §7."""
+    sample = view.lab_trajectory_sample(f, code, scale, MAX_POINTS)
+    return trajectories_from_sample(sample, value_col=scale, max_points=MAX_POINTS)
+
+
+@analysis
+def shift_table(view: TrialView, f: SubjectFilter, code: str) -> pd.DataFrame:
+    """Patients by baseline and worst post-baseline category; UnsuitableData for a lab without limits."""
+    return shift_from_counts(view.lab_shift_counts(f, code), paramcd=code, groups=groups(view, f))
+
+
+@dataclass(frozen=True)
+class LiverSafety:
+    edish: DishResult
+    mdish: DishResult
+
+
+@analysis
+def liver_safety(view: TrialView, f: SubjectFilter, mdish_alt_cut: float, mdish_bili_cut: float) -> LiverSafety:
+    """eDISH (peaks x ULN) and mDISH (peaks x baseline, with the given cut-offs) from one row per patient."""
+    peaks = view.dish_peaks(f)
+    return LiverSafety(edish_from_peaks(peaks, groups=groups(view, f)),
+                       mdish_from_peaks(peaks, alt_cut=mdish_alt_cut, bili_cut=mdish_bili_cut, groups=groups(view, f)))

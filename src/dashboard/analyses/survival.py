@@ -1,0 +1,144 @@
+"""/survival's sections: Kaplan-Meier with log-rank, Cox and milestones; RMST; cumulative incidence with
+the cause-specific hazard ratio; subgroup hazard ratios; curves as the data accrued; two cuts side by side.
+
+Arms are the selection's (:func:`~dashboard.analyses.common.selected_arms`): an arm filter keeps that arm's
+curve instead of failing on the other, and the control arm is the reference of every comparison.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from dashboard.access.trial_view import TrialView
+from dashboard.analyses import analysis
+from dashboard.analyses.common import groups, reference_arm, selected_arms
+from dashboard.domain.competing_risks import CIFResult, cause_specific_cox, cif_at, cumulative_incidence
+from dashboard.domain.endpoints import (
+    ENDPOINTS,
+    MILESTONES,
+    SUBGROUPS,
+    accrual_dates,
+    endpoint_rows,
+    outcome_label,
+    subgroup_columns,
+)
+from dashboard.domain.subgroups import SubgroupResult, subgroup_hr
+from dashboard.domain.subject_filter import SubjectFilter
+from dashboard.domain.survival import (
+    CoxResult,
+    KMResult,
+    RMSTResult,
+    SurvivalAnalysis,
+    km_estimate,
+    patients_in_window,
+    rmst_from_km,
+    survival_analysis,
+)
+from dashboard.errors import InsufficientData
+
+OVERALL_SURVIVAL, TRANSPLANT_FREE, COMPETING_RISKS = "os", "tfs", "cr"
+
+
+@analysis
+def survival_rows(view: TrialView, f: SubjectFilter, endpoint: str, as_of: date | None = None) -> pd.DataFrame:
+    """One row per dosed patient for a derived endpoint (re-censored at ``as_of``) or an imported ADTTE one."""
+    if endpoint in ENDPOINTS:
+        return endpoint_rows(view.time_to_event(f, as_of), endpoint)
+    return view.imported_tte_rows(f, endpoint)
+
+
+@analysis
+def survival(view: TrialView, f: SubjectFilter, endpoint: str, as_of: date | None = None,
+             conf_type: str = "log-log") -> SurvivalAnalysis:
+    """Kaplan-Meier, log-rank, Cox and survival at the milestones; each arm vs the control arm.
+    Raises InsufficientData when no selected patient has started treatment."""
+    rows = survival_rows(view, f, endpoint, as_of)
+    if rows.empty:
+        raise InsufficientData("No selected patient had started treatment by then.")
+    arms = selected_arms(view, f)
+    return survival_analysis(rows, group_col=view.group_col, groups=tuple(arms) or None,
+                             reference=reference_arm(view, f), conf_type=conf_type, milestones_days=list(MILESTONES))
+
+
+@analysis
+def restricted_mean(view: TrialView, f: SubjectFilter, endpoint: str, as_of: date | None, conf_type: str,
+                    horizon: float) -> RMSTResult:
+    """Restricted mean survival time to ``horizon`` days from :func:`survival`'s own Kaplan-Meier estimate."""
+    result = survival(view, f, endpoint, as_of, conf_type)
+    return rmst_from_km(result.km, horizon=horizon, reference=result.reference)
+
+
+@dataclass(frozen=True)
+class CompetingRisks:
+    """Cumulative incidence of death with transplant competing; the cause-specific HR for the DSMB
+    (None pooled, or ``hr_note`` says why it is not estimable)."""
+
+    cif: CIFResult
+    at_milestones: pd.DataFrame
+    cause_specific: CoxResult | None
+    hr_note: str
+
+
+@analysis
+def competing_risks(view: TrialView, f: SubjectFilter, as_of: date | None = None) -> CompetingRisks:
+    rows = survival_rows(view, f, COMPETING_RISKS, as_of)
+    if rows.empty:
+        raise InsufficientData("No selected patient had started treatment by then.")
+    arms = selected_arms(view, f)
+    cif = cumulative_incidence(rows, group_col=view.group_col, groups=tuple(arms) or None)
+    cause_specific, note = None, ""
+    if len(arms) > 1:
+        try:
+            cause_specific = cause_specific_cox(rows, group_col=view.group_col, reference=arms[-1], groups=arms)
+        except InsufficientData as exc:
+            note = str(exc)
+    return CompetingRisks(cif, cif_at(cif, list(MILESTONES)), cause_specific, note)
+
+
+@analysis
+def subgroups(view: TrialView, f: SubjectFilter, endpoint: str, as_of: date | None = None) -> SubgroupResult | None:
+    """Hazard ratio per subgroup level with the interaction test; None for a pooled view (no arms to compare).
+    Raises InsufficientData when fewer than two arms are selected or no comparison is estimable."""
+    arms = selected_arms(view, f)
+    if not arms:
+        return None
+    if len(arms) < 2:
+        raise InsufficientData("Subgroup hazard ratios compare two arms; the filter keeps only "
+                               f"{arms[0]}. Remove the arm filter to compare.")
+    rows = survival_rows(view, f, endpoint, as_of)
+    return subgroup_hr(subgroup_columns(rows), group_col=view.group_col, reference=arms[-1], subgroups=SUBGROUPS,
+                       groups=arms)
+
+
+@analysis
+def accrual(view: TrialView, f: SubjectFilter, endpoint: str, conf_type: str) -> tuple[tuple[str, KMResult], ...]:
+    """Kaplan-Meier curves re-censored at the first of each month from the first randomisation to the cut."""
+    first, cut = view.first_randomized(f), view.study()["data_cut_date"].date()
+    if first is None:
+        return ()
+    frames = []
+    for day in accrual_dates(first, cut):
+        rows = survival_rows(view, f, endpoint, None if day == cut else day)
+        try:
+            frames.append((f"{day:%Y-%m-%d}", km_estimate(rows, group_col=view.group_col, groups=groups(view, f),
+                                                          conf_type=conf_type)))
+        except InsufficientData:
+            continue  # before the first patient of every arm was treated
+    return tuple(frames)
+
+
+def cut_comparison(views: dict[str, TrialView], f: SubjectFilter, endpoint: str,
+                   conf_type: str) -> dict[str, SurvivalAnalysis]:
+    """:func:`survival` of each labelled cut's view (each cached on its own cut), same filter and options."""
+    return {label: survival(view, f, endpoint, None, conf_type) for label, view in views.items()}
+
+
+@analysis
+def patients_between(view: TrialView, f: SubjectFilter, endpoint: str, as_of: date | None, start_day: float,
+                     end_day: float) -> pd.DataFrame:
+    """Patients whose event or censoring falls in [start_day, end_day], with an ``outcome`` label."""
+    found = patients_in_window(survival_rows(view, f, endpoint, as_of), max(start_day, 0.0), end_day)
+    return found.assign(outcome=outcome_label(found).to_list())

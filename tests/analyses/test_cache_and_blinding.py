@@ -1,0 +1,59 @@
+"""Analyses are cached per cut and blinding state: a blinded and an unblinded viewer never share a result."""
+
+import duckdb
+import pytest
+
+from dashboard.access.trial_view import TrialView
+from dashboard.access.viewer import Viewer
+from dashboard.analyses import analysis, labs, safety
+from dashboard.domain import POOLED_LABEL
+from dashboard.domain.subject_filter import SubjectFilter
+from tests.conftest import UNUSUAL_ARMS
+
+DSMB, INVESTIGATOR = Viewer("dsmb", "dsmb", "DSMB"), Viewer("inv", "investigator", "Investigator")
+
+
+@pytest.fixture(scope="module")
+def views(unusual_arms_db):
+    with duckdb.connect(str(unusual_arms_db), read_only=True) as con:
+        yield {v.role: TrialView(con, v, unusual_arms_db) for v in (DSMB, INVESTIGATOR)}
+
+
+def test_a_blinded_and_an_unblinded_viewer_never_share_a_cached_result(views):
+    f = SubjectFilter()
+    by_arm = labs.lab_curve(views["dsmb"], f, "MELD", "value")
+    pooled = labs.lab_curve(views["investigator"], f, "MELD", "value")
+    assert set(by_arm.summary.summary["group"]) == set(UNUSUAL_ARMS)
+    assert set(pooled.summary.summary["group"]) == {POOLED_LABEL}
+    assert not any(arm in pooled.exits.to_csv() for arm in UNUSUAL_ARMS)
+    temperatures = safety.temperature_by_hour(views["investigator"], f)
+    assert not any(arm in temperatures.summary.to_csv() for arm in UNUSUAL_ARMS)
+
+
+CALLS: list[tuple] = []
+
+
+@analysis
+def _counted(view: TrialView, f: SubjectFilter) -> int:
+    CALLS.append((view.sees_arms, f))
+    return view.count_subjects(f)[0]
+
+
+def test_the_same_call_is_computed_once_per_blinding_state_and_filter(views):
+    f = SubjectFilter(sex=("F",))
+    for _ in range(2):
+        _counted(views["dsmb"], f)
+        _counted(views["investigator"], f)
+    _counted(views["dsmb"], SubjectFilter())
+    assert CALLS == [(True, f), (False, f), (True, SubjectFilter())]
+
+
+def test_a_caller_changing_a_result_does_not_change_the_next_callers(views):
+    f = SubjectFilter()
+    first = labs.lab_curve(views["dsmb"], f, "ALB", "value")
+    first.summary.summary["mean"] = -1.0
+    assert (labs.lab_curve(views["dsmb"], f, "ALB", "value").summary.summary["mean"] > 0).all()
+
+
+def test_no_results_gives_none(views):
+    assert labs.lab_curve(views["dsmb"], SubjectFilter(age_min=200), "MELD", "value") is None
