@@ -217,3 +217,25 @@ def test_command_says_when_no_patient_matches(unusual_arms_db, tmp_path):
 def test_reports_layer_does_not_import_streamlit():
     code = "import sys, dashboard.reports.deck, dashboard.commands.deck; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_arm_filtered_dsmb_deck_shows_that_arms_survival(views):
+    """The sidebar's deck with Arm = the active arm: the survival slide draws that arm's curve (it said
+    "No patients in group(s) [control]" when the deck built its own survival analysis)."""
+    active = UNUSUAL_ARMS[0]
+    slides = {s.title: s for s in content_slides(deck_data(views["dsmb"], SubjectFilter(arm=(active,))))}
+    survival = slides["Overall survival"]
+    assert not [line for line in survival.lines if "Not available" in line]
+    assert survival.tables[0]["Group"].tolist() == [active] and len(survival.figures) == 1
+    assert not [s.title for s in slides.values() if any("Not available" in line for line in s.lines)]
+
+
+def test_command_filters_by_arm_for_the_dsmb_and_refuses_it_for_blinded_roles(unusual_arms_db, tmp_path):
+    out = tmp_path / "deck.pptx"
+    assert run_command(["--db", str(unusual_arms_db), "--role", "dsmb", "--arm", UNUSUAL_ARMS[1],
+                        "--id-contains", "0", "--out", str(out)]) == 0
+    title_text = Presentation(str(out)).slides[0].shapes[-1].text_frame.text
+    assert f"arm = {UNUSUAL_ARMS[1]}" in title_text and "id contains '0'" in title_text
+    for role in ("investigator", "data_manager"):
+        with pytest.raises(ValueError, match="--arm: a .* deck is blinded"):
+            run_command(["--db", str(unusual_arms_db), "--role", role, "--arm", UNUSUAL_ARMS[0], "--out", str(out)])

@@ -2,7 +2,8 @@
 
 The deck is built as the app's button builds it (:func:`dashboard.reports.deck.build_deck`) for a viewer
 of the given role, so a blinded role gets pooled slides only. Filters take the app's URL values
-(comma-separated lists); a value the trial does not have is refused rather than silently dropped.
+(comma-separated lists), the same filters as the sidebar; a value the trial does not have is refused rather
+than silently dropped, and ``--arm`` is refused for a blinded role (filtering by arm would unblind the deck).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dashboard.reports.provenance import provenance_line
 
 NAME = "deck"
 HELP = "Build the meeting deck (PPTX): status, survival, key labs, ascites, infusion safety, adverse events."
-LIST_FILTERS = ("site", "sex", "etiology", "lf_type", "status")
+LIST_FILTERS = ("site", "sex", "etiology", "lf_type", "status", "arm")
 RANGE_FILTERS = {"age_min": int, "age_max": int, "meld_min": float, "meld_max": float}
 
 
@@ -41,18 +42,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         what, bound = key.split("_")
         parser.add_argument(f"--{what}-{bound}", dest=key, type=cast, default=None,
                             help=f"{bound}imum {'age (years)' if what == 'age' else 'baseline MELD'}")
+    parser.add_argument("--id-contains", dest="q", default="", help="only patients whose id contains this text")
 
 
-def subject_filter(args: argparse.Namespace, choices: dict[str, tuple[str, ...]]) -> SubjectFilter:
+def subject_filter(args: argparse.Namespace, choices: dict[str, tuple[str, ...]], sees_arms: bool) -> SubjectFilter:
     """The filter of the command-line values, parsed as the app parses its URL; unknown values are errors."""
     params = {key: getattr(args, key) for key in LIST_FILTERS if getattr(args, key)}
+    if "arm" in params and not sees_arms:
+        raise ValueError(f"--arm: a {args.role} deck is blinded; filtering by arm would unblind it. "
+                         "Only the DSMB role may filter by arm.")
     for key, raw in params.items():
         unknown = [v.strip() for v in raw.split(",") if v.strip() and v.strip() not in choices[key]]
         if unknown:
             raise ValueError(f"--{key.replace('_', '-')} {', '.join(unknown)}: not in this trial; "
                              f"known values: {', '.join(choices[key])}.")
     params |= {key: str(getattr(args, key)) for key in RANGE_FILTERS if getattr(args, key) is not None}
-    return SubjectFilter.from_query_params(params, allowed=choices)
+    if args.q:
+        params["q"] = args.q
+    return SubjectFilter.from_query_params(params, allowed=choices, allow_arm=sees_arms)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if not db.exists():
         raise FileNotFoundError(f"{db} does not exist. Pass --db or build one with `python -m dashboard simulate`.")
     view = TrialView(connect_readonly(db), Viewer("deck", args.role), db)
-    f = subject_filter(args, view.filter_choices())
+    f = subject_filter(args, view.filter_choices(), view.sees_arms)
     try:
         deck = build_deck(view, f, provenance_line(view.study(), view.checksum, f, view.banner))
     except InsufficientData as exc:
