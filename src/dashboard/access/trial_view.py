@@ -2,16 +2,22 @@
 
 For a blinded viewer the arm never leaves the data layer: queries run with ``include_arm=False``,
 the study record carries no arm names, and an arm criterion in the filter is refused.
+
+Every public query is declared ``@patient_level``, ``@aggregate`` or ``@metadata``
+(:mod:`dashboard.access.query_registry`): registered for the blinding tests and cached by cut, blinding
+and arguments, with the access check (:meth:`TrialView.authorise`) run on every call before the cache.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from dashboard.access.query_registry import QuerySpec, aggregate, metadata, patient_level
 from dashboard.access.viewer import Viewer, blinding_banner, require, sees_arms
 from dashboard.data import (
     ascites_aggregates,
@@ -30,6 +36,20 @@ from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import AccessDenied
 
 
+def kept_cuts_on_disk(view: TrialView) -> tuple:
+    """The kept copies of the view's earlier cuts as they are on disk now, (cut_id, size, mtime) or
+    (cut_id, None) when missing: what earlier_cuts and changes_since_previous_cut read beside the database."""
+    state = []
+    for cut_id in sorted(int(i) for i in view.cuts()["cut_id"] if i < view.cut_id):
+        try:
+            stat = kept_cut_path(view.db_path, cut_id).stat()
+        except FileNotFoundError:
+            state.append((cut_id, None))
+        else:
+            state.append((cut_id, stat.st_size, stat.st_mtime_ns))
+    return tuple(state)
+
+
 class TrialView:
     """Read-only view of one trial database for one viewer."""
 
@@ -46,8 +66,12 @@ class TrialView:
         cut = queries.latest_cut(self._cursor())
         self.cut_id = int(cut["cut_id"])
         self.checksum = str(cut["checksum"])
-        # Cached results are keyed by this: the same cut and the same blinding state share answers.
-        self.cache_key = (self.db_path, self.cut_id, self.checksum, self.sees_arms)
+        # Cached results are keyed by this: the same file, cut and blinding state share answers. The file
+        # is the one the connection reads (db_path may be left out); an in-memory database has no name
+        # that outlives it, so its view shares nothing.
+        file = self._cursor().execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+        self.cache_key = (file or f"in-memory {uuid.uuid4().hex}", self.cut_id, self.checksum, self.sees_arms)
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         # One connection is shared by Streamlit's threads; each query gets its own cursor (DuckDB docs).
@@ -61,136 +85,183 @@ class TrialView:
             raise AccessDenied("Filtering by arm would unblind this view; remove the arm criterion.")
         return f
 
+    def authorise(self, spec: QuerySpec, args: tuple) -> None:
+        """Refuse what this viewer may not ask, on every call of a declared query and before its cached
+        answer is read: an arms-only query or an arm criterion from a viewer who may not see arms."""
+        if spec.arms_only and not self.sees_arms:
+            raise AccessDenied("Comparing arms would unblind this view; blinded views are pooled.")
+        for arg in args:
+            if isinstance(arg, SubjectFilter):
+                self._checked(arg)
+
     @property
     def group_col(self) -> str | None:
         """The column results are grouped by: 'arm' when arms may be shown, otherwise pooled (None)."""
         return "arm" if self.sees_arms else None
 
+    @metadata
     def study(self) -> dict:
         return queries.study(self._cursor(), self.sees_arms)
 
+    @metadata
     def arms(self) -> list[str]:
         """Arm names in display order (active first), or an empty list for a blinded viewer."""
         return list(self.study()["arms"]) if self.sees_arms else []
 
+    @metadata
     def cut(self) -> dict:
         return queries.latest_cut(self._cursor())
 
+    @metadata
     def cuts(self) -> pd.DataFrame:
         return queries.all_cuts(self._cursor())
 
+    @metadata
     def filter_choices(self) -> dict[str, tuple[str, ...]]:
         return queries.filter_choices(self._cursor(), self.sees_arms)
 
+    @aggregate
     def count_subjects(self, f: SubjectFilter) -> tuple[int, int]:
         return queries.count_subjects(self._cursor(), self._checked(f))
 
+    @patient_level
     def subjects(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.subjects(self._cursor(), self._checked(f), self.sees_arms)
 
+    @patient_level
     def subject_dates(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.subject_dates(self._cursor(), self._checked(f), self.sees_arms)
 
+    @aggregate
     def first_randomized(self, f: SubjectFilter) -> date | None:
         return queries.first_randomized(self._cursor(), self._checked(f))
 
+    @patient_level
     def subject_exits(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.subject_exits(self._cursor(), self._checked(f), self.sees_arms)
 
+    @patient_level
     def meld_trends_of(self, usubjids: tuple[str, ...]) -> pd.DataFrame:
         return queries.meld_trends_of(self._cursor(), usubjids)
 
+    @patient_level
     def lab_rows(self, f: SubjectFilter, paramcds: tuple[str, ...]) -> pd.DataFrame:
         return queries.lab_rows(self._cursor(), self._checked(f), paramcds, self.sees_arms)
 
+    @aggregate
     def lab_visit_summary(self, f: SubjectFilter, paramcd: str, value_col: str) -> pd.DataFrame:
         return lab_aggregates.lab_visit_summary(self._cursor(), self._checked(f), paramcd, value_col, self.sees_arms)
 
+    @patient_level
     def dish_peaks(self, f: SubjectFilter) -> pd.DataFrame:
         return lab_aggregates.dish_peaks(self._cursor(), self._checked(f), self.sees_arms)
 
+    @aggregate
     def lab_box_stats(self, f: SubjectFilter, paramcd: str, value_col: str) -> pd.DataFrame:
         return lab_aggregates.lab_box_stats(self._cursor(), self._checked(f), paramcd, value_col, self.sees_arms)
 
+    @patient_level
     def lab_trajectory_sample(self, f: SubjectFilter, paramcd: str, value_col: str,
                               max_points: int = MAX_POINTS) -> pd.DataFrame:
         return lab_aggregates.lab_trajectory_sample(self._cursor(), self._checked(f), paramcd, value_col, max_points,
                                                     self.sees_arms)
 
+    @aggregate
     def lab_shift_counts(self, f: SubjectFilter, paramcd: str) -> pd.DataFrame:
         return shift_aggregates.lab_shift_counts(self._cursor(), self._checked(f), paramcd, self.sees_arms)
 
+    @aggregate(arms_only=True)
     def lab_comparison_aggregates(self, f: SubjectFilter, paramcd: str, active: str, reference: str) -> pd.DataFrame:
         """Per visit and arm, the sufficient statistics of the ANCOVA and Wilcoxon comparison of ``paramcd``."""
-        if not self.sees_arms:
-            raise AccessDenied("Comparing arms would unblind this view; blinded views are pooled.")
         return comparison_aggregates.lab_comparison_aggregates(self._cursor(), self._checked(f), paramcd, active,
                                                                reference, include_arm=True)
 
+    @patient_level
     def ascites_rows(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.ascites_rows(self._cursor(), self._checked(f), self.sees_arms)
 
+    @aggregate
     def ascites_grade_counts(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.ascites_grade_counts(self._cursor(), self._checked(f), self.sees_arms)
 
+    @aggregate
     def ascites_measure_summaries(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.ascites_measure_summaries(self._cursor(), self._checked(f), self.sees_arms)
 
+    @aggregate
     def ascites_shift_counts(self, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
         return ascites_aggregates.ascites_shift_counts(self._cursor(), self._checked(f), visits, self.sees_arms)
 
+    @aggregate
     def ascites_transition_counts(self, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
         return ascites_aggregates.ascites_transition_counts(self._cursor(), self._checked(f), visits, self.sees_arms)
 
+    @patient_level
     def ascites_resolution_times(self, f: SubjectFilter) -> pd.DataFrame:
         return ascites_aggregates.ascites_resolution_times(self._cursor(), self._checked(f), self.sees_arms)
 
+    @aggregate
     def temperature_summary(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.temperature_summary(self._cursor(), self._checked(f), self.sees_arms)
 
+    @patient_level
     def infusion_rows(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.infusion_rows(self._cursor(), self._checked(f), self.sees_arms)
 
+    @patient_level
     def vital_rows(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.vital_rows(self._cursor(), self._checked(f), self.sees_arms)
 
+    @aggregate
     def fever_counts(self, f: SubjectFilter) -> pd.DataFrame:
         return safety_aggregates.fever_counts(self._cursor(), self._checked(f), FEVER_THRESHOLDS, self.sees_arms)
 
+    @aggregate
     def ae_overview_counts(self, f: SubjectFilter) -> pd.DataFrame:
         return safety_aggregates.ae_overview_counts(self._cursor(), self._checked(f), self.sees_arms)
 
+    @patient_level
     def adverse_event_rows(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.adverse_event_rows(self._cursor(), self._checked(f), self.sees_arms)
 
+    @patient_level
     def time_to_event(self, f: SubjectFilter, as_of: date | None = None) -> pd.DataFrame:
         return queries.time_to_event(self._cursor(), self._checked(f), self.sees_arms, as_of)
 
+    @patient_level
     def patient(self, usubjid: str) -> dict[str, pd.DataFrame]:
         return queries.patient(self._cursor(), usubjid, self.sees_arms)
 
+    @metadata
     def visit_schedule(self) -> pd.DataFrame:
         return queries.visit_schedule(self._cursor())
 
+    @aggregate
     def visit_completeness(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.visit_completeness(self._cursor(), self._checked(f))
 
+    @patient_level
     def subject_ids(self, f: SubjectFilter) -> tuple[str, ...]:
         return queries.subject_ids(self._cursor(), self._checked(f))
 
+    @patient_level(depends_on_disk=kept_cuts_on_disk)
     def changes_since_previous_cut(self, f: SubjectFilter) -> CutChanges | None:
         """What is new for the selected patients since the previous kept cut (None for a first cut)."""
         return cut_diff.changes_since_previous_cut(self._cursor(), self.db_path, self._checked(f), self.sees_arms)
 
+    @metadata
     def lab_parameters(self) -> pd.DataFrame:
         return queries.lab_parameters(self._cursor())
 
+    @metadata
     def tte_parameters(self) -> pd.DataFrame:
         return queries.tte_parameters(self._cursor())
 
+    @patient_level
     def imported_tte_rows(self, f: SubjectFilter, paramcd: str) -> pd.DataFrame:
         return queries.imported_tte_rows(self._cursor(), self._checked(f), paramcd, self.sees_arms)
 
+    @metadata(depends_on_disk=kept_cuts_on_disk)
     def earlier_cuts(self) -> pd.DataFrame:
         """Earlier cuts of this database whose kept copy is on disk: cut_id, cut_date, path."""
         cuts = self.cuts()
