@@ -149,6 +149,17 @@ def test_milestones_match_r_summary_times(name, conf_type, pooled):
         assert_close(actual[col], expected[col], f"{name} {conf_type} {col}")
 
 
+@pytest.mark.parametrize("conf_type", CONF_TYPES)
+def test_milestones_before_and_at_survival_one_match_r(conf_type):
+    # Before the first time R gives CI 1-1 on every scale; at a time with survival 1 after a censoring,
+    # the curve's own limits (log-log: NA).
+    expected = fixture("edge", "milestones").query("conf_type == @conf_type")
+    km = km_estimate(data("edge"), group_col=None, conf_type=conf_type)
+    actual = survival_at(km, expected["day"].tolist()).summary
+    for col in ["survival", "std_err", "lower", "upper"]:
+        assert_close(actual[col], expected[col], f"edge {conf_type} {col}")
+
+
 def test_milestone_difference_is_wald_on_greenwood_ses():
     result = survival_at(km_for("lung", "log-log", pooled=False), [365])
     r = fixture("lung", "milestones").query("conf_type == 'log-log' and day == 365").set_index("group")

@@ -235,8 +235,8 @@ def _difference_rows(est: pd.DataFrame, value: str, se: str, reference: str, z: 
 
 def survival_at(km: KMResult, times: Sequence[float], *, reference: str | None = None) -> MilestoneResult:
     """Survival with CI at the given days, as R ``summary(fit, times=...)`` (NaN beyond a group's last
-    follow-up), and each group minus ``reference`` (default: the last group) with a Wald CI from the
-    Greenwood SEs and a z-test p."""
+    follow-up; survival 1 with CI 1-1 before its first time), and each group minus ``reference``
+    (default: the last group) with a Wald CI from the Greenwood SEs and a z-test p."""
     reference = km.groups[-1] if reference is None else reference
     if reference not in km.groups:
         raise ValueError(f"survival_at: argument reference={reference!r}; allowed values: {list(km.groups)}.")
@@ -250,8 +250,9 @@ def survival_at(km: KMResult, times: Sequence[float], *, reference: str | None =
                 rows.append(dict(group=label, day=day, survival=math.nan, std_err=math.nan,
                                  lower=math.nan, upper=math.nan))
             elif before.empty:
-                lower, upper = _confint(np.array([1.0]), np.array([0.0]), km.conf_type, z)
-                rows.append(dict(group=label, day=day, survival=1.0, std_err=0.0, lower=lower[0], upper=upper[0]))
+                # Before the group's first time R reports the CI 1-1 whatever the scale (at an observed
+                # time with survival 1 it reports the curve's own limits: NA on the log-log scale).
+                rows.append(dict(group=label, day=day, survival=1.0, std_err=0.0, lower=1.0, upper=1.0))
             else:
                 last = before.iloc[-1]
                 rows.append(dict(group=label, day=day, survival=last["survival"], std_err=last["std_err"],

@@ -23,3 +23,8 @@ tiny <- data.frame(usubjid = sprintf("S%d", 1:5), time_days = c(1, 2, 3, 3, 4), 
 write.csv(tiny, "edge_data.csv", row.names = FALSE)
 out(do.call(rbind, lapply(c("log-log", "log", "plain"), function(ct)
   km_rows(survfit(Surv(time_days, event) ~ 1, data = tiny, conf.type = ct), ct))), "edge", "km")
+# summary(fit, times=) before the first observed time gives survival 1 with CI 1-1 for every conf.type;
+# at a time with survival 1 after a censoring it gives the curve's own limits (log-log: NA).
+out(do.call(rbind, lapply(c("log-log", "log", "plain"), function(ct)
+  milestone_rows(survfit(Surv(time_days, event) ~ 1, data = tiny, conf.type = ct), ct, c(0.5, 1, 1.5, 2, 3.5)))),
+  "edge", "milestones")
