@@ -1,13 +1,12 @@
-"""Cached entry points for TrialView queries and for page-level results, keyed by data cut, blinding
-state and arguments.
+"""Entry points pages use for TrialView queries and page-level results; neither uses Streamlit's caching.
 
-The caches are shared by all users, so the key must include everything that changes the answer: the
-database file and cut (``view.cache_key``, which also carries whether arms are visible) plus the
-filter and page arguments. A blinded and an unblinded call can therefore never share an entry.
-
-Both caches are bounded: at 100,000 patients one cached row-level table is tens of MB, and
-``st.cache_data`` also keeps its pickled copy. ``computed`` caches the (small) results of the
-statistics, so a rerun with the same filter neither queries nor recomputes.
+Both go through the one result cache (:mod:`dashboard.cache`), keyed by ``view.cache_key`` (the database
+file, cut and checksum, and whether arms are visible) plus a name and the arguments, so a blinded and an
+unblinded call never share an entry, and pages, the deck, the command line and the benchmark share the
+same answers. ``query`` is the older spelling of a TrialView call, kept until pages call
+``view.<method>(...)`` directly: every declared query caches itself (:mod:`dashboard.access.query_registry`).
+``computed`` caches the (small) results of the statistics, so a rerun with the same filter neither
+queries nor recomputes.
 """
 
 from __future__ import annotations
@@ -15,26 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-import streamlit as st
-
 from dashboard.access.trial_view import TrialView
+from dashboard.cache import cached
 
 T = TypeVar("T")
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
-def _cached_call(_view: TrialView, cache_key: tuple, method: str, args: tuple):
-    return getattr(_view, method)(*args)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _cached_result(_view: TrialView, cache_key: tuple, _fn: Callable, fn_name: str, args: tuple):
-    return _fn(_view, *args)
-
-
 def query(view: TrialView, method: str, *args):
-    """``view.<method>(*args)``, cached."""
-    return _cached_call(view, view.cache_key, method, args)
+    """``view.<method>(*args)``, which caches itself."""
+    return getattr(view, method)(*args)
 
 
 def computed(view: TrialView, fn: Callable[..., T], *args) -> T:
@@ -43,4 +31,4 @@ def computed(view: TrialView, fn: Callable[..., T], *args) -> T:
     ``fn`` must be a pure function of the view's data and ``args`` (a module-level function, so its
     name identifies it), taking group columns and arms from ``view`` itself, never from ``args``.
     """
-    return _cached_result(view, view.cache_key, fn, f"{fn.__module__}.{fn.__qualname__}", args)
+    return cached(view.cache_key, f"{fn.__module__}.{fn.__qualname__}", args, lambda: fn(view, *args))
