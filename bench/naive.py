@@ -7,15 +7,22 @@ blinding (no arm column for a blinded viewer) so both sides do the same work.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pandas as pd
 
 from dashboard.data.queries import SUBJECT_COLUMNS, SUBJECT_DATE_COLUMNS
 from dashboard.domain import adverse_events, ascites, safety
-from dashboard.domain.arm_comparison import comparison_aggregates_of_rows
-from dashboard.domain.lab_safety import dish_peaks, shift_counts
-from dashboard.domain.labplots import box_stats, sample_trajectories
 from dashboard.domain.labstats import EXIT_STATUSES, add_change_from_baseline, add_exit_day, with_group
 from dashboard.domain.subject_filter import SubjectFilter
+
+# The row-level statistics are test oracles (tests/oracle), not production code; bench/run.py runs with bench/
+# on the path, so the repository root, which holds the tests package, goes there too.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.oracle.arm_comparison import comparison_aggregates_of_rows  # noqa: E402
+from tests.oracle.lab_safety import dish_peaks, shift_counts  # noqa: E402
+from tests.oracle.labplots import box_stats, sample_trajectories  # noqa: E402
 
 TABLES = ("study", "subjects", "visits", "lab_results", "infusions", "vital_signs", "adverse_events", "ascites")
 _LIST_COLUMNS = {"site": "site_id", "sex": "sex", "etiology": "etiology", "lf_type": "lf_type", "status": "status",

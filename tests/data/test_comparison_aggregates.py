@@ -10,8 +10,9 @@ from scipy import stats
 
 from dashboard.data import queries
 from dashboard.data.comparison_aggregates import lab_comparison_aggregates
-from dashboard.domain.arm_comparison import AGGREGATE_COLUMNS, compare_arms_by_visit, comparison_from_aggregates
+from dashboard.domain.arm_comparison import AGGREGATE_COLUMNS, comparison_from_aggregates
 from dashboard.domain.subject_filter import SubjectFilter
+from tests.oracle.arm_comparison import compare_arms_by_visit
 
 REF = Path(__file__).parents[1] / "domain" / "reference"
 CLOSE = dict(check_exact=False, rtol=1e-9, atol=1e-9, check_dtype=False)

@@ -8,11 +8,13 @@ import pytest
 from dashboard.data import queries
 from dashboard.data.lab_aggregates import dish_peaks, lab_box_stats, lab_trajectory_sample
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.lab_safety import edish, edish_from_peaks, mdish, mdish_from_peaks
-from dashboard.domain.labplots import box_stats, box_stats_from_aggregates, sample_trajectories, trajectories_from_sample
+from dashboard.domain.lab_safety import edish_from_peaks, mdish_from_peaks
+from dashboard.domain.labplots import box_stats_from_aggregates, trajectories_from_sample
 from dashboard.domain.labstats import add_change_from_baseline
 from dashboard.domain.subject_filter import SubjectFilter
 from tests.data.sql_helpers import messy_copy, study_groups
+from tests.oracle.lab_safety import edish, mdish
+from tests.oracle.labplots import box_stats, sample_trajectories
 
 FILTERS = {"all": SubjectFilter(), "women": SubjectFilter(sex=("F",))}
 CLOSE = dict(check_exact=False, rtol=1e-9, atol=1e-9)

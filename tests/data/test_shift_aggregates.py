@@ -12,10 +12,11 @@ import pytest
 from dashboard.data import queries
 from dashboard.data.shift_aggregates import lab_shift_counts
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.lab_safety import MISSING, shift_from_counts, shift_table
+from dashboard.domain.lab_safety import MISSING, shift_from_counts
 from dashboard.domain.subject_filter import SubjectFilter
 from tests.conftest import needs_pilot
 from tests.data.sql_helpers import SqlRecorder, messy_copy, study_groups
+from tests.oracle.lab_safety import shift_table
 
 FILTERS = {"all": SubjectFilter(), "women": SubjectFilter(sex=("F",))}
 CODES = ("ALT", "BILI", "ALB", "PTA", "SODIUM")

@@ -10,12 +10,8 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from dashboard.domain.arm_comparison import (
-    AGGREGATE_COLUMNS,
-    COMPARISON_COLUMNS,
-    compare_arms_by_visit,
-    comparison_from_aggregates,
-)
+from dashboard.domain.arm_comparison import AGGREGATE_COLUMNS, COMPARISON_COLUMNS, comparison_from_aggregates
+from tests.oracle.arm_comparison import compare_arms_by_visit
 
 REF = Path(__file__).parent / "reference"
 STATS = ["diff", "lower", "upper", "p", "p_wilcoxon"]

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.lab_safety import DISH_PEAK_COLUMNS, QUADRANTS, edish, edish_from_peaks, mdish_from_peaks
+from dashboard.domain.lab_safety import DISH_PEAK_COLUMNS, QUADRANTS, edish_from_peaks, mdish_from_peaks
+from tests.oracle.lab_safety import edish
 
 # usubjid, group, ALT and BILI peaks x ULN, baselines, peaks x baseline
 PEAKS = pd.DataFrame([

@@ -5,13 +5,8 @@ import pandas as pd
 import pytest
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.labplots import (
-    BOX_COLUMNS,
-    box_stats,
-    box_stats_from_aggregates,
-    sample_trajectories,
-    trajectories_from_sample,
-)
+from dashboard.domain.labplots import BOX_COLUMNS, box_stats_from_aggregates, trajectories_from_sample
+from tests.oracle.labplots import box_stats, sample_trajectories
 
 
 def test_box_stats_are_r_type_7_quartiles_with_tukey_whiskers():

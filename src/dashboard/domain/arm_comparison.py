@@ -1,10 +1,10 @@
 """Domain layer: change from baseline compared between two arms, visit by visit (DSMB only).
 
 ANCOVA ``chg ~ arm + base`` with the Wilcoxon rank-sum test alongside, computed from per-arm, per-visit
-sufficient statistics (``AGGREGATE_COLUMNS``). The rule this module keeps: there is one statistics
-implementation; :func:`compare_arms_by_visit` reduces lab rows to those statistics in pandas and
-:func:`comparison_from_aggregates` takes them from SQL (``dashboard.data.comparison_aggregates``), and
-both hand them to the same tail. A comparison needs arms, so there is no pooled variant (DESIGN §4).
+sufficient statistics (``AGGREGATE_COLUMNS``) computed in SQL (``dashboard.data.comparison_aggregates``).
+The rule this module keeps: there is one statistics implementation; the test oracle
+``tests.oracle.arm_comparison`` reduces lab rows to the same statistics in pandas and hands them to the same
+tail. A comparison needs arms, so there is no pooled variant (DESIGN §4).
 """
 
 from __future__ import annotations
@@ -15,13 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from dashboard.domain.labstats import (
-    _check_conf_level,
-    _check_single_param,
-    _require_columns,
-    _visit_labels,
-    add_change_from_baseline,
-)
+from dashboard.domain.labstats import _check_conf_level, _require_columns
 
 COMPARISON_COLUMNS = ("visit_num", "visit", "n_active", "n_reference", "diff", "lower", "upper", "p",
                       "p_wilcoxon", "warning")
@@ -48,18 +42,19 @@ class ArmComparison:
     method: str
 
 
-def compare_arms_by_visit(df: pd.DataFrame, *, group_col: str, active: str, reference: str,
-                          conf_level: float = 0.95) -> ArmComparison:
-    """ANCOVA of change from baseline (chg ~ arm + base) with the Wilcoxon rank-sum test alongside.
+def comparison_from_aggregates(agg: pd.DataFrame, *, active: str, reference: str,
+                               conf_level: float = 0.95) -> ArmComparison:
+    """ANCOVA of change from baseline (chg ~ arm + base) with the Wilcoxon rank-sum test alongside, from
+    per-arm, per-visit sufficient statistics computed in SQL.
 
     Parameters
     ----------
-    df : DataFrame
-        Rows of one parameter; ``base``/``chg`` are added by :func:`add_change_from_baseline` if absent.
-    group_col : str
-        The arm column (a comparison needs arms, so it cannot be None).
+    agg : DataFrame
+        ``AGGREGATE_COLUMNS``: one row per arm and post-baseline visit with a change from baseline
+        (an arm without one at a visit has no row); optionally ``duplicate_rows``, the lab rows beyond
+        one per patient and visit, which must be 0 (one value per patient and visit).
     active, reference : str
-        Arm names; ``diff`` is active minus reference.
+        Arm names; ``diff`` is active minus reference; rows of other arms are ignored.
     conf_level : float
         Confidence level of the adjusted difference.
 
@@ -75,60 +70,8 @@ def compare_arms_by_visit(df: pd.DataFrame, *, group_col: str, active: str, refe
     Wilcoxon rank-sum p is two-sided, always the normal approximation with tie correction and
     continuity correction (as scipy ``mannwhitneyu(method="asymptotic")`` and R ``wilcox.test(exact =
     FALSE, correct = TRUE)``), so the p does not switch method with sample size or ties. p-values are
-    nominal, unadjusted for multiplicity across visits and parameters. Both are computed from the
-    sufficient statistics of :func:`comparison_from_aggregates`.
-    """
-    _check_conf_level("compare_arms_by_visit", conf_level)
-    return _comparison(comparison_aggregates_of_rows(df, group_col=group_col, active=active, reference=reference),
-                       active, reference, conf_level)
+    nominal, unadjusted for multiplicity across visits and parameters.
 
-
-def comparison_aggregates_of_rows(df: pd.DataFrame, *, group_col: str, active: str, reference: str) -> pd.DataFrame:
-    """``AGGREGATE_COLUMNS`` of one lab's rows, as ``data.comparison_aggregates.lab_comparison_aggregates``
-    computes them in SQL; the input of :func:`comparison_from_aggregates` (see :func:`compare_arms_by_visit`)."""
-    func = "compare_arms_by_visit"
-    if group_col is None:
-        raise ValueError(f"{func}: group_col must name the arm column; pooled data cannot be compared.")
-    _require_columns(func, "df", df, ("usubjid", "visit_num", "value", group_col))
-    _check_single_param(func, df)
-    arms = set(df[group_col].astype(str))
-    for name, arm in (("active", active), ("reference", reference)):
-        if arm not in arms:
-            raise ValueError(f"{func}: {name}={arm!r} is not a value of {group_col!r}; allowed: {sorted(arms)}.")
-    _check_arms_differ(func, active, reference)
-    compared = (df["visit_num"] > 0) & df[group_col].astype(str).isin([active, reference]) & df["value"].notna()
-    if df[compared].duplicated(["usubjid", "visit_num"]).any():
-        raise ValueError(f"{func}: argument 'df' has several post-baseline values for one usubjid and visit_num; "
-                         "pass one value per patient and visit.")
-    data = df if {"base", "chg"} <= set(df.columns) else add_change_from_baseline(
-        df if "paramcd" in df.columns else df.assign(paramcd="_"))
-    data = data[(data["visit_num"] > 0) & data[group_col].astype(str).isin([active, reference])]
-    data = data.dropna(subset=["chg", "base"])
-    return _aggregates(data, group_col, _visit_labels(df))
-
-
-def comparison_from_aggregates(agg: pd.DataFrame, *, active: str, reference: str,
-                               conf_level: float = 0.95) -> ArmComparison:
-    """``compare_arms_by_visit``'s result from per-arm, per-visit sufficient statistics computed in SQL.
-
-    Parameters
-    ----------
-    agg : DataFrame
-        ``AGGREGATE_COLUMNS``: one row per arm and post-baseline visit with a change from baseline
-        (an arm without one at a visit has no row); optionally ``duplicate_rows``, the lab rows beyond
-        one per patient and visit, which must be 0 as in :func:`compare_arms_by_visit`.
-    active, reference : str
-        Arm names; ``diff`` is active minus reference; rows of other arms are ignored.
-    conf_level : float
-        Confidence level of the adjusted difference.
-
-    Returns
-    -------
-    ArmComparison
-        The same summary, order and method note as :func:`compare_arms_by_visit`.
-
-    Notes
-    -----
     Common-slope ANCOVA from within-arm sums: beta = sum Sby / sum Sbb; diff = (ybar_a - ybar_r) -
     beta (bbar_a - bbar_r); residual SS = sum Syy - beta sum Sby on n - 3 df; SE = sqrt(s2 (1/n_a +
     1/n_r + (bbar_a - bbar_r)^2 / sum Sbb)). When base is constant within both arms it is aliased and
@@ -149,28 +92,6 @@ def comparison_from_aggregates(agg: pd.DataFrame, *, active: str, reference: str
 def _check_arms_differ(func: str, active: str, reference: str) -> None:
     if active == reference:
         raise ValueError(f"{func}: active and reference must differ, both are {active!r}.")
-
-
-def _aggregates(data: pd.DataFrame, group_col: str, labels: dict[int, str]) -> pd.DataFrame:
-    """``AGGREGATE_COLUMNS`` of rows with ``chg`` and ``base`` (post-baseline, the two arms only)."""
-    d = pd.DataFrame({"group": data[group_col].astype(str).to_numpy(),
-                      "visit_num": data["visit_num"].astype(int).to_numpy(),
-                      "chg": data["chg"].to_numpy(float), "base": data["base"].to_numpy(float)})
-    # Average ranks over the visit's pooled sample, as scipy rankdata inside mannwhitneyu.
-    d["rank"] = d.groupby("visit_num")["chg"].rank(method="average")
-    keys = ["visit_num", "group"]
-    by = d.groupby(keys, sort=True)
-    chg_c = d["chg"] - by["chg"].transform("mean")
-    base_c = d["base"] - by["base"].transform("mean")
-    d = d.assign(yy=chg_c * chg_c, bb=base_c * base_c, by=base_c * chg_c)
-    out = d.groupby(keys, sort=True).agg(n=("chg", "size"), chg_mean=("chg", "mean"), base_mean=("base", "mean"),
-                                         ss_base=("bb", "sum"), ss_chg=("yy", "sum"), sp_base_chg=("by", "sum"),
-                                         rank_sum=("rank", "sum")).reset_index()
-    t = d.groupby(["visit_num", "chg"]).size()
-    tie_term = (t ** 3 - t).groupby(level="visit_num").sum()
-    out["tie_term"] = out["visit_num"].map(tie_term).astype(float)
-    out["visit"] = [labels.get(int(v), str(v)) for v in out["visit_num"]]
-    return out[list(AGGREGATE_COLUMNS)]
 
 
 def _comparison(agg: pd.DataFrame, active: str, reference: str, conf_level: float) -> ArmComparison:

@@ -1,9 +1,10 @@
 """Domain layer: lab safety by reference range and liver injury: shift tables (baseline vs worst
 post-baseline category) and the eDISH/mDISH plots of peak ALT and bilirubin.
 
-Pure functions on lab rows, with the same rules as :mod:`dashboard.domain.labstats` (``group_col=None``
-pools under ``POOLED_LABEL``; arms never relabelled), and "from counts/peaks" twins that turn the
-aggregates computed in DuckDB (``data.shift_aggregates``, ``data.lab_aggregates``) into the same results.
+Both from aggregates computed in DuckDB (``data.shift_aggregates``, ``data.lab_aggregates``), with the
+same rules as :mod:`dashboard.domain.labstats` (a pooled result has the one group ``POOLED_LABEL``; arms are
+never relabelled). Their pandas versions on lab rows are the test oracle ``tests.oracle.lab_safety``, which
+ends in the same private tails (``_shift_grid``, ``_dish``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.labs import describe
-from dashboard.domain.labstats import _check_group_col, _require_columns, add_change_from_baseline, with_group
+from dashboard.domain.labstats import _check_group_col, _require_columns
 
 HIGH_CATEGORIES = ("normal", ">1x ULN", ">3x ULN", ">10x ULN")
 LOW_CATEGORIES = ("normal", "<LLN")
@@ -37,74 +38,12 @@ class DishResult:
     method: str
 
 
-def _limits(df: pd.DataFrame, paramcd: str) -> tuple[pd.Series, pd.Series]:
-    """Each record's own reference limits, falling back to the registry default where missing."""
-    p = describe(paramcd)
-    lo = df["lower_limit"] if "lower_limit" in df.columns else pd.Series(np.nan, index=df.index)
-    hi = df["upper_limit"] if "upper_limit" in df.columns else pd.Series(np.nan, index=df.index)
-    return (lo.astype(float).fillna(np.nan if p.lower_limit is None else p.lower_limit),
-            hi.astype(float).fillna(np.nan if p.upper_limit is None else p.upper_limit))
-
-
-def shift_table(df: pd.DataFrame, *, group_col: str | None, paramcd: str,
-                groups: Sequence[str] | None = None) -> pd.DataFrame:
-    """Baseline category versus worst post-baseline category, counts per group.
-
-    ``groups`` lists the groups to report and their order (default: order of first appearance in the
-    rows); a listed group with no patient gets no rows.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``group``, ``baseline``, ``worst_post_baseline``, ``n``: every combination of the
-        categories (plus ``"missing"`` for a patient with no baseline or no post-baseline value),
-        zero counts included so the table has a fixed shape.
-
-    Notes
-    -----
-    worse="high" labs: "normal" (<= ULN, low values included), ">1x ULN", ">3x ULN", ">10x ULN"
-    (strictly greater). worse="low" labs (ALB, CHE, PTA, SODIUM, PROT): "normal" (>= LLN), "<LLN".
-    Limits are each record's own, else the registry default.
-    """
-    return _shift_grid("shift_table", shift_counts(df, group_col=group_col, paramcd=paramcd), paramcd, groups)
-
-
-def shift_counts(df: pd.DataFrame, *, group_col: str | None, paramcd: str) -> pd.DataFrame:
-    """Patients per group, baseline rank and worst post-baseline rank of lab rows: the ``SHIFT_COUNT_COLUMNS``
-    frame ``shift_aggregates.lab_shift_counts`` computes in SQL, the input of :func:`shift_from_counts`."""
-    func = "shift_table"
-    _require_columns(func, "df", df, ("usubjid", "paramcd", "visit_num", "value"))
-    _check_group_col(func, df, group_col)
-    param = describe(paramcd)
-    data = with_group(df[df["paramcd"] == paramcd], group_col).dropna(subset=["value", "visit_num"])
-    lo, hi = _limits(data, paramcd)
-    if param.worse == "high":
-        limit = hi
-        ratio = data["value"] / hi
-        rank = np.select([ratio > 10, ratio > 3, ratio > 1], [3, 2, 1], default=0)
-    else:
-        limit = lo
-        rank = np.where(data["value"] < lo, 1, 0)
-    data = data.assign(rank=rank)
-    # The last baseline by study day, the highest value on a tie (as add_change_from_baseline).
-    base = (data[data["visit_num"] == 0].sort_values(["study_day" if "study_day" in data else "visit_num", "value"],
-                                                     kind="stable")
-            .groupby("usubjid")["rank"].last())
-    worst = data[data["visit_num"] > 0].groupby("usubjid")["rank"].max()
-    pats = data.drop_duplicates("usubjid")[["usubjid", "group"]].set_index("usubjid")
-    pats["baseline_rank"] = base.reindex(pats.index)
-    pats["worst_rank"] = worst.reindex(pats.index)
-    pats["with_limit"] = pats.index.isin(data.loc[limit.notna(), "usubjid"]).astype(int)
-    # Groups in order of first appearance, as in SQL.
-    return (pats.groupby(["group", "baseline_rank", "worst_rank"], sort=False, dropna=False)["with_limit"]
-            .agg(n="size", with_limit="sum").reset_index())
-
-
 SHIFT_COUNT_COLUMNS = ("group", "baseline_rank", "worst_rank", "n", "with_limit")
 
 
 def shift_from_counts(counts: pd.DataFrame, *, paramcd: str, groups: Sequence[str] | None = None) -> pd.DataFrame:
-    """``shift_table``'s result from patient counts computed elsewhere (``shift_aggregates.lab_shift_counts``).
+    """Baseline category versus worst post-baseline category, patients per group, from the counts of
+    ``shift_aggregates.lab_shift_counts``.
 
     Parameters
     ----------
@@ -115,13 +54,22 @@ def shift_from_counts(counts: pd.DataFrame, *, paramcd: str, groups: Sequence[st
     paramcd : str
         The lab counted; its registry entry gives the categories.
     groups : sequence of str, optional
-        As in ``shift_table``; default: order of first appearance in ``counts``.
+        Groups to report and their order (default: order of first appearance in ``counts``); a listed
+        group with no patient gets no rows.
 
     Returns
     -------
     DataFrame
-        The same grid, order and counts as ``shift_table``; the same ValueError for a lab with no
-        reference range (derived, or no selected record has a limit).
+        Columns ``group``, ``baseline``, ``worst_post_baseline``, ``n``: every combination of the
+        categories (plus ``"missing"`` for a patient with no baseline or no post-baseline value),
+        zero counts included so the table has a fixed shape. Raises for a lab with no reference range
+        (derived, or no selected record has a limit).
+
+    Notes
+    -----
+    worse="high" labs: "normal" (<= ULN, low values included), ">1x ULN", ">3x ULN", ">10x ULN"
+    (strictly greater). worse="low" labs (ALB, CHE, PTA, SODIUM, PROT): "normal" (>= LLN), "<LLN".
+    Limits are each record's own, else the registry default.
     """
     _require_columns("shift_from_counts", "counts", counts, SHIFT_COUNT_COLUMNS)
     data = counts.assign(group=counts["group"].fillna(POOLED_LABEL).astype(str))
@@ -131,7 +79,7 @@ def shift_from_counts(counts: pd.DataFrame, *, paramcd: str, groups: Sequence[st
 def _shift_grid(func: str, counts: pd.DataFrame, paramcd: str, groups: Sequence[str] | None) -> pd.DataFrame:
     """The shift table from ``SHIFT_COUNT_COLUMNS`` counts: the tail shared by the rows and the SQL path."""
     param = describe(paramcd)
-    # An empty selection sums to 0 as well: shift_table has always refused it with this message too.
+    # An empty selection sums to 0 as well: it is refused with this message too.
     if param.derived or counts["with_limit"].sum() == 0:
         raise ValueError(f"{func}: paramcd={paramcd!r} has no reference range; choose a measured lab.")
     cats = HIGH_CATEGORIES if param.worse == "high" else LOW_CATEGORIES
@@ -149,7 +97,6 @@ def _shift_grid(func: str, counts: pd.DataFrame, paramcd: str, groups: Sequence[
 # ---------------------------------------------------------------------------------------------------
 
 DISH_PEAK_COLUMNS = ("group", "usubjid", "alt_xuln", "bili_xuln", "alt_base", "bili_base", "alt_xbase", "bili_xbase")
-_DISH_ROW_COLUMNS = ("usubjid", "paramcd", "visit_num", "value")
 # The peak columns each scale classifies, and the footnote naming its cut-offs.
 _DISH_SCALES = {
     "xULN": (("alt_xuln", "bili_xuln"),
@@ -161,58 +108,21 @@ _DISH_SCALES = {
 }
 
 
-def edish(df_alt_bili: pd.DataFrame, *, group_col: str | None, alt_cut: float = 3.0,
-          bili_cut: float = 2.0, groups: Sequence[str] | None = None) -> DishResult:
-    """eDISH: per patient peak post-baseline ALT and total bilirubin as multiples of ULN.
-
-    ``groups`` lists the groups to report and their order (default: order of first appearance in the
-    rows); a listed group with no ALT or bilirubin record gets no counts.
-
-    Notes
-    -----
-    Peaks are taken separately (not necessarily on the same day), as in the FDA eDISH plot. Quadrants:
-    "Hy's law" ALT >= 3x ULN and BILI >= 2x ULN; "Temple's corollary" ALT >= 3x, BILI < 2x;
-    "cholestasis" ALT < 3x, BILI >= 2x; "normal range" otherwise. Patients without a post-baseline
-    value of both labs are left out.
-    """
-    _check_dish_input("edish", "df_alt_bili", df_alt_bili, _DISH_ROW_COLUMNS, alt_cut, bili_cut, group_col)
-    data = _dish_rows(df_alt_bili, group_col)
-    order = list(pd.unique(data["group"])) if groups is None else list(groups)
-    return _dish(_dish_peaks(data), "xULN", alt_cut, bili_cut, order)
-
-
-def mdish(df_alt_bili: pd.DataFrame, *, group_col: str | None, alt_cut: float = 3.8,
-          bili_cut: float = 4.8, groups: Sequence[str] | None = None) -> DishResult:
-    """mDISH: peak post-baseline ALT and bilirubin as multiples of each patient's own baseline.
-
-    ``groups`` as in :func:`edish`; a listed group with no positive baseline gets no counts.
-
-    Notes
-    -----
-    For patients with abnormal baseline liver tests (here, liver failure) multiples of ULN say little;
-    the modified eDISH uses multiples of baseline with cut-offs 3.8x (ALT) and 4.8x (bilirubin)
-    (Lewis/Regev mDISH proposal). Patients without a positive baseline of both labs are left out.
-    """
-    _check_dish_input("mdish", "df_alt_bili", df_alt_bili, _DISH_ROW_COLUMNS, alt_cut, bili_cut, group_col)
-    data = _dish_rows(df_alt_bili, group_col)
-    order = list(pd.unique(data.loc[data["base"] > 0, "group"])) if groups is None else list(groups)
-    return _dish(_dish_peaks(data), "xbaseline", alt_cut, bili_cut, order)
-
-
-def dish_peaks(df_alt_bili: pd.DataFrame, *, group_col: str | None) -> pd.DataFrame:
-    """Per patient of ALT and bilirubin rows: the ``DISH_PEAK_COLUMNS`` frame that
-    ``lab_aggregates.dish_peaks`` computes in SQL, the input of :func:`edish_from_peaks`."""
-    _check_dish_input("dish_peaks", "df_alt_bili", df_alt_bili, _DISH_ROW_COLUMNS, 1.0, 1.0, group_col)
-    return _dish_peaks(_dish_rows(df_alt_bili, group_col))
-
-
 def edish_from_peaks(peaks: pd.DataFrame, *, alt_cut: float = 3.0, bili_cut: float = 2.0,
                      groups: Sequence[str] | None = None) -> DishResult:
-    """:func:`edish`'s result from per-patient peaks computed elsewhere (``lab_aggregates.dish_peaks``).
+    """eDISH: per patient peak post-baseline ALT and total bilirubin as multiples of ULN.
 
-    ``peaks`` has columns ``DISH_PEAK_COLUMNS`` (``group`` None when pooled), one row per patient with an
-    ALT or bilirubin record, ordered by usubjid; ``groups`` as in :func:`edish` (default: order of first
-    appearance in ``peaks``).
+    ``peaks`` is the per-patient frame of ``lab_aggregates.dish_peaks`` (columns ``DISH_PEAK_COLUMNS``,
+    ``group`` None when pooled), one row per patient with an ALT or bilirubin record, ordered by usubjid;
+    ``groups`` lists the groups to report and their order (default: order of first appearance in ``peaks``);
+    a listed group with no ALT or bilirubin record gets no counts.
+
+    Notes
+    -----
+    Peaks are taken separately (not necessarily on the same day), as in the FDA eDISH plot, each value over
+    its record's own ULN (else the registry's). Quadrants: "Hy's law" ALT >= 3x ULN and BILI >= 2x ULN;
+    "Temple's corollary" ALT >= 3x, BILI < 2x; "cholestasis" ALT < 3x, BILI >= 2x; "normal range" otherwise.
+    Patients without a post-baseline value of both labs are left out.
     """
     _check_dish_input("edish_from_peaks", "peaks", peaks, DISH_PEAK_COLUMNS, alt_cut, bili_cut)
     peaks, order = _pooled(peaks, groups)
@@ -221,7 +131,17 @@ def edish_from_peaks(peaks: pd.DataFrame, *, alt_cut: float = 3.0, bili_cut: flo
 
 def mdish_from_peaks(peaks: pd.DataFrame, *, alt_cut: float = 3.8, bili_cut: float = 4.8,
                      groups: Sequence[str] | None = None) -> DishResult:
-    """:func:`mdish`'s result from per-patient peaks computed elsewhere, as :func:`edish_from_peaks`."""
+    """mDISH: peak post-baseline ALT and bilirubin as multiples of each patient's own baseline.
+
+    ``peaks`` and ``groups`` as in :func:`edish_from_peaks`; a listed group with no positive baseline gets no
+    counts.
+
+    Notes
+    -----
+    For patients with abnormal baseline liver tests (here, liver failure) multiples of ULN say little;
+    the modified eDISH uses multiples of baseline with cut-offs 3.8x (ALT) and 4.8x (bilirubin)
+    (Lewis/Regev mDISH proposal). Patients without a positive baseline of both labs are left out.
+    """
     _check_dish_input("mdish_from_peaks", "peaks", peaks, DISH_PEAK_COLUMNS, alt_cut, bili_cut)
     peaks, order = _pooled(peaks, groups)
     return _dish(peaks, "xbaseline", alt_cut, bili_cut, order)
@@ -239,33 +159,6 @@ def _check_dish_input(func: str, arg: str, df: pd.DataFrame, columns: Sequence[s
     for name, v in (("alt_cut", alt_cut), ("bili_cut", bili_cut)):
         if not (isinstance(v, (int, float)) and v > 0):
             raise ValueError(f"{func}: {name} must be a positive number, got {v!r}.")
-
-
-def _dish_rows(df: pd.DataFrame, group_col: str | None) -> pd.DataFrame:
-    """ALT and bilirubin rows with a value and a visit, with ``group``, ``xuln`` (value / ULN) and
-    ``base``/``xbase`` (value / baseline where the baseline is > 0)."""
-    data = with_group(df[df["paramcd"].isin(["ALT", "BILI"])], group_col).dropna(subset=["value", "visit_num"])
-    # Registry fallback is per parameter: a BILI row with no ULN takes BILI's default, not ALT's.
-    uln = pd.Series(np.nan, index=data.index)
-    for code in ("ALT", "BILI"):
-        mask = data["paramcd"] == code
-        uln[mask] = _limits(data[mask], code)[1]
-    data = add_change_from_baseline(data.assign(xuln=data["value"] / uln))
-    return data.assign(xbase=(data["value"] / data["base"]).where(data["base"] > 0))
-
-
-def _dish_peaks(data: pd.DataFrame) -> pd.DataFrame:
-    """Per patient of ``_dish_rows``: the ``DISH_PEAK_COLUMNS`` frame, ordered by usubjid."""
-    post = data[data["visit_num"] > 0].groupby(["usubjid", "paramcd"])[["xuln", "xbase"]].max()
-    base = data.groupby(["usubjid", "paramcd"])["base"].max()
-    wide = pd.concat([post, base], axis=1).unstack("paramcd")
-    patients = data.drop_duplicates("usubjid").set_index("usubjid")["group"].sort_index()
-    out = pd.DataFrame({"group": patients.to_numpy(), "usubjid": patients.index.to_numpy()})
-    for col in ("xuln", "base", "xbase"):
-        for code in ("ALT", "BILI"):
-            values = wide[(col, code)] if (col, code) in wide.columns else pd.Series(dtype=float)
-            out[f"{code.lower()}_{col}"] = values.reindex(patients.index).to_numpy(float)
-    return out[list(DISH_PEAK_COLUMNS)]
 
 
 def _dish(peaks: pd.DataFrame, scale: str, alt_cut: float, bili_cut: float, groups: list[str]) -> DishResult:

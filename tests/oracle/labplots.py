@@ -1,0 +1,138 @@
+"""Oracle of ``dashboard.domain.labplots``: box statistics and the trajectory sample from lab rows.
+
+``box_stats`` equals ``labplots.box_stats_from_aggregates`` on ``lab_aggregates.lab_box_stats`` and
+``sample_trajectories`` equals ``labplots.trajectories_from_sample`` on ``lab_aggregates.lab_trajectory_sample``;
+both end in the domain module's own tail (``_boxes``, ``_trimmed``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from dashboard.domain.labplots import (
+    BOX_COLUMNS,
+    MAX_POINTS,
+    BoxStats,
+    Trajectories,
+    _boxes,
+    _check_max_points,
+    _trimmed,
+)
+from dashboard.domain.labstats import with_group
+
+LAB_VALUES = ("value", "chg", "pchg")
+
+
+def _check_rows(func: str, df: pd.DataFrame, columns: tuple[str, ...], value_col: str) -> None:
+    if value_col not in LAB_VALUES:
+        raise ValueError(f"{func}: value_col must be one of {list(LAB_VALUES)}, got {value_col!r}.")
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"{func}: argument 'df' must be a pandas DataFrame, got {type(df).__name__}.")
+    missing = [c for c in (*columns, value_col) if c not in df.columns]
+    if missing:
+        raise ValueError(f"{func}: argument 'df' lacks column(s) {missing}; add chg/pchg with "
+                         "add_change_from_baseline.")
+
+
+def _check_group_col(func: str, df: pd.DataFrame, group_col: str | None) -> None:
+    if group_col is not None and group_col not in df.columns:
+        raise ValueError(f"{func}: group_col={group_col!r} is not a column; use one of {list(df.columns)} "
+                         "or None for pooled results.")
+
+
+def _type7(x: np.ndarray, q: float) -> float:
+    """R quantile type 7 of sorted ``x``, with the arithmetic of ``lab_aggregates._type7`` (bit-identical)."""
+    pos = (len(x) - 1) * q
+    lo, hi = x[int(np.floor(pos))], x[int(np.ceil(pos))]
+    return lo + (hi - lo) * (pos - np.floor(pos))
+
+
+def box_stats(df: pd.DataFrame, *, value_col: str = "value", group_col: str | None = None,
+              groups: Sequence[str] | None = None) -> BoxStats:
+    """Quartiles, Tukey whisker ends and n per group and visit of one lab parameter.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of one parameter with ``visit_num``, ``visit`` (optional) and ``value_col`` (``chg``/``pchg``
+        from :func:`~dashboard.domain.labstats.add_change_from_baseline`).
+    value_col : str
+        ``"value"``, ``"chg"`` or ``"pchg"``.
+    group_col : str or None
+        Column holding the arm; None pools every row under ``POOLED_LABEL``.
+    groups : sequence of str, optional
+        Groups to report and their order (default: order of first appearance); a listed group with no
+        values gets no rows.
+
+    Returns
+    -------
+    BoxStats
+        ``summary`` with columns ``BOX_COLUMNS`` ordered by group then visit; ``method`` for the caption.
+
+    Notes
+    -----
+    Quartiles as R ``quantile(type = 7)``: at position (n - 1) q of the sorted values, x[lo] + (x[hi] -
+    x[lo]) * frac. Whiskers end at the most extreme values within 1.5 IQR of the box (Tukey), so a
+    figure needs no raw values. For ``chg``/``pchg`` the baseline visit is left out: its change is zero
+    by definition.
+    """
+    func = "box_stats"
+    _check_rows(func, df, ("visit_num",), value_col)
+    _check_group_col(func, df, group_col)
+    data = with_group(df, group_col).dropna(subset=[value_col, "visit_num"])
+    if value_col in ("chg", "pchg"):
+        data = data[data["visit_num"] != 0]
+    labels = df.dropna(subset=["visit_num"]).drop_duplicates("visit_num").set_index("visit_num")["visit"] \
+        if "visit" in df.columns else pd.Series(dtype=object)
+    rows = []
+    for (g, vnum), part in data.groupby(["group", "visit_num"], sort=False):
+        x = np.sort(part[value_col].to_numpy(float))
+        q1, median, q3 = (_type7(x, q) for q in (0.25, 0.5, 0.75))
+        rows.append((g, vnum, labels.get(vnum, str(vnum)), len(x), q1, median, q3,
+                     x[x >= q1 - 1.5 * (q3 - q1)][0], x[x <= q3 + 1.5 * (q3 - q1)][-1]))
+    agg = pd.DataFrame(rows, columns=list(BOX_COLUMNS))
+    return _boxes(agg, value_col, list(pd.unique(data["group"])) if groups is None else list(groups))
+
+
+def sample_trajectories(df: pd.DataFrame, *, value_col: str = "value", group_col: str | None = None,
+                        max_points: int = MAX_POINTS) -> Trajectories:
+    """Every patient's course of one lab, or a sample of whole patients when they exceed ``max_points``.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of one parameter with ``usubjid``, ``study_day`` and ``value_col``.
+    value_col : str
+        ``"value"``, ``"chg"`` or ``"pchg"`` (the baseline point stays: its change is 0).
+    group_col : str or None
+        Column holding the arm; None pools every row under ``POOLED_LABEL``.
+    max_points : int
+        Points the figure may send, one line break per patient included.
+
+    Returns
+    -------
+    Trajectories
+        The rows to draw and how many of how many patients they show.
+
+    Notes
+    -----
+    A patient costs their points plus one line break. When the cost of all exceeds ``max_points``,
+    every k-th patient by usubjid is kept, k = ceil(cost / max_points), deterministic so the figure is
+    stable between reruns; if uneven patients still cost too much, the kept list is cut to 90% of its
+    length (by usubjid) until they fit. ``lab_aggregates.lab_trajectory_sample`` draws the same k-th
+    patients in DuckDB.
+    """
+    func = "sample_trajectories"
+    _check_rows(func, df, ("usubjid", "study_day"), value_col)
+    _check_group_col(func, df, group_col)
+    _check_max_points(func, max_points)
+    data = with_group(df, group_col).dropna(subset=["study_day", value_col])
+    # Same-day values in value order, so the line does not depend on row order (as the SQL sample).
+    data = data.sort_values(["usubjid", "study_day", value_col], kind="stable")
+    ids = data["usubjid"].unique()
+    step = max(1, int(np.ceil((len(data) + len(ids)) / max_points)))
+    data = data[data["usubjid"].isin(ids[::step])]
+    return _trimmed(data[["group", "usubjid", "study_day", value_col]], value_col, len(ids), max_points)
