@@ -44,6 +44,26 @@ def apptest_runs_app_py_every_time(monkeypatch):
                                                                                          run_name="__main__"))
 
 
+@pytest.fixture(autouse=True)
+def incidents_raise_in_tests(monkeypatch):
+    """The app turns an unexpected error into an incident message (ui/incidents.py), which would let every
+    "no exception" assertion pass; in tests the error is raised again so AppTest reports it. The tests of
+    the incident message itself ask for ``real_incidents``."""
+    from dashboard.ui import incidents
+
+    def reraise(exc: Exception, where: str) -> None:
+        raise exc
+
+    monkeypatch.setattr(incidents, "show_incident", reraise)
+
+
+@pytest.fixture
+def real_incidents(monkeypatch):
+    from dashboard.ui import incidents
+
+    monkeypatch.setattr(incidents, "show_incident", incidents._show_incident)
+
+
 @pytest.fixture(scope="session")
 def trial_db(tmp_path_factory) -> Path:
     """The 70-patient demo trial (seed 2026), blinded."""
