@@ -102,3 +102,36 @@ def test_liver_safety_counts_quadrants_per_arm_with_adjustable_mdish_cut_offs(un
     assert after.loc["normal range"].sum() < before.loc["normal range"].sum()
     assert after.to_numpy().sum() == before.to_numpy().sum()
     assert any("cut-offs ALT 1x and bilirubin 1x baseline" in c.value for c in at.caption)
+
+
+def _comparison_raising(monkeypatch, error: Exception):
+    from dashboard.analyses import labs
+
+    def raising(*args):
+        raise error
+
+    monkeypatch.setattr(labs, "arm_comparison", raising)
+    at = run_page(PAGE, "dsmb")
+    at.button_group(key="labs_view").set_value("Arm comparison").run()
+    return at
+
+
+def test_an_argument_error_is_not_passed_off_as_several_values_at_one_visit(unusual_env, monkeypatch):
+    """The page used to turn any ValueError into "several values at one visit"; only the data condition is."""
+    at = _comparison_raising(monkeypatch, ValueError("arm_comparison: argument code='XYZ' is not a lab"))
+    assert [e.value for e in at.exception] and "several" not in " ".join(i.value for i in at.info)
+
+
+def test_several_values_at_one_visit_is_explained(unusual_env, monkeypatch):
+    from dashboard.errors import UnsuitableData
+
+    at = _comparison_raising(monkeypatch, UnsuitableData("several post-baseline values for one usubjid"))
+    assert not at.exception
+    assert "values at one visit" in " ".join(i.value for i in at.info)
+
+
+def test_a_comparison_with_one_arm_selected_says_so(unusual_env):
+    at = run_page(PAGE, "dsmb", {"arm": UNUSUAL_ARMS[0]})
+    at.button_group(key="labs_view").set_value("Arm comparison").run()
+    assert not at.exception
+    assert "needs two arms" in " ".join(i.value for i in at.info)
