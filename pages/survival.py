@@ -5,8 +5,7 @@ import streamlit as st
 
 from dashboard.analyses import survival as analyses
 from dashboard.analyses.common import selected_arms
-from dashboard.analyses.survival import COMPETING_RISKS, TRANSPLANT_FREE
-from dashboard.domain.endpoints import ENDPOINTS
+from dashboard.domain.endpoints import COMPETING_RISKS, ENDPOINTS, OVERALL_SURVIVAL, TRANSPLANT_FREE
 from dashboard.errors import InsufficientData
 from dashboard.figures.km import cif_figure, km_figure
 from dashboard.figures.style import arm_colors
@@ -84,9 +83,9 @@ more = control("survival_more")
 panels_shown = more.options if derived else more.options[:1]
 chosen = st.segmented_control(more.label, panels_shown, key=more.key)
 # Death with transplant competing animates and compares as overall survival (the same deaths).
-curve_endpoint = TRANSPLANT_FREE if endpoint == TRANSPLANT_FREE else "os"
+curve_endpoint = TRANSPLANT_FREE if endpoint == TRANSPLANT_FREE else OVERALL_SURVIVAL
 if chosen == more.options[0]:
-    panels.subgroup_panel(f, endpoint if endpoint != COMPETING_RISKS else "os", recensor_at, colors)
+    panels.subgroup_panel(f, endpoint if endpoint != COMPETING_RISKS else OVERALL_SURVIVAL, recensor_at, colors)
 elif chosen == more.options[1]:
     panels.accrual_panel(f, curve_endpoint, colors, options)
 elif chosen == more.options[2]:

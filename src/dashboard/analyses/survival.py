@@ -17,6 +17,7 @@ from dashboard.analyses import analysis
 from dashboard.analyses.common import groups, reference_arm, selected_arms
 from dashboard.domain.competing_risks import CIFResult, cause_specific_cox, cif_at, cumulative_incidence
 from dashboard.domain.endpoints import (
+    COMPETING_RISKS,
     ENDPOINTS,
     MILESTONES,
     SUBGROUPS,
@@ -38,8 +39,6 @@ from dashboard.domain.survival import (
     survival_analysis,
 )
 from dashboard.errors import InsufficientData
-
-OVERALL_SURVIVAL, TRANSPLANT_FREE, COMPETING_RISKS = "os", "tfs", "cr"
 
 
 @analysis

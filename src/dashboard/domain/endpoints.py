@@ -29,12 +29,15 @@ class Endpoint:
     competing: tuple[int, ...] = ()  # event_type values analysed as a competing state, not censored
 
 
+# The endpoint codes pages, URLs, the deck and the command line use.
+OVERALL_SURVIVAL, TRANSPLANT_FREE, COMPETING_RISKS = "os", "tfs", "cr"
+
 ENDPOINTS: dict[str, Endpoint] = {
-    "os": Endpoint("os", "Overall survival", "Overall survival (death; transplant censored)", (DEATH,)),
-    "tfs": Endpoint("tfs", "Transplant-free survival", "Transplant-free survival (death or transplant)",
-                    (DEATH, TRANSPLANT)),
-    "cr": Endpoint("cr", "Death, transplant competing", "Cumulative incidence of death (transplant competing)",
-                   (DEATH,), (TRANSPLANT,)),
+    OVERALL_SURVIVAL: Endpoint(OVERALL_SURVIVAL, "Overall survival", "Overall survival (death; transplant censored)", (DEATH,)),
+    TRANSPLANT_FREE: Endpoint(TRANSPLANT_FREE, "Transplant-free survival",
+                              "Transplant-free survival (death or transplant)", (DEATH, TRANSPLANT)),
+    COMPETING_RISKS: Endpoint(COMPETING_RISKS, "Death, transplant competing",
+                              "Cumulative incidence of death (transplant competing)", (DEATH,), (TRANSPLANT,)),
 }
 # Why a patient without the endpoint's event stopped contributing time. "Alive at cut-off" means
 # administrative censoring at the data cut or the chosen as-of date.

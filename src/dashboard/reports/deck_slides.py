@@ -20,7 +20,7 @@ from dashboard.analyses import ascites, labs, safety, survival
 from dashboard.analyses.common import selected_arms
 from dashboard.analyses.overview import study_status
 from dashboard.domain import survival_tables
-from dashboard.domain.endpoints import ENDPOINTS
+from dashboard.domain.endpoints import ENDPOINTS, OVERALL_SURVIVAL
 from dashboard.domain.labs import lab
 from dashboard.domain.safety import FEVER_THRESHOLDS
 from dashboard.domain.subject_filter import SubjectFilter
@@ -129,7 +129,7 @@ def status_slide(data: DeckData) -> Slide:
 
 
 def survival_slide(data: DeckData) -> Slide:
-    analysis = survival.survival(data.view, data.subject_filter, survival.OVERALL_SURVIVAL)
+    analysis = survival.survival(data.view, data.subject_filter, OVERALL_SURVIVAL)
     summary = survival_tables.km_summary_table(analysis.km)
     numbers = pd.DataFrame({
         "Group": summary["Group"], "N": summary["N"].astype(str), "Deaths": summary["Events"].astype(str),
@@ -141,7 +141,7 @@ def survival_slide(data: DeckData) -> Slide:
     lines = tuple(f"Between-arm comparison not estimable: {note}" for note in analysis.notes)
     if not data.arms:
         lines += ("Blinded deck: all patients pooled; between-arm comparisons are not shown.",)
-    return Slide(subtitle=f"{ENDPOINTS['os'].label}; time from the first infusion (day 1)",
+    return Slide(subtitle=f"{ENDPOINTS[OVERALL_SURVIVAL].label}; time from the first infusion (day 1)",
                  lines=lines, figures=(km_figure(analysis.km, colors=data.colors),), tables=tuple(tables),
                  notes=f"{analysis.method} NR: median not reached; NE: not estimable. Number at risk at day t: "
                        "patients still followed just before t.")

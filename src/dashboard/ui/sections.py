@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard.analyses.survival import COMPETING_RISKS, OVERALL_SURVIVAL, TRANSPLANT_FREE
+from dashboard.domain.endpoints import COMPETING_RISKS, OVERALL_SURVIVAL, TRANSPLANT_FREE
 
 PATIENT_PAGE = "pages/patient.py"  # the files of ui/navigation.py's PAGES, for links between pages
 PATIENTS_PAGE = "pages/patients.py"
