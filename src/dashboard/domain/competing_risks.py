@@ -71,4 +71,4 @@ def cause_specific_cox(df: pd.DataFrame, *, group_col: str, reference: str, grou
     result = cox_hr(df.assign(event=(df["event_type"] == cause).astype(int)), group_col=group_col,
                     reference=reference, groups=groups, conf_level=conf_level)
     return CoxResult(result.summary, result.loglik,
-                     "Cause-specific Cox model, competing events censored, Efron ties (R coxph).")
+                     "Cause-specific Cox model, competing events censored, Efron ties (R coxph).", result.notes)

@@ -32,11 +32,13 @@ class LogrankResult:
 
 @dataclass(frozen=True)
 class CoxResult:
-    """``summary``: COX_COLUMNS, one row per non-reference group; ``loglik`` at the estimate."""
+    """``summary``: COX_COLUMNS, one row per non-reference group (NaN where not estimable); ``loglik`` at
+    the estimate; ``notes``: user-facing, which groups have no hazard ratio and why."""
 
     summary: pd.DataFrame
     loglik: float
     method: str
+    notes: tuple[str, ...] = ()
 
 
 def logrank_test(df: pd.DataFrame, *, group_col: str, groups: Sequence[str] | None = None) -> LogrankResult:
@@ -105,18 +107,48 @@ def _sum_by(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def _cox_fit(x: np.ndarray, time: np.ndarray, event: np.ndarray):
-    """Newton-Raphson with step halving, to a tighter tolerance than R's default so that both
-    land within 1e-6 of the exact maximum. Returns (beta, covariance, loglik) or None if the
-    likelihood has no finite maximum (e.g. a group without events)."""
+@dataclass(frozen=True)
+class _CoxFit:
+    """Efron fit: ``beta``; ``cov`` of the finite coefficients (NaN rows/columns for diverging ones);
+    ``loglik`` at the last iterate (the supremum when coefficients diverge); ``diverged`` per coefficient."""
+
+    beta: np.ndarray
+    cov: np.ndarray
+    loglik: float
+    diverged: np.ndarray
+
+
+_MAX_BETA = 15.0  # |beta| beyond this is a diverging coefficient (HR beyond 3e6), as R's "may be infinite"
+
+
+def _newton_step(info: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """info^-1 score, scaled by the diagonal so that a diverging coefficient (information -> 0) neither
+    makes the system singular nor stalls the others; a column with no information stays put."""
+    d = np.sqrt(np.clip(np.diag(info), 0, None))
+    live = d > 0
+    step = np.zeros_like(score)
+    scaled = info[np.ix_(live, live)] / np.outer(d[live], d[live])
+    try:
+        step[live] = np.linalg.solve(scaled, score[live] / d[live]) / d[live]
+    except np.linalg.LinAlgError:
+        step[live] = np.linalg.lstsq(scaled, score[live] / d[live], rcond=None)[0] / d[live]
+    return step
+
+
+def _cox_fit(x: np.ndarray, time: np.ndarray, event: np.ndarray, max_iter: int = 100) -> _CoxFit:
+    """Newton-Raphson with step halving until the log-likelihood stops rising (relative 1e-12, tighter
+    than R's default so that both land within 1e-6 of the exact maximum). Like R's coxph it does not
+    stop when a coefficient diverges (monotone likelihood, e.g. a group without events): that
+    coefficient grows while the loglik and the other coefficients converge to their limits, which are
+    what R reports. Coefficients beyond |15|, or still moving when ``max_iter`` runs out, are flagged."""
     beta = np.zeros(x.shape[1])
     loglik, score, info = _efron(x, time, event, beta)
     scale = max(1.0, abs(loglik))
-    for _ in range(50):
-        try:
-            new = beta + np.linalg.solve(info, score)
-        except np.linalg.LinAlgError:
-            return None
+    step = np.zeros_like(beta)
+    converged = False
+    for _ in range(max_iter):
+        step = _newton_step(info, score)
+        new = beta + step
         new_loglik, new_score, new_info = _efron(x, time, event, new)
         # Halve only on a real decrease: near the maximum the loglik is flat to rounding noise.
         for _ in range(30):
@@ -125,34 +157,91 @@ def _cox_fit(x: np.ndarray, time: np.ndarray, event: np.ndarray):
             new = (new + beta) / 2
             new_loglik, new_score, new_info = _efron(x, time, event, new)
         converged = abs(new_loglik - loglik) <= 1e-12 * scale
-        beta, loglik, score, info = new, new_loglik, new_score, new_info
+        step, beta, loglik, score, info = new - beta, new, new_loglik, new_score, new_info
         if converged:
             break
-    else:
-        return None
-    if np.abs(beta).max() > 15:
-        return None
-    return beta, np.linalg.inv(info), loglik
+    diverged = np.abs(beta) > _MAX_BETA
+    if not converged:
+        diverged |= np.abs(step) > 1e-6
+    cov = np.full((len(beta), len(beta)), np.nan)
+    ok = ~diverged
+    if ok.any():
+        try:
+            cov[np.ix_(ok, ok)] = np.linalg.inv(info[np.ix_(ok, ok)])
+        except np.linalg.LinAlgError:
+            diverged = np.ones_like(diverged)
+    return _CoxFit(beta, cov, loglik, diverged)
 
 
 def _dummies(groups: pd.Series, levels: Sequence[str]) -> np.ndarray:
     return np.column_stack([(groups == g).to_numpy(float) for g in levels])
 
 
-def _cox_rows(data: pd.DataFrame, order: Sequence[str], reference: str, z: float) -> tuple[list[dict], float]:
+@dataclass(frozen=True)
+class _CoxRows:
+    """Hazard-ratio rows (one per non-reference group, NaN where not estimable), the model's loglik (NaN
+    when no model was fitted), ``notes`` saying which groups have no HR and why, and ``fitted``."""
+
+    rows: list[dict]
+    loglik: float
+    notes: tuple[str, ...]
+    fitted: bool
+
+
+def _nan_row(group: str, reference: str) -> dict:
+    return dict(group=group, reference=reference, hr=math.nan, lower=math.nan, upper=math.nan, p=math.nan)
+
+
+def _cox_rows(data: pd.DataFrame, order: Sequence[str], reference: str, z: float) -> _CoxRows:
+    """The hazard ratios of every group vs ``reference`` under the event-free rule (shared by
+    :func:`cox_hr`, the survival analysis and :mod:`dashboard.domain.subgroups`): groups without events
+    are left out of the model (their coefficient would diverge to -inf, and the others' limits are the
+    fit without them, which is what R's coxph reports) and get no HR; with no events in the reference,
+    or fewer than two groups with events, there is no HR at all. A coefficient that still diverges
+    (monotone likelihood) gets NaN for its group only."""
     others = [g for g in order if g != reference]
-    fit = _cox_fit(_dummies(data["group"], others), data["time_days"].to_numpy(float),
-                   data["event"].to_numpy(int))
-    if fit is None:
-        nan_rows = [dict(group=g, reference=reference, hr=math.nan, lower=math.nan, upper=math.nan, p=math.nan)
-                    for g in others]
-        return nan_rows, math.nan
-    beta, cov, loglik = fit
-    se = np.sqrt(np.diag(cov))
-    rows = [dict(group=g, reference=reference, hr=math.exp(b), lower=math.exp(b - z * s),
-                 upper=math.exp(b + z * s), p=float(2 * stats.norm.sf(abs(b / s))))
-            for g, b, s in zip(others, beta, se)]
-    return rows, loglik
+    events = data.groupby("group")["event"].sum()
+    with_events = [g for g in order if events.get(g, 0) > 0]
+    no_events = [g for g in others if g not in with_events]
+    nan_rows = [_nan_row(g, reference) for g in others]
+    if reference not in with_events:
+        note = f"No events in group(s) {[reference]} (the reference): no hazard ratio is estimable."
+        return _CoxRows(nan_rows, math.nan, (note,), False)
+    if len(with_events) < 2:
+        note = f"No events in group(s) {no_events}: no hazard ratio is estimable."
+        return _CoxRows(nan_rows, math.nan, (note,), False)
+    notes = [f"No events in group(s) {no_events}: no hazard ratio vs {reference} (left out of the Cox model)."
+             ] if no_events else []
+    fitted = [g for g in others if g in with_events]
+    part = data[data["group"].isin(with_events)]
+    fit = _cox_fit(_dummies(part["group"], fitted), part["time_days"].to_numpy(float), part["event"].to_numpy(int))
+    se = np.sqrt(np.diag(fit.cov))
+    estimates = {g: dict(group=g, reference=reference, hr=math.exp(b), lower=math.exp(b - z * s),
+                         upper=math.exp(b + z * s), p=float(2 * stats.norm.sf(abs(b / s))))
+                 for g, b, s, bad in zip(fitted, fit.beta, se, fit.diverged) if not bad}
+    diverged = [g for g, bad in zip(fitted, fit.diverged) if bad]
+    if diverged:
+        notes.append(f"The hazard ratio of group(s) {diverged} vs {reference} is not estimable: the Cox "
+                     "likelihood keeps rising as it grows without bound (monotone likelihood).")
+    rows = [estimates.get(g) or _nan_row(g, reference) for g in others]
+    return _CoxRows(rows, fit.loglik, tuple(notes), True)
+
+
+def _cox_loglik(x: np.ndarray, time: np.ndarray, event: np.ndarray) -> tuple[float, int]:
+    """Maximised Efron log-likelihood (the supremum when coefficients diverge, as R's coxph reports it)
+    and the number of identifiable coefficients: columns that are constant or linear combinations of
+    earlier ones are dropped, as R's coxph sets their coefficients to NA."""
+    centred = x - x.mean(0)
+    gram = centred.T @ centred
+    tol = 1e-10 * max(1.0, float(np.trace(gram)))
+    keep: list[int] = []
+    for j in range(x.shape[1]):
+        cols = [*keep, j]
+        if np.linalg.matrix_rank(gram[np.ix_(cols, cols)], tol=tol) == len(cols):
+            keep.append(j)
+    if not keep:
+        return _cox_fit(np.zeros((len(time), 1)), time, event).loglik, 0
+    return _cox_fit(x[:, keep], time, event).loglik, len(keep)
 
 
 def _reference_order(fn: str, order: tuple[str, ...], reference: str) -> None:
@@ -165,13 +254,14 @@ def _reference_order(fn: str, order: tuple[str, ...], reference: str) -> None:
 def cox_hr(df: pd.DataFrame, *, group_col: str, reference: str, groups: Sequence[str] | None = None,
            conf_level: float = 0.95) -> CoxResult:
     """Hazard ratio of each group vs ``reference``, Cox model with Efron ties and Wald CI/p, as R
-    ``coxph(Surv(time_days, event) ~ group, ties="efron")``."""
+    ``coxph(Surv(time_days, event) ~ group, ties="efron")``. A group without events, or whose
+    coefficient diverges, gets NaN and a note (see :func:`_cox_rows`); raises InsufficientData when no
+    hazard ratio is estimable (no events in the reference, or in all other groups)."""
     check_conf_level("cox_hr", conf_level)
     data, order = _prepare("cox_hr", df, group_col, groups)
     _reference_order("cox_hr", order, reference)
-    no_events = [g for g in order if data.loc[data["group"] == g, "event"].sum() == 0]
-    if no_events:
-        raise InsufficientData(f"No events in group(s) {no_events}: the hazard ratio is not estimable.")
-    rows, loglik = _cox_rows(data, order, reference, _z(conf_level))
-    return CoxResult(pd.DataFrame(rows, columns=COX_COLUMNS), loglik,
-                     "Cox proportional hazards, Efron ties, Wald CI and p (R coxph).")
+    fit = _cox_rows(data, order, reference, _z(conf_level))
+    if not fit.fitted:
+        raise InsufficientData(fit.notes[0])
+    return CoxResult(pd.DataFrame(fit.rows, columns=COX_COLUMNS), fit.loglik,
+                     "Cox proportional hazards, Efron ties, Wald CI and p (R coxph).", fit.notes)

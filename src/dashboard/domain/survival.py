@@ -114,7 +114,8 @@ def survival_analysis(df: pd.DataFrame, *, group_col: str | None, groups: Sequen
                       reference: str | None = None, conf_type: str = "log-log",
                       milestones_days: Sequence[float] = ()) -> SurvivalAnalysis:
     """Kaplan-Meier, log-rank, Cox (each group vs ``reference``, default the last group) and survival
-    at ``milestones_days``: one call, so the page and the command line show the same numbers."""
+    at ``milestones_days``: one call, so the page and the command line show the same numbers. The
+    log-rank test needs one event; groups without events get no hazard ratio (``notes`` says which)."""
     km = km_estimate(df, group_col=group_col, groups=groups, conf_type=conf_type)
     reference = km.groups[-1] if reference is None else reference
     logrank = cox = None
@@ -123,7 +124,8 @@ def survival_analysis(df: pd.DataFrame, *, group_col: str | None, groups: Sequen
         try:
             logrank = logrank_test(df, group_col=group_col, groups=km.groups)
             cox = cox_hr(df, group_col=group_col, reference=reference, groups=km.groups)
-        except InsufficientData as exc:
+            notes += cox.notes
+        except InsufficientData as exc:  # no events at all, or none in the reference: no hazard ratio
             notes.append(str(exc))
     milestones = survival_at(km, milestones_days, reference=reference if len(km.groups) > 1 else None)
     method = " ".join([km.method] + [r.method for r in (logrank, cox) if r is not None])
