@@ -80,3 +80,19 @@ def test_subgroup_levels_follow_the_same_event_free_rule():
                  "subgroup B vs A")
     assert math.isnan(rows.loc["C", "hr"])
     assert any("C" in note and "no events" in note.lower() for note in result.notes)
+
+
+# --- interaction test with diverging coefficients ---------------------------------------------
+
+@pytest.mark.parametrize("case", ["all", "no Lev+5FU with extent <= 1"])
+def test_interaction_p_with_event_free_cells_matches_r_likelihood_ratio_test(case):
+    # Obs and Lev+5FU have no deaths with extent <= 1: the interaction model diverges, R's LRT is finite.
+    # Second case: that Lev+5FU cell has no patients, so its interaction term is not identifiable (1 df).
+    df = fixture("colon_data")
+    if case != "all":
+        df = df[~((df["arm"] == "Lev+5FU") & (df["extent_le1"] == "yes"))]
+    expected = fixture("colon_interaction").set_index("case").loc[case]
+    result = subgroup_hr(df, group_col="arm", reference="Obs", groups=["Lev+5FU", "Lev", "Obs"],
+                         subgroups={"extent_le1": "Extent <= 1"})
+    assert_close(result.summary["interaction_p"], np.full(len(result.summary), expected["interaction_p"]),
+                 f"interaction p ({case})")

@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from dashboard.domain.checks import check_conf_level
-from dashboard.domain.cox import _cox_fit, _cox_rows, _dummies, _reference_order
+from dashboard.domain.cox import _cox_loglik, _cox_rows, _dummies, _reference_order
 from dashboard.domain.km import _prepare, _z
 
 
@@ -30,7 +30,10 @@ class SubgroupResult:
 
 
 def _interaction_p(data: pd.DataFrame, order: Sequence[str], reference: str, variable: str) -> float:
-    """Likelihood-ratio test of group x subgroup interaction in a Cox model (Efron ties)."""
+    """Likelihood-ratio test of group x subgroup interaction in a Cox model (Efron ties), as R's
+    ``anova(coxph(~ group + sub), coxph(~ group * sub))``: a cell without events makes coefficients
+    diverge, and the test then uses the loglik's supremum, which R's coxph also reaches; degrees of
+    freedom count the identifiable interaction terms (a cell without patients adds none)."""
     others = [g for g in order if g != reference]
     levels = sorted(data[variable].astype(str).unique())
     if len(levels) < 2:
@@ -39,10 +42,11 @@ def _interaction_p(data: pd.DataFrame, order: Sequence[str], reference: str, var
     sub = _dummies(data[variable].astype(str), levels[1:])
     inter = np.column_stack([a * s for a in arm.T for s in sub.T])
     time, event = data["time_days"].to_numpy(float), data["event"].to_numpy(int)
-    base, full = _cox_fit(np.hstack([arm, sub]), time, event), _cox_fit(np.hstack([arm, sub, inter]), time, event)
-    if base.diverged.any() or full.diverged.any():
+    (base, k_base), (full, k_full) = (_cox_loglik(np.hstack([arm, sub]), time, event),
+                                      _cox_loglik(np.hstack([arm, sub, inter]), time, event))
+    if k_full == k_base:
         return math.nan
-    return float(stats.chi2.sf(2 * (full.loglik - base.loglik), inter.shape[1]))
+    return float(stats.chi2.sf(max(2 * (full - base), 0.0), k_full - k_base))
 
 
 def _level_rows(part: pd.DataFrame, order: Sequence[str], reference: str, z: float) -> tuple[list[dict], tuple[str, ...]]:
