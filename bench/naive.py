@@ -1,8 +1,11 @@
 """The naive way, for comparison: every table into pandas once with SELECT *, then filter and join there.
 
-``NaiveSource`` answers TrialView's methods from those in-memory tables, so the page paths run the
-same statistics and figure code on it; only where the data come from differs. It keeps TrialView's
-blinding (no arm column for a blinded viewer) so both sides do the same work.
+``NaiveSource`` answers TrialView's methods from those in-memory tables, and carries what the analyses
+ask of a view (``cache_key``, ``sees_arms``, ``group_col``, ``arms()``, ``study()``), so the page paths
+pass it to the same ``dashboard.analyses`` functions and figure code as the real view; only where the
+data come from differs. It keeps TrialView's blinding (no arm column for a blinded viewer) so both
+sides do the same work. Its own queries are not cached (the naive way has no cache); the analyses
+cache their results under its ``cache_key``, which no TrialView shares.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from tests.oracle.arm_comparison import comparison_aggregates_of_rows  # noqa: E
 from tests.oracle.lab_safety import dish_peaks, shift_counts  # noqa: E402
 from tests.oracle.labplots import box_stats, sample_trajectories  # noqa: E402
 
-TABLES = ("study", "subjects", "visits", "lab_results", "infusions", "vital_signs", "adverse_events", "ascites")
+TABLES = ("study", "subjects", "visits", "lab_results", "infusions", "vital_signs", "adverse_events", "ascites",
+          "time_to_event")
 _LIST_COLUMNS = {"site": "site_id", "sex": "sex", "etiology": "etiology", "lf_type": "lf_type", "status": "status",
                  "arm": "arm"}
 
@@ -38,6 +42,9 @@ class NaiveSource:
         self.t = tables
         self.sees_arms = sees_arms
         self.group_col = "arm" if sees_arms else None
+        # Unlike any TrialView's (database file, cut, checksum, sees arms): the analyses' cached results of
+        # the naive source are never served to the real view, nor the other way round.
+        self.cache_key = ("naive pandas source", id(tables), sees_arms)
 
     # --- selection in pandas ---------------------------------------------------------------------
     def _selected(self, f: SubjectFilter) -> pd.DataFrame:
@@ -70,6 +77,20 @@ class NaiveSource:
 
     def arms(self) -> list[str]:
         return list(self.study()["arms"]) if self.sees_arms else []
+
+    def lab_parameters(self) -> pd.DataFrame:
+        labs = self.t["lab_results"]
+        return (labs.groupby("paramcd", sort=True).agg(param=("param", "first"), unit=("unit", "first"))
+                .reset_index())
+
+    def tte_parameters(self) -> pd.DataFrame:
+        tte = self.t["time_to_event"]
+        return tte.groupby("paramcd", sort=True).agg(param=("param", "first")).reset_index()
+
+    def changes_since_previous_cut(self, f: SubjectFilter) -> None:
+        """None, as TrialView answers for a database with one cut: the benchmark's simulated trials hold one
+        (bench/run.py checks it), so comparing with a kept earlier cut is no part of the comparison."""
+        return None
 
     def visit_schedule(self) -> pd.DataFrame:
         return self.t["visits"].sort_values("visit_num").reset_index(drop=True)

@@ -1,9 +1,14 @@
-"""Each page's work as the page does it with its default widgets: queries, statistics, figures.
+"""Each page's work as the page does it with its default widgets: the same calls, then the same figures.
 
-A path takes a *source* with TrialView's methods (the real TrialView, or the naive pandas source of
-naive.py, so both run the same statistics and figure code) and returns the figures it built. It
-marks when its data are ready (queries + domain statistics), so the benchmark can split the time
-into "data" (the budget of DESIGN §7) and "figures".
+A path calls what the page in ``pages/`` calls, with the page's default options: the
+``dashboard.analyses`` function of each section shown (the single production path of every number,
+cached in ``dashboard.cache.RESULTS`` under ``view.cache_key``), and the TrialView queries the page
+makes itself (counts, metadata; /patients and /patient call TrialView and ``domain.profile`` directly,
+as those pages do). It takes a *view*: the real TrialView, or the naive pandas source of naive.py,
+which answers the same queries from whole tables in memory, so both run the same analyses and figures.
+A path marks when its data are ready (queries + analyses), so the benchmark can split the time into
+"data" (the budget of DESIGN §7) and "figures". Streamlit calls (widgets, tables, downloads, audit) are
+left out. The caller empties the result cache before each timed run (bench/run.py ``measure``).
 """
 
 from __future__ import annotations
@@ -11,26 +16,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.domain import POOLED_LABEL, profile, safety
-from dashboard.domain import adverse_events as aes
-from dashboard.domain.arm_comparison import comparison_from_aggregates
-from dashboard.domain.ascites import (
-    MEASURES,
-    SHIFT_VISITS,
-    distribution_from_counts,
-    free_from_distribution,
-    grade_shift_from_counts,
-    resolution_km_from_times,
-    transitions_from_counts,
-)
-from dashboard.domain.endpoints import MILESTONES, endpoint_rows
-from dashboard.domain.lab_safety import edish_from_peaks, mdish_from_peaks, shift_from_counts
-from dashboard.domain.labplots import MAX_POINTS, box_stats_from_aggregates, trajectories_from_sample
-from dashboard.domain.labstats import deaths_between_visits, summary_from_aggregates
-from dashboard.domain.overview import disposition, enrolment_progress, follow_up_completeness
-from dashboard.domain.survival import CONF_TYPES, rmst_from_km, survival_analysis
+from dashboard.analyses import ascites as ascites_analyses
+from dashboard.analyses import labs as lab_analyses
+from dashboard.analyses import safety as safety_analyses
+from dashboard.analyses import survival as survival_analyses
+from dashboard.analyses.common import selected_arms
+from dashboard.analyses.overview import study_status
+from dashboard.domain import profile
+from dashboard.domain.ascites import SHIFT_VISITS
+from dashboard.domain.cut_changes import patient_notes, with_change_markers
+from dashboard.domain.endpoints import OVERALL_SURVIVAL
+from dashboard.domain.labs import describe
+from dashboard.domain.survival import CONF_TYPES
+from dashboard.errors import InsufficientData
 from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure
 from dashboard.figures.km import km_figure
 from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
@@ -51,36 +52,35 @@ class Marks:
         self.stamps[name] = time.perf_counter() - self.start
 
 
-def _setup(src):
-    arms = src.arms()
-    return src.group_col, arms, (arms or None), arm_colors(arms)
-
-
-def overview(src, f, m: Marks) -> list[go.Figure]:
-    group_col, _, _, colors = _setup(src)
-    subjects = src.subject_dates(f)
-    study = src.study()
-    progress = enrolment_progress(subjects, planned_n=int(study["planned_n"]), start=study["enrolment_start"],
-                                  months=float(study["enrolment_months"]), group_col=group_col)
-    disp = disposition(subjects, group_col=group_col)
-    completeness = follow_up_completeness(src.visit_completeness(f))
-    disp.pivot(index="status", columns="group", values="n").reset_index()
+def overview(view, f, m: Marks) -> list[go.Figure]:
+    """pages/overview.py: study_status, the changes since the previous cut, the disposition table."""
+    status = study_status(view, f)
+    colors = arm_colors(view.arms())
+    view.changes_since_previous_cut(f)
+    status.disposition.pivot(index="status", columns="group", values="n").reset_index()
     m.mark("data")
-    return [enrolment_figure(progress, colors), disposition_figure(disp, colors), completeness_figure(completeness)]
+    return [enrolment_figure(status.enrolment, colors), disposition_figure(status.disposition, colors),
+            completeness_figure(status.completeness)]
 
 
-def patients(src, f, m: Marks) -> list[go.Figure]:
-    subjects = src.subjects(f)
-    # As the page: search the subject rows, then MELD trends for the rows it shows only.
-    shown = profile.search_rows(profile.list_rows(subjects), "").head(profile.LIST_LIMIT)
-    profile.with_trends(shown, src.meld_trends_of(tuple(shown["usubjid"])))
+def patients(view, f, m: Marks) -> list[go.Figure]:
+    """pages/patients.py with an empty search box: the first LIST_LIMIT rows, MELD trends for those only."""
+    subjects = view.subjects(f)
+    changes = view.changes_since_previous_cut(f)
+    table = with_change_markers(profile.list_rows(subjects), changes)
+    shown = profile.search_rows(table, "").head(profile.LIST_LIMIT)
+    profile.with_trends(shown, view.meld_trends_of(tuple(shown["usubjid"])))
     m.mark("data")
     return []
 
 
-def patient(src, f, m: Marks, usubjid: str) -> list[go.Figure]:
-    course = src.patient(usubjid)
-    ids = src.subject_ids(f)
+def patient(view, f, m: Marks, usubjid: str) -> list[go.Figure]:
+    """pages/patient.py (/patient?id=usubjid), lab panels on the default raw scale."""
+    course = view.patient(usubjid)
+    ids = view.subject_ids(f)
+    changes = view.changes_since_previous_cut(f)
+    if changes is not None:
+        patient_notes(changes, usubjid)
     profile.neighbours(ids, usubjid)
     subject, labs = course["subject"], course["labs"]
     profile.header_facts(subject, course["infusions"])
@@ -90,7 +90,8 @@ def patient(src, f, m: Marks, usubjid: str) -> list[go.Figure]:
     panels = profile.lab_panels(labs, scale="raw")
     lane = profile.ae_lane(course["adverse_events"], last_day=int(span[1]))
     temps = profile.post_infusion_temperatures(course["vitals"], course["infusions"])
-    profile.format_visit_lab_table(profile.visit_lab_table(labs))
+    table = profile.visit_lab_table(labs, changes.changed_labs if changes is not None else None)
+    profile.format_visit_lab_table(table)
     m.mark("data")
     figs = [lab_panels_figure(panels, scale="raw", infusion_days=infusion_days, outcomes=outcomes, x_range=span),
             course_figure(labs, course["ascites"], lane, infusion_days=infusion_days, outcomes=outcomes, x_range=span)]
@@ -99,101 +100,112 @@ def patient(src, f, m: Marks, usubjid: str) -> list[go.Figure]:
     return figs
 
 
-def labs(src, f, m: Marks, view: str = "Summary table", code: str = "MELD") -> list[go.Figure]:
-    group_col, arms, groups, colors = _setup(src)
-    src.count_subjects(f)
-    # As the page: the curve and summary table are aggregated by the source; rows only for the views that need them.
-    summary = summary_from_aggregates(src.lab_visit_summary(f, code, "value"), value_col="value", groups=groups)
-    schedule = src.visit_schedule()
-    plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
-    exits = deaths_between_visits(src.subject_exits(f), plotted, group_col=group_col, groups=arms or [POOLED_LABEL])
-    extra: Callable[[], list[go.Figure]] = lambda: []  # noqa: E731 - the summary table view draws nothing more
-    if view == "Arm comparison" and group_col:
-        comparison_from_aggregates(src.lab_comparison_aggregates(f, code, arms[0], arms[1]), active=arms[0],
-                                   reference=arms[1])
-    elif view == "Box plots":
-        boxes = box_stats_from_aggregates(src.lab_box_stats(f, code, "value"), value_col="value", groups=groups)
-        extra = lambda: [box_by_visit_figure(boxes, colors)]  # noqa: E731
-    elif view == "Trajectories":
-        sample = trajectories_from_sample(src.lab_trajectory_sample(f, code, "value", MAX_POINTS), value_col="value")
-        extra = lambda: [spaghetti_figure(sample, colors)]  # noqa: E731
-    elif view == "Shift table":
-        shift_from_counts(src.lab_shift_counts(f, "ALT"), paramcd="ALT", groups=groups)
-    elif view == "Liver safety":
-        peaks = src.dish_peaks(f)
-        results = [edish_from_peaks(peaks, groups=groups), mdish_from_peaks(peaks, groups=groups)]
-        extra = lambda: [edish_figure(r, colors, title="DISH") for r in results]  # noqa: E731
+def labs(view, f, m: Marks, section: str = "Summary table", code: str = "MELD") -> list[go.Figure]:
+    """pages/labs.py: the curve of ``code`` (scale "value", statistic "mean"), then the chosen view's analysis."""
+    colors = arm_colors(view.arms())
+    view.count_subjects(f)
+    available = view.lab_parameters().set_index("paramcd")
+    param = describe(code, available.at[code, "param"], available.at[code, "unit"])
+    curve = lab_analyses.lab_curve(view, f, code, "value")
+    y_title = f"{param.name} ({param.unit})"
+    extra: Callable[[], list[go.Figure]] = lambda: []  # noqa: E731 - the summary table draws nothing more
+    if section == "Arm comparison":
+        lab_analyses.arm_comparison(view, f, code)
+    elif section == "Box plots":
+        boxes = lab_analyses.box_stats(view, f, code, "value")
+        extra = lambda: [box_by_visit_figure(boxes, colors, y_title=y_title)]  # noqa: E731
+    elif section == "Trajectories":
+        sample = lab_analyses.trajectories(view, f, code, "value")
+        extra = lambda: [spaghetti_figure(sample, colors, y_title=y_title)]  # noqa: E731
+    elif section == "Shift table":
+        lab_analyses.shift_table(view, f, code)
+    elif section == "Liver safety":
+        dish = lab_analyses.liver_safety(view, f, 3.8, 4.8)  # the page's default mDISH cut-offs
+        extra = lambda: [edish_figure(dish.edish, colors, title="eDISH (x ULN)"),  # noqa: E731
+                         edish_figure(dish.mdish, colors, title="mDISH (x baseline)")]
     m.mark("data")
-    return [mean_by_visit_figure(summary, colors, stat="mean", exits=exits, y_title="MELD"), *extra()]
+    return [mean_by_visit_figure(curve.summary, colors, stat="mean", exits=curve.exits, y_title=y_title), *extra()]
 
 
-def ascites(src, f, m: Marks) -> list[go.Figure]:
-    _, _, groups, colors = _setup(src)
-    src.count_subjects(f)
-    # As the page (ui/page_data): everything aggregated by the source, no assessment rows fetched.
-    distribution = distribution_from_counts(src.ascites_grade_counts(f), groups=groups)
-    visit_order = distribution.drop_duplicates("visit").sort_values("visit_num")["visit"].tolist()
-    stats = src.ascites_measure_summaries(f)
-    summaries = {k: summary_from_aggregates(stats[stats["measure"] == k].drop(columns="measure").reset_index(drop=True),
-                                            value_col=k, groups=groups) for k in MEASURES}
-    free = free_from_distribution(distribution)
-    shift_visits = tuple(v for v in SHIFT_VISITS if v in visit_order)
-    grade_shift_from_counts(src.ascites_shift_counts(f, shift_visits), groups=groups, visits=shift_visits)
-    km = resolution_km_from_times(src.ascites_resolution_times(f), groups=groups)
-    chosen = tuple(v for v in ("Baseline", *SHIFT_VISITS) if v in visit_order)
-    links = transitions_from_counts(src.ascites_transition_counts(f, chosen), visits=chosen, groups=groups)
+MEASURE_LABELS = {"depth_cm": "Depth (cm)", "volume_ml": "Volume (mL)"}
+SANKEY_VISITS = ("Baseline", *SHIFT_VISITS)
+
+
+def ascites(view, f, m: Marks) -> list[go.Figure]:
+    """pages/ascites.py: summaries, shift, resolution and transitions between the default Sankey visits."""
+    colors = arm_colors(view.arms())
+    view.count_subjects(f)
+    data = ascites_analyses.summaries(view, f)
+    visit_order = data.visit_order
+    pd.concat([s.summary.assign(measure=k) for k, s in data.measures.items()], ignore_index=True)
+    ascites_analyses.shift(view, f, tuple(v for v in SHIFT_VISITS if v in visit_order))
+    try:
+        km = ascites_analyses.resolution(view, f)
+    except InsufficientData:
+        km = None
+    chosen = tuple(v for v in SANKEY_VISITS if v in visit_order)
+    links = ascites_analyses.transitions(view, f, chosen) if len(chosen) >= 2 else None
     m.mark("data")
-    return [grade_bars_figure(distribution),
-            *(mean_by_visit_figure(s, colors, stat="mean") for s in summaries.values()),
-            free_of_ascites_figure(free, colors), km_figure(km, colors=colors, show_median=True),
-            sankey_figure(links)]
+    figs = [grade_bars_figure(data.grades),
+            *(mean_by_visit_figure(s, colors, stat="mean", title=MEASURE_LABELS[k], y_title=MEASURE_LABELS[k])
+              for k, s in data.measures.items()),
+            free_of_ascites_figure(data.free, colors)]
+    if km is not None:
+        ticks = range(0, int(km.table["time"].max()) + 28, 28)
+        figs.append(km_figure(km, colors=colors, show_median=True, tick_days=ticks,
+                              y_title="Probability of still having ascites"))
+    if links is not None:
+        figs.append(sankey_figure(links))
+    return figs
 
 
-def survival(src, f, m: Marks) -> list[go.Figure]:
-    group_col, arms, _, colors = _setup(src)
-    groups, reference = (tuple(arms), arms[-1]) if arms else (None, None)
-    src.count_subjects(f)
-    src.study()
-    src.first_randomized(f)
-    rows = endpoint_rows(src.time_to_event(f, None), "os")
-    analysis = survival_analysis(rows, group_col=group_col, groups=groups, reference=reference,
-                                 conf_type=CONF_TYPES[0], milestones_days=list(MILESTONES))
-    rmst_from_km(analysis.km, horizon=168, reference=analysis.reference)
+def survival(view, f, m: Marks) -> list[go.Figure]:
+    """pages/survival.py: overall survival at the data cut, the first CI transform, RMST to day 168."""
+    selected_arms(view, f)
+    colors = arm_colors(view.arms())
+    view.count_subjects(f)
+    view.study()
+    view.first_randomized(f)
+    view.tte_parameters()
+    conf_type = CONF_TYPES[0]  # the "CI transform" selectbox's default
+    analysis = survival_analyses.survival(view, f, OVERALL_SURVIVAL, None, conf_type)
+    survival_analyses.restricted_mean(view, f, OVERALL_SURVIVAL, None, conf_type, 168.0)
     m.mark("data")
     return [km_figure(analysis.km, colors=colors, show_ci=True, time_unit="days", show_median=False,
                       risk_table_rows=("at_risk",))]
 
 
-def safety_page(src, f, m: Marks, section: str = "Temperature 0-24 h") -> list[go.Figure]:
-    group_col, arms, _, colors = _setup(src)
-    arms = tuple(arms)
-    src.count_subjects(f)
+def safety_page(view, f, m: Marks, section: str = "Temperature 0-24 h") -> list[go.Figure]:
+    """pages/safety.py: one section at a time (the default: temperature 0-24 h, no individual lines)."""
+    selected_arms(view, f)
+    colors = arm_colors(view.arms())
+    view.count_subjects(f)
     if section == "Fever":
-        counts = src.fever_counts(f)
-        results = [safety.fever_from_counts(counts, threshold=t, arms=arms) for t in safety.FEVER_THRESHOLDS]
+        results = safety_analyses.fever_incidence(view, f)
         m.mark("data")
-        return [fever_incidence_figure(r, colors, title="Fever") for r in results]
+        return [fever_incidence_figure(r, colors, title=f"Fever >= {r.threshold:.1f} C") for r in results]
     if section == "AE overview":
-        result = aes.ae_overview_from_counts(src.ae_overview_counts(f), arms=arms)
+        result = safety_analyses.ae_overview(view, f)
         m.mark("data")
         return [ae_overview_figure(result, colors)]
-    result = safety.temperature_from_aggregates(src.temperature_summary(f), arms=arms)
+    result = safety_analyses.temperature_by_hour(view, f)
     m.mark("data")
-    return [temperature_figure(result, colors)]
+    return [temperature_figure(result, colors, individual=None)]
 
 
 # Page name -> (url path of the page file, path function, extra keyword arguments). The first row of
-# each page is its default view; the others are the heavier views a user switches to.
+# each page is its default view; the others are the heavier views a user switches to. The shift table
+# is of ALT: the default lab (MELD) is derived and has no reference range, so the page shows none for it.
 PATHS: dict[str, tuple[str, Callable, dict]] = {
     "overview": ("pages/overview.py", overview, {}),
     "patients": ("pages/patients.py", patients, {}),
     "patient": ("pages/patient.py", patient, {}),
     "labs": ("pages/labs.py", labs, {}),
-    "labs: box plots": ("", labs, {"view": "Box plots"}),
-    "labs: trajectories": ("", labs, {"view": "Trajectories"}),
-    "labs: liver safety": ("", labs, {"view": "Liver safety"}),
-    "labs: arm comparison": ("", labs, {"view": "Arm comparison"}),
-    "labs: shift table": ("", labs, {"view": "Shift table"}),
+    "labs: box plots": ("", labs, {"section": "Box plots"}),
+    "labs: trajectories": ("", labs, {"section": "Trajectories"}),
+    "labs: liver safety": ("", labs, {"section": "Liver safety"}),
+    "labs: arm comparison": ("", labs, {"section": "Arm comparison"}),
+    "labs: shift table": ("", labs, {"section": "Shift table", "code": "ALT"}),
     "ascites": ("pages/ascites.py", ascites, {}),
     "survival": ("pages/survival.py", survival, {}),
     "safety": ("pages/safety.py", safety_page, {}),
