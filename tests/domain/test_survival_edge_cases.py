@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from dashboard.domain.subgroups import subgroup_hr
-from dashboard.domain.survival import cox_hr, survival_analysis
+from dashboard.domain.survival import cox_hr, logrank_test, survival_analysis
 from dashboard.errors import InsufficientData
 
 REF = Path(__file__).parent / "reference"
@@ -52,6 +52,14 @@ def test_survival_analysis_with_an_event_free_group_reports_log_rank_cox_and_a_n
     assert a.cox is not None
     assert_close(a.cox.summary.set_index("group").loc["B", "hr"], fixture("event_free_cox")["hr"].iloc[0], "hr")
     assert any("C" in note and "no events" in note.lower() for note in a.notes)
+
+
+def test_log_rank_leaves_out_a_group_never_at_risk_at_an_event_like_r():
+    # B is censored before the first event: its expected count is 0 and survdiff's chi-square has 1 df.
+    result = logrank_test(fixture("never_at_risk_data"), group_col="arm")
+    expected = fixture("never_at_risk_logrank").iloc[0]
+    assert result.df == expected["df"] == 1
+    assert_close([result.chi2, result.p], expected[["chi2", "p"]], "log-rank")
 
 
 def test_an_event_free_reference_gives_no_hazard_ratio_but_keeps_the_log_rank():

@@ -42,7 +42,7 @@ class CoxResult:
 
 
 def logrank_test(df: pd.DataFrame, *, group_col: str, groups: Sequence[str] | None = None) -> LogrankResult:
-    """k-sample log-rank test, as R ``survdiff``: chi2 on k-1 df."""
+    """k-sample log-rank test, as R ``survdiff``: chi2 on k-1 df (k: groups at risk at an event time)."""
     data, order = _prepare("logrank_test", df, group_col, groups)
     if len(order) < 2:
         raise InsufficientData("The log-rank test needs at least two groups with patients.")
@@ -62,10 +62,13 @@ def logrank_test(df: pd.DataFrame, *, group_col: str, groups: Sequence[str] | No
     factor = np.where(n > 1, d * (n - d) / np.maximum(n - 1, 1), 0.0) / n
     var = np.einsum("t,jt->j", factor, risk)[:, None] * np.eye(len(order)) - \
         np.einsum("t,jt,kt->jk", factor / n, risk, risk)
+    # Groups at risk at no event time (expected 0) are left out, and the df with them (survdiff).
     keep = expected > 0
+    dof = int(keep.sum()) - 1
+    if dof < 1:
+        return LogrankResult(0.0, 0, 1.0, "Log-rank test (R survdiff).")
     diff = (dead.sum(1) - expected)[keep][1:]
     chi2 = float(diff @ np.linalg.solve(var[np.ix_(keep, keep)][1:, 1:], diff))
-    dof = len(order) - 1
     return LogrankResult(chi2, dof, float(stats.chi2.sf(chi2, dof)), "Log-rank test (R survdiff).")
 
 

@@ -21,3 +21,12 @@ write.csv(m, "monotone_data.csv", row.names = FALSE)
 fit <- suppressWarnings(cox_rows(Surv(time_days, event) ~ arm, m, c("A", "B", "D")))
 stopifnot(abs(fit$hr[2]) > 1e6)
 out(fit[1, ], "monotone", "cox")
+
+# A group at risk at no event time (B: censored before the first event) has expected 0; survdiff leaves it
+# out of the test, so the chi-square has one degree of freedom less.
+n <- data.frame(usubjid = sprintf("N%02d", 1:10), time_days = c(5, 6, 7, 8, 1, 2, 4, 6, 9, 3),
+                event = c(1, 1, 0, 1, 0, 0, 1, 0, 1, 1), arm = c(rep("A", 4), "B", "B", rep("C", 4)))
+write.csv(n, "never_at_risk_data.csv", row.names = FALSE)
+sd <- survdiff(Surv(time_days, event) ~ arm, data = n)
+k <- sum(sd$exp > 0)
+out(data.frame(chi2 = sd$chisq, df = k - 1, p = pchisq(sd$chisq, k - 1, lower.tail = FALSE)), "never_at_risk", "logrank")
