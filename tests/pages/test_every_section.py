@@ -65,11 +65,16 @@ def test_the_registry_names_every_sectioned_page():
     assert {"labs", "ascites", "survival", "safety"} <= set(WALKED)
 
 
-@pytest.mark.parametrize("role", ROLES)
+# The DSMB also walks every section with one arm selected (the sidebar's Arm filter), where the other arm's
+# empty curve, comparison or slide used to fail.
+SELECTIONS = [(role, {}) for role in ROLES] + [("dsmb", {"arm": UNUSUAL_ARMS[0]}), ("dsmb", {"arm": UNUSUAL_ARMS[1]})]
+
+
+@pytest.mark.parametrize("role, selection", SELECTIONS, ids=[f"{r}{'-' + s['arm'] if s else ''}" for r, s in SELECTIONS])
 @pytest.mark.parametrize("page", WALKED)
-def test_every_section_renders_for_every_role(database, page, role):
+def test_every_section_renders_for_every_role(database, page, role, selection):
     file = next(p.file for p in PAGES if p.url_path == page)
-    at = run_page(file, role)
+    at = run_page(file, role, selection)
     _checked(at, role, f"{page} default")
     walked = 0
     for control in (c for c in CONTROLS if c.page == page):
