@@ -16,16 +16,19 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.data.queries import SUBJECT_COLUMNS, SUBJECT_DATE_COLUMNS
-from dashboard.domain import adverse_events, ascites, safety
-from dashboard.domain.labstats import EXIT_STATUSES, add_change_from_baseline, add_exit_day, with_group
+from dashboard.domain import adverse_events, safety
+from dashboard.domain.ascites import MEASURES
+from dashboard.domain.labstats import EXIT_STATUSES, add_change_from_baseline, with_group
 from dashboard.domain.subject_filter import SubjectFilter
 
 # The row-level statistics are test oracles (tests/oracle), not production code; bench/run.py runs with bench/
 # on the path, so the repository root, which holds the tests package, goes there too.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.oracle import ascites  # noqa: E402
 from tests.oracle.arm_comparison import comparison_aggregates_of_rows  # noqa: E402
 from tests.oracle.lab_safety import dish_peaks, shift_counts  # noqa: E402
 from tests.oracle.labplots import box_stats, sample_trajectories  # noqa: E402
+from tests.oracle.labstats import add_exit_day  # noqa: E402
 
 TABLES = ("study", "subjects", "visits", "lab_results", "infusions", "vital_signs", "adverse_events", "ascites",
           "time_to_event")
@@ -204,7 +207,7 @@ class NaiveSource:
     def ascites_measure_summaries(self, f: SubjectFilter) -> pd.DataFrame:
         """TrialView.ascites_measure_summaries in pandas from the fetched rows."""
         rows = self._with_group(self.ascites_rows(f).dropna(subset=["visit_num"]))
-        return pd.concat([self._visit_stats(rows, m).assign(measure=m) for m in ascites.MEASURES], ignore_index=True)
+        return pd.concat([self._visit_stats(rows, m).assign(measure=m) for m in MEASURES], ignore_index=True)
 
     def temperature_summary(self, f: SubjectFilter) -> pd.DataFrame:
         """TrialView.temperature_summary in pandas: one value per patient and time point, then per group."""

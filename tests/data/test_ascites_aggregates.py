@@ -10,20 +10,12 @@ import pytest
 from dashboard.data import ascites_aggregates as agg
 from dashboard.data import queries
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.ascites import (
-    SHIFT_VISITS,
-    grade_shift,
-    grade_shift_from_counts,
-    grade_transitions,
-    resolution_km,
-    resolution_km_from_times,
-    resolution_times,
-    transitions_from_counts,
-)
-from dashboard.domain.labstats import add_exit_day
+from dashboard.domain.ascites import SHIFT_VISITS, grade_shift_from_counts, resolution_km_from_times, transitions_from_counts
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import InsufficientData
 from tests.data.sql_helpers import SqlRecorder, study_groups
+from tests.oracle.ascites import grade_shift, grade_transitions, resolution_km, resolution_times
+from tests.oracle.labstats import add_exit_day
 
 FILTERS = {"all": SubjectFilter(), "women": SubjectFilter(sex=("F",))}
 CLOSE = dict(check_exact=False, rtol=1e-9, atol=1e-9)

@@ -7,16 +7,10 @@ import pytest
 from dashboard.access.trial_view import TrialView
 from dashboard.access.viewer import Viewer
 from dashboard.domain import POOLED_LABEL, safety
-from dashboard.domain.ascites import (
-    MEASURES,
-    distribution_from_counts,
-    free_from_distribution,
-    free_of_ascites,
-    grade_distribution,
-    measure_by_visit,
-)
+from dashboard.domain.ascites import MEASURES, distribution_from_counts, free_from_distribution
 from dashboard.domain.labstats import summary_from_aggregates
 from dashboard.domain.subject_filter import SubjectFilter
+from tests.oracle.ascites import free_of_ascites, grade_distribution, measure_by_visit
 
 VIEWERS = {"by arm": Viewer("dsmb", "dsmb", "DSMB"), "pooled": Viewer("inv", "investigator", "Investigator")}
 FILTERS = [SubjectFilter(), SubjectFilter(sex=("F",))]

@@ -6,8 +6,9 @@ import pytest
 
 from dashboard.access.trial_view import TrialView
 from dashboard.access.viewer import Viewer
-from dashboard.domain.labstats import add_change_from_baseline, summarise_by_visit, summary_from_aggregates
+from dashboard.domain.labstats import add_change_from_baseline, summary_from_aggregates
 from dashboard.domain.subject_filter import SubjectFilter
+from tests.oracle.labstats import summarise_by_visit
 
 VIEWERS = {"by arm": Viewer("dsmb", "dsmb", "DSMB"), "pooled": Viewer("inv", "investigator", "Investigator")}
 

@@ -6,9 +6,10 @@ import pytest
 
 from dashboard.data import queries
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.labstats import EXIT_STATUSES, add_exit_day, deaths_between_visits
+from dashboard.domain.labstats import EXIT_STATUSES, deaths_between_visits
 from dashboard.domain.subject_filter import SubjectFilter
 from tests.data.sql_helpers import study_groups
+from tests.oracle.labstats import add_exit_day
 
 FILTERS = {"all": SubjectFilter(), "women": SubjectFilter(sex=("F",)), "site": SubjectFilter(site=("S01",))}
 

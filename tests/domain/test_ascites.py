@@ -9,17 +9,15 @@ import pandas as pd
 import pytest
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.ascites import (
+from dashboard.domain.ascites import grade_shift_from_counts, resolution_km_from_times, transitions_from_counts
+from tests.oracle.ascites import (
     free_of_ascites,
     grade_distribution,
     grade_shift,
-    grade_shift_from_counts,
     grade_transitions,
     measure_by_visit,
     resolution_km,
-    resolution_km_from_times,
     resolution_times,
-    transitions_from_counts,
 )
 
 REF = Path(__file__).parent / "reference"

@@ -10,14 +10,9 @@ import pytest
 
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.lab_safety import HIGH_CATEGORIES, QUADRANTS, shift_from_counts
-from dashboard.domain.labstats import (
-    SUMMARY_COLUMNS,
-    add_change_from_baseline,
-    add_exit_day,
-    deaths_between_visits,
-    summarise_by_visit,
-)
+from dashboard.domain.labstats import SUMMARY_COLUMNS, add_change_from_baseline, deaths_between_visits
 from tests.oracle.lab_safety import edish, mdish, shift_table
+from tests.oracle.labstats import add_exit_day, summarise_by_visit
 
 REF = Path(__file__).parent / "reference"
 

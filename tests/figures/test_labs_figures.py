@@ -11,13 +11,14 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.ascites import free_of_ascites, grade_distribution, grade_transitions
-from dashboard.domain.labstats import add_change_from_baseline, deaths_between_visits, summarise_by_visit
+from dashboard.domain.labstats import add_change_from_baseline, deaths_between_visits
 from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure
 from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
 from dashboard.figures.style import arm_colors
+from tests.oracle.ascites import free_of_ascites, grade_distribution, grade_transitions
 from tests.oracle.lab_safety import edish
 from tests.oracle.labplots import box_stats, sample_trajectories
+from tests.oracle.labstats import summarise_by_visit
 
 ARMS = ("UC-MSC", "Placebo")
 COLORS = arm_colors(ARMS)

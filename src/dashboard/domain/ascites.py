@@ -1,17 +1,16 @@
-"""Domain layer: ascites by visit (grade distribution, depth/volume, free of ascites, shifts, Sankey).
+"""Domain layer: ascites by visit (grade distribution, free of ascites, shifts, time to resolution, Sankey).
 
-Input rows: ``usubjid``, ``visit``, ``visit_num``, ``study_day``, ``grade`` (ICA 0 none, 1 mild,
-2 moderate, 3 severe), ``depth_cm``, ``volume_ml`` and an optional group column. As everywhere,
-``group_col=None`` pools all patients under ``POOLED_LABEL`` (DESIGN §4); baseline is visit_num 0.
-
-Each analysis also has a tail taking aggregates computed in DuckDB (``distribution_from_counts``,
-``grade_shift_from_counts``, ``transitions_from_counts``, ``resolution_km_from_times``); the pandas function
-computes the same aggregates from rows and hands them to that tail, so both paths share the shaping.
+From aggregates of the assessments (``grade``: ICA 0 none, 1 mild, 2 moderate, 3 severe) computed in DuckDB
+by ``dashboard.data.ascites_aggregates``: ``distribution_from_counts``, ``grade_shift_from_counts``,
+``transitions_from_counts``, ``resolution_km_from_times``; depth and volume by visit are
+``labstats.summary_from_aggregates``. As everywhere, a pooled result has the one group ``POOLED_LABEL``
+(DESIGN §4); baseline is visit_num 0. The pandas versions on assessment rows are the test oracle
+``tests.oracle.ascites``; they compute the same aggregates and hand them to the same tails.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -19,23 +18,13 @@ import pandas as pd
 from scipy import stats
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.labstats import (
-    VisitSummary,
-    _check_conf_level,
-    _check_group_col,
-    _group_order,
-    _require_columns,
-    _visit_labels,
-    summarise_by_visit,
-    with_group,
-)
+from dashboard.domain.labstats import _check_conf_level, _group_order, _require_columns
 from dashboard.domain.survival import KMResult, km_estimate
 
 GRADES = (0, 1, 2, 3)
 GRADE_LABELS = {0: "none", 1: "mild", 2: "moderate", 3: "severe"}
 SHIFT_VISITS = ("W4", "W12", "W24", "W48")
 MEASURES = ("depth_cm", "volume_ml")
-REQUIRED = ("usubjid", "visit", "visit_num", "grade")
 
 
 @dataclass(frozen=True)
@@ -48,47 +37,23 @@ class FreeOfAscites:
     method: str
 
 
-def _check(func: str, df: pd.DataFrame, group_col: str | None) -> None:
-    _require_columns(func, "df", df, REQUIRED)
-    _check_group_col(func, df, group_col)
-    bad = sorted(set(df["grade"].dropna().astype(int)) - set(GRADES))
-    if bad:
-        raise ValueError(f"{func}: df.grade has {bad}; allowed grades: {list(GRADES)}.")
-
-
 GRADE_COUNT_COLUMNS = tuple(f"grade_{g}" for g in GRADES)
 DISTRIBUTION_COLUMNS = ("group", "visit_num", "visit", "grade", "grade_label", "count", "n", "pct")
 
 
-def grade_distribution(df: pd.DataFrame, *, group_col: str | None = None,
-                       groups: Sequence[str] | None = None) -> pd.DataFrame:
-    """Counts and percentages of each grade per group and visit.
+def distribution_from_counts(counts: pd.DataFrame, *, groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """Counts and percentages of each grade per group and visit, from counts computed in SQL.
+
+    ``counts`` columns: ``group`` (None/NaN when pooled), ``visit_num``, ``visit``, ``n`` (patients
+    assessed) and ``grade_0`` .. ``grade_3``; groups are ordered as ``groups`` lists them, else in order of
+    first appearance.
 
     Returns
     -------
     DataFrame
-        Columns ``group``, ``visit_num``, ``visit``, ``grade``, ``grade_label``, ``count``, ``n``
-        (patients assessed at that visit), ``pct`` (100 * count / n); all four grades per group and
+        ``DISTRIBUTION_COLUMNS``: ``group``, ``visit_num``, ``visit``, ``grade``, ``grade_label``, ``count``,
+        ``n`` (patients assessed at that visit), ``pct`` (100 * count / n); all four grades per group and
         visit, zeros included, so stacked bars always sum to 100.
-    """
-    _check("grade_distribution", df, group_col)
-    data = with_group(df, group_col).dropna(subset=["grade", "visit_num"])
-    labels = _visit_labels(data)
-    data = data.assign(visit_num=data["visit_num"].astype(int), grade=data["grade"].astype(int))
-    counts = (data.groupby(["group", "visit_num"])["grade"].value_counts().unstack(fill_value=0)
-              .reindex(columns=list(GRADES), fill_value=0))
-    counts.columns = list(GRADE_COUNT_COLUMNS)
-    counts = counts.reset_index()
-    counts["n"] = counts[list(GRADE_COUNT_COLUMNS)].sum(axis=1)
-    counts["visit"] = counts["visit_num"].map(labels)
-    return _distribution(counts, _group_order(data, groups))
-
-
-def distribution_from_counts(counts: pd.DataFrame, *, groups: Sequence[str] | None = None) -> pd.DataFrame:
-    """``grade_distribution``'s result from per-group, per-visit counts computed elsewhere (in SQL).
-
-    ``counts`` columns: ``group`` (None/NaN when pooled), ``visit_num``, ``visit``, ``n`` (patients
-    assessed) and ``grade_0`` .. ``grade_3``; groups are ordered as in ``grade_distribution``.
     """
     data = counts.assign(group=counts["group"].fillna(POOLED_LABEL).astype(str))
     graded = data[list(GRADE_COUNT_COLUMNS)].sum(axis=1)
@@ -109,18 +74,9 @@ def _distribution(counts: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(DISTRIBUTION_COLUMNS))
 
 
-def measure_by_visit(df: pd.DataFrame, *, measure: str = "depth_cm", group_col: str | None = None,
-                     groups: Sequence[str] | None = None, conf_level: float = 0.95) -> VisitSummary:
-    """Mean (t CI), median and IQR of ``depth_cm`` or ``volume_ml`` by visit: see summarise_by_visit."""
-    if measure not in MEASURES:
-        raise ValueError(f"measure_by_visit: measure must be one of {list(MEASURES)}, got {measure!r}.")
-    return summarise_by_visit(df, value_col=measure, group_col=group_col, groups=groups,
-                              conf_level=conf_level)
-
-
-def free_of_ascites(df: pd.DataFrame, *, group_col: str | None = None, groups: Sequence[str] | None = None,
-                    conf_level: float = 0.95) -> FreeOfAscites:
-    """Proportion of assessed patients with grade 0, with the exact Clopper-Pearson CI.
+def free_from_distribution(dist: pd.DataFrame, *, conf_level: float = 0.95) -> FreeOfAscites:
+    """Proportion of assessed patients with grade 0, with the exact Clopper-Pearson CI, from the grade
+    distribution (:func:`distribution_from_counts`).
 
     Notes
     -----
@@ -128,14 +84,6 @@ def free_of_ascites(df: pd.DataFrame, *, group_col: str | None = None, groups: S
     Beta(1-a/2; x+1, n-x), with lower 0 when x = 0 and upper 1 when x = n; identical to R
     ``binom.test(x, n)$conf.int`` and scipy ``binomtest(...).proportion_ci(method="exact")``.
     """
-    func = "free_of_ascites"
-    _check(func, df, group_col)
-    _check_conf_level(func, conf_level)
-    return free_from_distribution(grade_distribution(df, group_col=group_col, groups=groups), conf_level=conf_level)
-
-
-def free_from_distribution(dist: pd.DataFrame, *, conf_level: float = 0.95) -> FreeOfAscites:
-    """``free_of_ascites`` from a ``grade_distribution`` result (from rows or from SQL counts)."""
     _check_conf_level("free_from_distribution", conf_level)
     free = dist[dist["grade"] == 0].rename(columns={"count": "n_free"})
     x, n = free["n_free"].to_numpy(float), free["n"].to_numpy(float)
@@ -155,51 +103,21 @@ SHIFT_COLUMNS = ("group", "visit", "n", "improved", "stable", "worsened")
 GRADE_SHIFT_COUNT_COLUMNS = ("group", "visit", "assessed", "n", "improved", "stable", "worsened")
 
 
-def _check_visits(func: str, visits: Sequence[str], known: set[str]) -> None:
-    unknown = [v for v in visits if v not in known]
-    if unknown:
-        raise ValueError(f"{func}: visits {unknown} not in df.visit; allowed: {sorted(known)}.")
+def grade_shift_from_counts(counts: pd.DataFrame, *, groups: Sequence[str] | None = None,
+                      visits: Sequence[str] = SHIFT_VISITS) -> pd.DataFrame:
+    """Grade at each chosen visit compared with baseline: improved (lower), stable, worsened (higher), from
+    counts computed in SQL.
 
-
-def grade_shift(df: pd.DataFrame, *, group_col: str | None = None, groups: Sequence[str] | None = None,
-                visits: Sequence[str] = SHIFT_VISITS) -> pd.DataFrame:
-    """Grade at each chosen visit compared with baseline: improved (lower), stable, worsened (higher).
-
-    Baseline is the patient's last visit_num 0 grade and a visit's grade its first, by study day (on a
-    same-day tie the higher grade at baseline, the lower at a visit).
+    ``counts`` columns: ``group`` (None/NaN when pooled), ``visit``, ``assessed`` (patients with a grade
+    at the visit), ``n`` (patients with both a baseline and that visit), ``improved``, ``stable``,
+    ``worsened``, for every group and chosen visit; baseline is the patient's last visit_num 0 grade and a
+    visit's grade its first, by study day. Groups are ordered as given, else as in ``counts``. A visit
+    nobody was assessed at is refused.
 
     Returns
     -------
     DataFrame
-        Columns ``group``, ``visit``, ``n`` (patients with both a baseline and that visit),
-        ``improved``, ``stable``, ``worsened``; one row per group and chosen visit in the given order.
-    """
-    func = "grade_shift"
-    _check(func, df, group_col)
-    _check_visits(func, visits, set(df["visit"].astype(str)))
-    data = with_group(df, group_col).dropna(subset=["grade"])
-    # Baseline: the last grade by study day; at a visit: the first. Same-day ties go to the higher grade
-    # at baseline and the lower at a visit ((study_day, grade) order), as in SQL, whatever the row order.
-    base = (data[data["visit_num"] == 0].sort_values(["study_day", "grade"], kind="stable")
-            .drop_duplicates("usubjid", keep="last").set_index("usubjid")["grade"])
-    data = data.assign(visit=data["visit"].astype(str))
-    at = data[data["visit"].isin(visits)].sort_values(["study_day", "grade"], kind="stable").drop_duplicates(
-        ["group", "visit", "usubjid"])
-    b = at["usubjid"].map(base)
-    d = np.sign(at["grade"] - b)
-    counts = (at.assign(n=b.notna(), improved=d < 0, stable=d == 0, worsened=d > 0)
-              .groupby(["group", "visit"])[list(SHIFT_COLUMNS[2:])].sum().reset_index())
-    return _shift_table(counts, _group_order(data, groups), visits)
-
-
-def grade_shift_from_counts(counts: pd.DataFrame, *, groups: Sequence[str] | None = None,
-                      visits: Sequence[str] = SHIFT_VISITS) -> pd.DataFrame:
-    """``grade_shift``'s result from per-group, per-visit counts computed elsewhere (in SQL).
-
-    ``counts`` columns: ``group`` (None/NaN when pooled), ``visit``, ``assessed`` (patients with a grade
-    at the visit), ``n``, ``improved``, ``stable``, ``worsened``, for every group and chosen visit;
-    groups are ordered as given, else as in ``counts``. A visit nobody was assessed at is refused, as
-    ``grade_shift`` refuses a visit absent from its rows.
+        ``SHIFT_COLUMNS``, one row per group and chosen visit in the given order.
     """
     func = "grade_shift_from_counts"
     _require_columns(func, "counts", counts, GRADE_SHIFT_COUNT_COLUMNS)
@@ -220,71 +138,17 @@ def _shift_table(counts: pd.DataFrame, order: Sequence[str], visits: Sequence[st
     return out.astype({c: "int64" for c in values})
 
 
-def resolution_times(df: pd.DataFrame, exit_days: Mapping[str, float] | pd.Series | None = None, *,
-                     group_col: str | None = None) -> pd.DataFrame:
-    """Time to resolution (first grade-0 assessment) for patients with ascites at baseline.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Ascites rows with ``usubjid``, ``visit_num``, ``study_day``, ``grade``.
-    exit_days : mapping or Series usubjid -> study day, optional
-        Day the patient left the study (death, transplant, withdrawal). Assessments after it are
-        ignored: ascites gone after a transplant is surgery, not resolution.
-    group_col : str or None
-        Arm column; None pools under ``POOLED_LABEL``.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``usubjid``, ``time_days``, ``event``, ``group``; ``time_days`` is the study day of the
-        first post-baseline grade-0 assessment (``event`` 1), else of the last post-baseline assessment
-        (``event`` 0, censored; patients with no post-baseline assessment are censored at their
-        baseline day). Patients with grade 0 or no baseline assessment are not at risk and left out.
-    """
-    func = "resolution_times"
-    _require_columns(func, "df", df, ("usubjid", "visit_num", "study_day", "grade"))
-    _check_group_col(func, df, group_col)
-    data = with_group(df, group_col).dropna(subset=["grade", "study_day"])
-    if exit_days is not None:
-        ex = pd.Series(exit_days, dtype=float)
-        limit = data["usubjid"].map(ex)
-        data = data[limit.isna() | (data["study_day"] <= limit)]
-    data = data.sort_values(["usubjid", "study_day", "grade"], kind="stable")
-    base = data[data["visit_num"] == 0].drop_duplicates("usubjid", keep="last")
-    at_risk = base[base["grade"] > 0]
-    post = data[(data["visit_num"] > 0) & data["usubjid"].isin(at_risk["usubjid"])]
-    first_free = post[post["grade"] == 0].groupby("usubjid")["study_day"].min()
-    last = post.groupby("usubjid")["study_day"].max()
-    out = at_risk[["usubjid", "group", "study_day"]].set_index("usubjid")
-    event = out.index.isin(first_free.index)
-    out["time_days"] = np.where(event, first_free.reindex(out.index),
-                                last.reindex(out.index).fillna(out["study_day"]))
-    out["event"] = event.astype(int)
-    return out.reset_index()[["usubjid", "time_days", "event", "group"]]
-
-
-def resolution_km(df: pd.DataFrame, exit_days: Mapping[str, float] | pd.Series | None = None, *,
-                  group_col: str | None = None, groups: Sequence[str] | None = None,
-                  conf_level: float = 0.95) -> KMResult:
-    """Kaplan-Meier of time to resolution among patients with ascites at baseline.
-
-    The curve is the probability of still having ascites; times and censoring come from
-    :func:`resolution_times` (assessments after ``exit_days`` ignored), the estimate from
-    :func:`resolution_km_from_times`.
-    """
-    return resolution_km_from_times(resolution_times(df, exit_days, group_col=group_col), groups=groups,
-                                    conf_level=conf_level)
-
-
 def resolution_km_from_times(times: pd.DataFrame, *, groups: Sequence[str] | None = None,
                              conf_level: float = 0.95) -> KMResult:
-    """``resolution_km``'s result from resolution times computed elsewhere (in SQL) or by ``resolution_times``.
+    """Kaplan-Meier of time to resolution (first grade-0 assessment) among patients with ascites at baseline,
+    from resolution times computed in SQL (``ascites_aggregates.ascites_resolution_times``).
 
-    ``times`` columns: ``usubjid``, ``time_days``, ``event``, ``group`` (None/NaN when pooled). Patients
-    censored on or before day 0 (no post-baseline assessment, baseline taken before day 1) are never at
-    risk at a positive time, so they are left out, which is what the Kaplan-Meier estimate does with
-    them anyway. Raises ``InsufficientData`` when a group has nobody at risk.
+    The curve is the probability of still having ascites. ``times`` columns: ``usubjid``, ``time_days``
+    (first post-baseline grade-0 day, else the last post-baseline assessment before leaving the study),
+    ``event``, ``group`` (None/NaN when pooled). Patients censored on or before day 0 (no post-baseline
+    assessment, baseline taken before day 1) are never at risk at a positive time, so they are left out,
+    which is what the Kaplan-Meier estimate does with them anyway. Raises ``InsufficientData`` when a group
+    has nobody at risk.
     """
     _require_columns("resolution_km_from_times", "times", times, ("usubjid", "time_days", "event", "group"))
     times = times[times["time_days"] > 0]
@@ -305,45 +169,21 @@ def _check_transition_visits(func: str, visits: Sequence[str]) -> None:
         raise ValueError(f"{func}: visits needs at least two visit labels, got {list(visits)}.")
 
 
-def grade_transitions(df: pd.DataFrame, *, visits: Sequence[str], group_col: str | None = None,
-                      groups: Sequence[str] | None = None) -> pd.DataFrame:
-    """Links for a Sankey: patients moving from each grade at one chosen visit to a grade at the next.
+def transitions_from_counts(counts: pd.DataFrame, *, visits: Sequence[str],
+                            groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """Links for a Sankey: patients moving from each grade at one chosen visit to a grade at the next, from
+    per-group, per-pair grade counts computed in SQL.
+
+    ``counts`` columns: ``group`` (None/NaN when pooled), ``pair`` (0 for ``visits[0]`` -> ``visits[1]``,
+    ...), ``source_visit``, ``source_grade``, ``target_visit``, ``target_grade``, ``count`` (patients
+    assessed at both visits of the pair); groups are ordered as given, else as in ``counts``. The visits are
+    not checked against the assessments (there are none here): a visit nobody attended just has no links.
 
     Returns
     -------
     DataFrame
-        Columns ``group``, ``source_visit``, ``source_grade``, ``target_visit``, ``target_grade``,
-        ``source`` and ``target`` (node labels "W4: mild"), ``count`` > 0. Only patients assessed at
-        both visits of a pair contribute (a visit's grade is its first row's); with ``group_col`` set,
-        one set of links per group, in the order of ``groups`` (default: order of first appearance).
-    """
-    func = "grade_transitions"
-    _check(func, df, group_col)
-    _check_transition_visits(func, visits)
-    _check_visits(func, visits, set(df["visit"].astype(str)))
-    data = with_group(df, group_col).dropna(subset=["grade"])
-    wide = (data[data["visit"].astype(str).isin(visits)].sort_values(["study_day", "grade"], kind="stable")
-            .drop_duplicates(["usubjid", "visit"])
-            .pivot(index="usubjid", columns="visit", values="grade"))
-    # Not named ``groups``: that argument still gives the display order below.
-    patient_group = data.drop_duplicates("usubjid").set_index("usubjid")["group"].reindex(wide.index)
-    parts = []
-    for i, (a, b) in enumerate(zip(visits[:-1], visits[1:])):
-        pair = pd.DataFrame({"group": patient_group, "source_grade": wide[a], "target_grade": wide[b]}).dropna()
-        c = pair.astype({"source_grade": int, "target_grade": int}).groupby(
-            ["group", "source_grade", "target_grade"]).size().rename("count").reset_index()
-        parts.append(c.assign(pair=i, source_visit=a, target_visit=b))
-    return _links(pd.concat(parts, ignore_index=True), _group_order(data, groups))
-
-
-def transitions_from_counts(counts: pd.DataFrame, *, visits: Sequence[str],
-                            groups: Sequence[str] | None = None) -> pd.DataFrame:
-    """``grade_transitions``'s result from per-group, per-pair grade counts computed elsewhere (in SQL).
-
-    ``counts`` columns: ``group`` (None/NaN when pooled), ``pair`` (0 for ``visits[0]`` -> ``visits[1]``,
-    ...), ``source_visit``, ``source_grade``, ``target_visit``, ``target_grade``, ``count``; groups are
-    ordered as given, else as in ``counts``. Unlike ``grade_transitions`` the visits are not checked
-    against the assessments (there are none here): a visit nobody attended just has no links.
+        ``TRANSITION_COLUMNS``, with node labels ``source``/``target`` ("W4: mild"), by group, pair, source
+        and target grade.
     """
     func = "transitions_from_counts"
     _require_columns(func, "counts", counts, TRANSITION_COUNT_COLUMNS)

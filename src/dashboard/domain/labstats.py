@@ -2,9 +2,10 @@
 are in :mod:`dashboard.domain.lab_safety`, the arm comparison in :mod:`dashboard.domain.arm_comparison`).
 
 Pure functions on lab rows (``usubjid``, ``paramcd``, ``visit``, ``visit_num``, ``study_day``,
-``value``, ``lower_limit``, ``upper_limit`` and an optional group column). The rule this module keeps:
-``group_col=None`` means pooled, and pooled results carry exactly one group, ``POOLED_LABEL``; arms
-are never relabelled (DESIGN §4). Baseline is ``visit_num == 0``.
+``value``, ``lower_limit``, ``upper_limit`` and an optional group column) and on the aggregates computed
+from them in SQL. The rule this module keeps: ``group_col=None`` means pooled, and pooled results carry
+exactly one group, ``POOLED_LABEL``; arms are never relabelled (DESIGN §4). Baseline is ``visit_num == 0``.
+The row-level summary by visit and exit day are the test oracle ``tests.oracle.labstats``.
 """
 
 from __future__ import annotations
@@ -60,13 +61,6 @@ def _check_conf_level(func: str, conf_level: float) -> None:
         raise ValueError(f"{func}: conf_level must be a number strictly between 0 and 1, got {conf_level!r}.")
 
 
-def _check_single_param(func: str, df: pd.DataFrame) -> None:
-    # Averaging ALT and BILI together is meaningless; callers filter to one parameter first.
-    if "paramcd" in df.columns and df["paramcd"].nunique() > 1:
-        raise ValueError(f"{func}: argument 'df' holds several paramcd values "
-                         f"{sorted(df['paramcd'].unique())}; pass rows of one lab parameter.")
-
-
 def with_group(df: pd.DataFrame, group_col: str | None) -> pd.DataFrame:
     """Copy of ``df`` with a ``group`` column: the arm, or ``POOLED_LABEL`` for every row when pooled."""
     out = df.copy()
@@ -77,13 +71,6 @@ def with_group(df: pd.DataFrame, group_col: str | None) -> pd.DataFrame:
 def _group_order(df: pd.DataFrame, groups: Sequence[str] | None) -> list[str]:
     present = list(pd.unique(df["group"]))
     return present if groups is None else [g for g in groups]
-
-
-def _visit_labels(df: pd.DataFrame) -> dict[int, str]:
-    if "visit" not in df.columns:
-        return {}
-    first = df.dropna(subset=["visit_num"]).drop_duplicates("visit_num")
-    return dict(zip(first["visit_num"].astype(int), first["visit"].astype(str)))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -123,18 +110,24 @@ def add_change_from_baseline(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def summarise_by_visit(df: pd.DataFrame, *, value_col: str = "value", group_col: str | None = None,
-                       groups: Sequence[str] | None = None, conf_level: float = 0.95) -> VisitSummary:
-    """n, mean, SD, SE, t-based CI of the mean, median, quartiles, min, max per group and visit.
+def _summary_method(value_col: str, conf_level: float) -> str:
+    return f"{value_col}: mean with {conf_level:.0%} t-based CI (SD with n-1); median with IQR, {QUARTILE_NOTE}."
+
+
+def summary_from_aggregates(agg: pd.DataFrame, *, value_col: str = "value", groups: Sequence[str] | None = None,
+                            conf_level: float = 0.95) -> VisitSummary:
+    """n, mean, SD, SE, t-based CI of the mean, median, quartiles, min, max per group and visit, from
+    per-group, per-visit aggregates computed in SQL (``lab_aggregates.lab_visit_summary``,
+    ``ascites_aggregates.ascites_measure_summaries``).
 
     Parameters
     ----------
-    df : DataFrame
-        Rows of one parameter with ``visit_num``, ``visit`` (optional) and ``value_col``.
+    agg : DataFrame
+        ``group`` (None/NaN when pooled), ``visit_num``, ``visit``, ``n``, ``mean``, ``sd`` (n-1),
+        ``median``, ``q1``, ``q3`` (R type 7), ``min``, ``max``; rows with ``n`` = 0 are dropped.
     value_col : str
-        ``"value"``, ``"chg"`` or ``"pchg"`` for labs; any numeric column (``depth_cm``) otherwise.
-    group_col : str or None
-        Column holding the arm; None pools every row under ``POOLED_LABEL``.
+        ``"value"``, ``"chg"`` or ``"pchg"`` for labs (without the baseline visit for a change: it is zero by
+        definition); any numeric column (``depth_cm``) otherwise.
     groups : sequence of str, optional
         Groups to report and their order (a listed group with no rows gets no summary rows).
     conf_level : float
@@ -143,57 +136,9 @@ def summarise_by_visit(df: pd.DataFrame, *, value_col: str = "value", group_col:
     Returns
     -------
     VisitSummary
-        ``summary`` with columns ``SUMMARY_COLUMNS``; ``method`` for the footnote.
-
-    Notes
-    -----
-    SD with n-1; CI mean +/- t(1-alpha/2, n-1) * SD/sqrt(n) (as R ``t.test``); SD/SE/CI are NaN when
-    n < 2. Quartiles by numpy "linear" interpolation, which equals R ``quantile(type = 7)``. For
-    ``chg``/``pchg`` the baseline visit is left out: its change is zero by definition.
-    """
-    func = "summarise_by_visit"
-    _require_columns(func, "df", df, ("visit_num", value_col))
-    _check_group_col(func, df, group_col)
-    _check_conf_level(func, conf_level)
-    _check_single_param(func, df)
-    if not pd.api.types.is_numeric_dtype(df[value_col]):
-        raise ValueError(f"{func}: value_col={value_col!r} must be numeric (e.g. 'value', 'chg', 'pchg').")
-    data = with_group(df, group_col).dropna(subset=[value_col, "visit_num"])
-    if value_col in ("chg", "pchg"):
-        data = data[data["visit_num"] != 0]
-    labels = _visit_labels(df)
-    rows = []
-    for g in _group_order(data, groups):
-        sub = data[data["group"] == g]
-        for vnum, part in sub.groupby("visit_num", sort=True):
-            rows.append(_describe(g, int(vnum), labels.get(int(vnum), str(vnum)),
-                                  part[value_col].to_numpy(float), conf_level))
-    summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-    return VisitSummary(summary=summary, value_col=value_col, conf_level=conf_level,
-                        method=_summary_method(value_col, conf_level))
-
-
-def _summary_method(value_col: str, conf_level: float) -> str:
-    return f"{value_col}: mean with {conf_level:.0%} t-based CI (SD with n-1); median with IQR, {QUARTILE_NOTE}."
-
-
-def summary_from_aggregates(agg: pd.DataFrame, *, value_col: str = "value", groups: Sequence[str] | None = None,
-                            conf_level: float = 0.95) -> VisitSummary:
-    """``summarise_by_visit``'s result from per-group, per-visit aggregates computed elsewhere (in SQL).
-
-    Parameters
-    ----------
-    agg : DataFrame
-        ``group`` (None/NaN when pooled), ``visit_num``, ``visit``, ``n``, ``mean``, ``sd`` (n-1),
-        ``median``, ``q1``, ``q3`` (R type 7), ``min``, ``max``; rows with ``n`` = 0 are dropped.
-    value_col, groups, conf_level
-        As in ``summarise_by_visit``.
-
-    Returns
-    -------
-    VisitSummary
-        The same columns, order and method note as ``summarise_by_visit``: SE and the t-based CI are
-        computed here from n, mean and SD (NaN when n < 2).
+        ``summary`` with columns ``SUMMARY_COLUMNS``; ``method`` for the footnote. SE and the t-based CI
+        (mean +/- t(1-alpha/2, n-1) * SD/sqrt(n), as R ``t.test``) are computed here from n, mean and SD
+        (NaN when n < 2).
     """
     _check_conf_level("summary_from_aggregates", conf_level)
     data = agg[(agg["n"] > 0) & agg["visit_num"].notna()].copy()
@@ -216,66 +161,12 @@ def summary_from_aggregates(agg: pd.DataFrame, *, value_col: str = "value", grou
                         method=_summary_method(value_col, conf_level))
 
 
-def _describe(group: str, vnum: int, visit: str, x: np.ndarray, conf_level: float) -> dict:
-    n = len(x)
-    mean = x.mean()
-    sd = x.std(ddof=1) if n >= 2 else np.nan
-    se = sd / np.sqrt(n) if n >= 2 else np.nan
-    half = stats.t.ppf((1 + conf_level) / 2, n - 1) * se if n >= 2 else np.nan
-    q1, median, q3 = np.quantile(x, [0.25, 0.5, 0.75], method="linear")
-    return dict(group=group, visit_num=vnum, visit=visit, n=n, mean=mean, sd=sd, se=se,
-                ci_lower=mean - half, ci_upper=mean + half, median=median, q1=q1, q3=q3,
-                min=x.min(), max=x.max())
-
-
 # ---------------------------------------------------------------------------------------------------
 
-# The date that ends each exit status; a lost patient left on the day of last contact.
+# The date that ends each exit status; a lost patient left on the day of last contact (an exited patient
+# without their own date too: it is the last day they are known to have been in the study).
 EXIT_DATE_COLUMNS = {"died": "death_on", "transplanted": "transplant_on", "withdrawn": "withdrawn_on",
                      "lost to follow-up": "last_contact_on"}
-
-
-def add_exit_day(subjects_df: pd.DataFrame) -> pd.DataFrame:
-    """Copy of subject rows with ``exit_day``: the study day the patient left the study, NaN if still in.
-
-    Parameters
-    ----------
-    subjects_df : DataFrame
-        Subject rows with ``usubjid``, ``status``, ``day1_on``, ``death_on``, ``transplant_on``,
-        ``withdrawn_on``, ``last_contact_on``.
-
-    Returns
-    -------
-    DataFrame
-        ``subjects_df`` plus ``exit_day`` = exit date - day1_on + 1 (day 1 is the first infusion), the
-        input of :func:`deaths_between_visits` and of ``ascites.resolution_times``.
-
-    Notes
-    -----
-    The exit date is ``death_on`` (died), ``transplant_on`` (transplanted), ``withdrawn_on``
-    (withdrawn) or ``last_contact_on`` (lost to follow-up). If an exited patient's own date is missing,
-    ``last_contact_on`` stands in: the last day the patient is known to have been in the study.
-    "on study" and "completed" are not exits: ``exit_day`` is NaN.
-    """
-    func = "add_exit_day"
-    _require_columns(func, "subjects_df", subjects_df,
-                     ("usubjid", "status", "day1_on", *dict.fromkeys(EXIT_DATE_COLUMNS.values())))
-    allowed = set(EXIT_STATUSES) | set(NON_EXIT_STATUSES)
-    bad = sorted(set(subjects_df["status"].dropna()) - allowed)
-    if bad:
-        raise ValueError(f"{func}: subjects_df.status has {bad}; allowed: {sorted(allowed)}.")
-    out = subjects_df.copy()
-    # Whole columns as datetime64 arrays: assigning per-status slices of a Series iterates over
-    # Timestamps (twice the time on a 100,000-patient trial).
-    status = out["status"].to_numpy()
-    last_contact = pd.to_datetime(out["last_contact_on"]).to_numpy("datetime64[ns]")
-    exit_on = np.full(len(out), np.datetime64("NaT"), dtype="datetime64[ns]")
-    for exit_status, col in EXIT_DATE_COLUMNS.items():
-        own = pd.to_datetime(out[col]).to_numpy("datetime64[ns]")
-        exit_on = np.where(status == exit_status, np.where(np.isnat(own), last_contact, own), exit_on)
-    day1 = pd.to_datetime(out["day1_on"]).to_numpy("datetime64[ns]")
-    out["exit_day"] = (exit_on - day1) / np.timedelta64(1, "D") + 1.0
-    return out
 
 
 def deaths_between_visits(subjects_df: pd.DataFrame, visits_df: pd.DataFrame, *,
@@ -283,8 +174,9 @@ def deaths_between_visits(subjects_df: pd.DataFrame, visits_df: pd.DataFrame, *,
     """Deaths, transplants, withdrawals and losses to follow-up between consecutive scheduled visits.
 
     ``subjects_df`` holds the selected patients (or only those who left, as ``TrialView.subject_exits``
-    gives them) with ``status`` and ``exit_day``; ``groups`` lists the groups to report, in order (default:
-    order of first appearance), so a group nobody left still gets its zero rows.
+    gives them) with ``status`` and ``exit_day`` (the exit date's study day, ``queries.exit_day_sql``);
+    ``groups`` lists the groups to report, in order (default: order of first appearance), so a group nobody
+    left still gets its zero rows.
 
     Returns
     -------
