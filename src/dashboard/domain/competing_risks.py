@@ -30,7 +30,10 @@ def cumulative_incidence(df: pd.DataFrame, *, group_col: str | None, groups: Seq
                          cause: int = 1) -> CIFResult:
     """Aalen-Johansen cumulative incidence of ``cause`` (default 1, death) with the other
     ``event_type`` values > 0 competing, as R ``survfit(Surv(time, factor(event_type)) ~ group)``
-    ``pstate``."""
+    ``pstate``.
+
+    Not lifelines' AalenJohansenFitter: it jitters tied times (0.1 off R on ties_cr); 1.8 s vs 60 ms CPU at 100k (bench).
+    """
     require_columns("cumulative_incidence", df, ["event_type"])
     data, order = _prepare("cumulative_incidence", df.assign(event=(df["event_type"] > 0).astype(int)),
                            group_col, groups, ["event_type"])

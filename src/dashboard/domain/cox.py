@@ -1,6 +1,6 @@
 """Domain layer: comparisons of survival between groups, equal to R's ``survival`` package to 1e-6:
 the k-sample log-rank test (R ``survdiff``) and Cox proportional hazards with Efron ties, Wald CI and p
-(R ``coxph(..., ties="efron")``). Input and checks as :mod:`dashboard.domain.km`.
+(R ``coxph(..., ties="efron")``). Input and checks as :mod:`dashboard.domain.km` (also why not lifelines).
 """
 
 from __future__ import annotations
@@ -46,12 +46,21 @@ def logrank_test(df: pd.DataFrame, *, group_col: str, groups: Sequence[str] | No
     data, order = _prepare("logrank_test", df, group_col, groups)
     if len(order) < 2:
         raise InsufficientData("The log-rank test needs at least two groups with patients.")
-    time = data["time_days"].to_numpy(float)
     event = data["event"].to_numpy(int)
-    member = np.stack([(data["group"] == g).to_numpy() for g in order])
-    event_times = np.unique(time[event == 1])
-    if event_times.size == 0:
+    if not event.any():
         raise InsufficientData("No events: the log-rank test needs at least one event.")
+    member = np.stack([(data["group"] == g).to_numpy() for g in order])
+    chi2, dof = _logrank(data["time_days"].to_numpy(float), event, member)
+    p = float(stats.chi2.sf(chi2, dof)) if dof else 1.0
+    return LogrankResult(chi2, dof, p, "Log-rank test (R survdiff).")
+
+
+def _logrank(time: np.ndarray, event: np.ndarray, member: np.ndarray) -> tuple[float, int]:
+    """Log-rank chi-square and df (R ``survdiff``); ``member`` is a k x n boolean group indicator.
+
+    Not lifelines' multivariate_logrank_test: p 0.11 off R (never_at_risk: df counts a group never at risk); 38 vs 7 ms at 100k.
+    """
+    event_times = np.unique(time[event == 1])
     # Per group: at risk at t = patients with time >= t; deaths at t counted by the event time's index.
     risk = np.stack([m.sum() - np.searchsorted(np.sort(time[m]), event_times, side="left") for m in member])  # k x T
     dead = np.stack([np.bincount(np.searchsorted(event_times, time[m & (event == 1)]), minlength=event_times.size)
@@ -60,16 +69,15 @@ def logrank_test(df: pd.DataFrame, *, group_col: str, groups: Sequence[str] | No
     expected = (d * risk / n).sum(1)
     # Hypergeometric covariance; a single subject at risk contributes no variance (survdiff).
     factor = np.where(n > 1, d * (n - d) / np.maximum(n - 1, 1), 0.0) / n
-    var = np.einsum("t,jt->j", factor, risk)[:, None] * np.eye(len(order)) - \
+    var = np.einsum("t,jt->j", factor, risk)[:, None] * np.eye(len(member)) - \
         np.einsum("t,jt,kt->jk", factor / n, risk, risk)
     # Groups at risk at no event time (expected 0) are left out, and the df with them (survdiff).
     keep = expected > 0
     dof = int(keep.sum()) - 1
     if dof < 1:
-        return LogrankResult(0.0, 0, 1.0, "Log-rank test (R survdiff).")
+        return 0.0, 0
     diff = (dead.sum(1) - expected)[keep][1:]
-    chi2 = float(diff @ np.linalg.solve(var[np.ix_(keep, keep)][1:, 1:], diff))
-    return LogrankResult(chi2, dof, float(stats.chi2.sf(chi2, dof)), "Log-rank test (R survdiff).")
+    return float(diff @ np.linalg.solve(var[np.ix_(keep, keep)][1:, 1:], diff)), dof
 
 
 def _efron(x: np.ndarray, time: np.ndarray, event: np.ndarray, beta: np.ndarray):
@@ -143,7 +151,10 @@ def _cox_fit(x: np.ndarray, time: np.ndarray, event: np.ndarray, max_iter: int =
     than R's default so that both land within 1e-6 of the exact maximum). Like R's coxph it does not
     stop when a coefficient diverges (monotone likelihood, e.g. a group without events): that
     coefficient grows while the loglik and the other coefficients converge to their limits, which are
-    what R reports. Coefficients beyond |15|, or still moving when ``max_iter`` runs out, are flagged."""
+    what R reports. Coefficients beyond |15|, or still moving when ``max_iter`` runs out, are flagged.
+
+    Not lifelines' CoxPHFitter: 2e-5 off R at its default tolerance (veteran); at R's precision 336 vs 177 ms CPU at 100k.
+    """
     beta = np.zeros(x.shape[1])
     loglik, score, info = _efron(x, time, event, beta)
     scale = max(1.0, abs(loglik))
