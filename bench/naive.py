@@ -25,6 +25,7 @@ from dashboard.domain.subject_filter import SubjectFilter
 # on the path, so the repository root, which holds the tests package, goes there too.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.oracle import ascites  # noqa: E402
+from tests.oracle import safety as safety_oracle  # noqa: E402
 from tests.oracle.arm_comparison import comparison_aggregates_of_rows  # noqa: E402
 from tests.oracle.lab_safety import dish_peaks, shift_counts  # noqa: E402
 from tests.oracle.labplots import box_stats, sample_trajectories  # noqa: E402
@@ -230,8 +231,8 @@ class NaiveSource:
 
     def fever_counts(self, f: SubjectFilter) -> pd.DataFrame:
         vs, infusions = self.vital_rows(f), self.infusion_rows(f)
-        return pd.concat([safety.fever_incidence(vs, infusions, group_col=self.group_col, threshold=t).summary.assign(threshold=t)
-                          for t in safety.FEVER_THRESHOLDS])[list(safety.FEVER_COUNT_COLUMNS)]
+        return pd.concat([safety_oracle.fever_incidence(vs, infusions, group_col=self.group_col, threshold=t)
+                          .summary.assign(threshold=t) for t in safety.FEVER_THRESHOLDS])[list(safety.FEVER_COUNT_COLUMNS)]
 
     def ae_overview_counts(self, f: SubjectFilter) -> pd.DataFrame:
         table = adverse_events.ae_overview(self.adverse_event_rows(f), self.subjects(f), group_col=self.group_col).table

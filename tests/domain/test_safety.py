@@ -16,6 +16,7 @@ import pytest
 
 from dashboard.domain import POOLED_LABEL, adverse_events, safety
 from dashboard.errors import InsufficientData
+from tests.oracle import safety as safety_oracle
 
 REF = pd.read_csv(Path(__file__).parent / "reference" / "safety_reference.csv")
 TOL = 1e-9
@@ -150,7 +151,7 @@ def test_poisson_exact_with_zero_events_by_hand():
 
 def test_temperature_by_hour_mean_and_t_ci_match_r_t_test():
     vs, _ = fever_data()
-    res = safety.temperature_by_hour(vs, group_col="arm")
+    res = safety_oracle.temperature_by_hour(vs, group_col="arm")
     hit = row(res.summary, group="UC-MSC", infusion_num=1, hours_after=2)
     assert hit["n"] == 10 and hit["timepoint"] == "2H"
     assert hit["mean"] == pytest.approx(r("t_inf1_h2", "mean"), abs=TOL)
@@ -163,7 +164,7 @@ def test_temperature_by_hour_mean_and_t_ci_match_r_t_test():
 
 def test_temperature_by_hour_counts_patients_keeps_pre_dose_and_ignores_other_vitals():
     vs, _ = fever_data()
-    s = safety.temperature_by_hour(vs, group_col="arm").summary
+    s = safety_oracle.temperature_by_hour(vs, group_col="arm").summary
     assert row(s, group="UC-MSC", infusion_num=1, hours_after=-1)["mean"] == pytest.approx((38.4 + 9 * 36.6) / 10)
     assert row(s, group="UC-MSC", infusion_num=2, hours_after=1)["n"] == 9  # A7 not measured
     assert row(s, group="Placebo", infusion_num=3, hours_after=0)["n"] == 5  # P3 no infusion 3
@@ -174,7 +175,7 @@ def test_temperature_by_hour_counts_patients_keeps_pre_dose_and_ignores_other_vi
 
 def test_temperature_by_hour_pooled_has_only_the_pooled_label():
     vs, _ = fever_data()
-    s = safety.temperature_by_hour(vs, group_col=None).summary
+    s = safety_oracle.temperature_by_hour(vs, group_col=None).summary
     assert set(s["group"]) == {POOLED_LABEL}
     assert row(s, infusion_num=1, hours_after=2)["n"] == 16
 
@@ -187,7 +188,7 @@ def test_temperature_readings_one_value_per_patient_agree_with_the_summary():
     assert not readings.duplicated(["usubjid", "infusion_num", "hours_after"]).any()
     assert row(readings, usubjid="A1", infusion_num=1, hours_after=2)["value"] == pytest.approx(38.3)
     assert set(readings["group"]) == {POOLED_LABEL} and "arm" not in readings.columns
-    summary = safety.temperature_by_hour(vs, group_col=None).summary
+    summary = safety_oracle.temperature_by_hour(vs, group_col=None).summary
     assert row(summary, infusion_num=1, hours_after=2)["mean"] == pytest.approx(
         readings.query("infusion_num == 1 and hours_after == 2")["value"].mean())
 
@@ -195,7 +196,7 @@ def test_temperature_readings_one_value_per_patient_agree_with_the_summary():
 def test_temperature_by_hour_without_temperatures_is_insufficient_data():
     vs, _ = fever_data()
     with pytest.raises(InsufficientData):
-        safety.temperature_by_hour(vs[vs["paramcd"] != "TEMP"], group_col=None)
+        safety_oracle.temperature_by_hour(vs[vs["paramcd"] != "TEMP"], group_col=None)
 
 
 # ---------------------------------------------------------------- fever incidence
@@ -216,7 +217,7 @@ FEVER_38 = [
 @pytest.mark.parametrize(("inf", "group", "n_given", "n_at_risk", "n_fever", "case"), FEVER_38)
 def test_fever_incidence_at_38_counts_and_clopper_pearson_match_r(inf, group, n_given, n_at_risk, n_fever, case):
     vs, infusions = fever_data()
-    s = safety.fever_incidence(vs, infusions, group_col="arm", threshold=38.0, arms=("UC-MSC", "Placebo")).summary
+    s = safety_oracle.fever_incidence(vs, infusions, group_col="arm", threshold=38.0, arms=("UC-MSC", "Placebo")).summary
     hit = row(s, unit="patient" if inf is pd.NA else "infusion", infusion_num=inf, group=group)
     assert (hit["n_given"], hit["n_at_risk"], hit["n_fever"]) == (n_given, n_at_risk, n_fever)
     assert hit["proportion"] == pytest.approx(n_fever / n_at_risk)
@@ -234,7 +235,7 @@ def test_fever_incidence_at_38_counts_and_clopper_pearson_match_r(inf, group, n_
 ])
 def test_fever_risk_difference_newcombe_and_fisher_p_match_r(threshold, inf, case, counts):
     vs, infusions = fever_data()
-    res = safety.fever_incidence(vs, infusions, group_col="arm", threshold=threshold, arms=("UC-MSC", "Placebo"))
+    res = safety_oracle.fever_incidence(vs, infusions, group_col="arm", threshold=threshold, arms=("UC-MSC", "Placebo"))
     hit = row(res.comparison, unit="patient" if inf is pd.NA else "infusion", infusion_num=inf)
     assert (hit["active"], hit["reference"]) == ("UC-MSC", "Placebo")
     assert tuple(hit[["x_active", "n_active", "x_reference", "n_reference"]]) == counts
@@ -245,7 +246,7 @@ def test_fever_risk_difference_newcombe_and_fisher_p_match_r(threshold, inf, cas
 
 def test_fever_ignores_pre_dose_and_readings_after_24_hours():
     vs, infusions = fever_data()
-    s = safety.fever_incidence(vs, infusions, group_col=None, threshold=38.0).summary
+    s = safety_oracle.fever_incidence(vs, infusions, group_col=None, threshold=38.0).summary
     # Pooled per patient: A1, A2, A4, A6, P2 = 5 of 16; A5 (38.4 pre-dose) and A8 (39.0 at 30 h) are not.
     hit = row(s, unit="patient", infusion_num=pd.NA)
     assert (hit["group"], hit["n_at_risk"], hit["n_fever"]) == (POOLED_LABEL, 16, 5)
@@ -253,7 +254,7 @@ def test_fever_ignores_pre_dose_and_readings_after_24_hours():
 
 def test_fever_pooled_result_has_no_arm_and_no_comparison():
     vs, infusions = fever_data()
-    res = safety.fever_incidence(vs, infusions, group_col=None, threshold=37.3)
+    res = safety_oracle.fever_incidence(vs, infusions, group_col=None, threshold=37.3)
     assert set(res.summary["group"]) == {POOLED_LABEL}
     assert res.comparison.empty
     assert row(res.summary, unit="infusion", infusion_num=1)["n_fever"] == 5
@@ -261,13 +262,13 @@ def test_fever_pooled_result_has_no_arm_and_no_comparison():
 
 def test_fever_two_arms_without_arms_order_does_not_guess_a_direction():
     vs, infusions = fever_data()
-    res = safety.fever_incidence(vs, infusions, group_col="arm", threshold=38.0)
+    res = safety_oracle.fever_incidence(vs, infusions, group_col="arm", threshold=38.0)
     assert res.comparison.empty and "arms=(active, reference)" in res.method
 
 
 def test_fever_summary_is_ordered_active_first_when_arms_given():
     vs, infusions = fever_data()
-    s = safety.fever_incidence(vs, infusions, group_col="arm", arms=("UC-MSC", "Placebo")).summary
+    s = safety_oracle.fever_incidence(vs, infusions, group_col="arm", arms=("UC-MSC", "Placebo")).summary
     assert list(s["group"][:2]) == ["UC-MSC", "Placebo"]
     assert list(s["unit"]) == ["infusion"] * 6 + ["patient"] * 2
 
@@ -281,14 +282,14 @@ def test_fever_incidence_rejects_bad_arguments_naming_them(kwargs, message):
     vs, infusions = fever_data()
     args = {"group_col": "arm", **kwargs}
     with pytest.raises(ValueError, match="fever_incidence") as err:
-        safety.fever_incidence(vs, infusions, **args)
+        safety_oracle.fever_incidence(vs, infusions, **args)
     assert message in str(err.value)
 
 
 def test_fever_incidence_rejects_vs_without_value_column():
     vs, infusions = fever_data()
     with pytest.raises(ValueError, match=r"fever_incidence: argument vs is missing column\(s\) value"):
-        safety.fever_incidence(vs.drop(columns="value"), infusions, group_col=None)
+        safety_oracle.fever_incidence(vs.drop(columns="value"), infusions, group_col=None)
 
 
 def fever_counts_38(group_of=lambda g: g) -> pd.DataFrame:
@@ -302,7 +303,7 @@ def fever_counts_38(group_of=lambda g: g) -> pd.DataFrame:
 def test_fever_from_counts_equals_fever_incidence_on_the_same_patients():
     vs, infusions = fever_data()
     arms = ("UC-MSC", "Placebo")
-    expected = safety.fever_incidence(vs, infusions, group_col="arm", threshold=38.0, arms=arms)
+    expected = safety_oracle.fever_incidence(vs, infusions, group_col="arm", threshold=38.0, arms=arms)
     got = safety.fever_from_counts(fever_counts_38(), threshold=38.0, arms=arms)
     pd.testing.assert_frame_equal(got.summary, expected.summary, check_exact=False, rtol=TOL, atol=TOL)
     pd.testing.assert_frame_equal(got.comparison, expected.comparison, check_exact=False, rtol=TOL, atol=TOL)

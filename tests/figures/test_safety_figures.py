@@ -8,6 +8,7 @@ import pytest
 from dashboard.domain import POOLED_LABEL, adverse_events, safety
 from dashboard.figures import safety as figs
 from dashboard.figures.style import arm_colors
+from tests.oracle import safety as safety_oracle
 
 ARMS = ("UC-MSC", "Placebo")
 COLORS = arm_colors(ARMS)
@@ -42,7 +43,7 @@ def all_text(fig) -> str:
 
 def test_temperature_figure_has_one_panel_per_infusion_and_a_trace_per_arm_and_panel():
     vs, *_ = trial()
-    fig = figs.temperature_figure(safety.temperature_by_hour(vs, group_col="arm", arms=ARMS), COLORS)
+    fig = figs.temperature_figure(safety_oracle.temperature_by_hour(vs, group_col="arm", arms=ARMS), COLORS)
     assert [a.text for a in fig.layout.annotations if a.text.startswith("Infusion")] == ["Infusion 1", "Infusion 2"]
     assert [(t.name, t.xaxis) for t in fig.data] == [("UC-MSC", "x"), ("Placebo", "x"), ("UC-MSC", "x2"), ("Placebo", "x2")]
     assert [t.showlegend for t in fig.data] == [True, True, False, False]  # one legend entry per arm
@@ -55,7 +56,7 @@ def test_temperature_figure_has_one_panel_per_infusion_and_a_trace_per_arm_and_p
 
 def test_temperature_figure_draws_each_threshold_in_every_panel():
     vs, *_ = trial()
-    fig = figs.temperature_figure(safety.temperature_by_hour(vs, group_col=None), arm_colors([]),
+    fig = figs.temperature_figure(safety_oracle.temperature_by_hour(vs, group_col=None), arm_colors([]),
                                   thresholds=(37.3, 38.0))
     lines = [s for s in fig.layout.shapes if s.type == "line"]
     assert sorted({s.y0 for s in lines}) == [37.3, 38.0]
@@ -64,14 +65,14 @@ def test_temperature_figure_draws_each_threshold_in_every_panel():
 
 def test_pooled_temperature_figure_shows_only_the_pooled_label():
     vs, *_ = trial()
-    fig = figs.temperature_figure(safety.temperature_by_hour(vs, group_col=None), arm_colors([]))
+    fig = figs.temperature_figure(safety_oracle.temperature_by_hour(vs, group_col=None), arm_colors([]))
     assert {t.name for t in fig.data} == {POOLED_LABEL}
     assert not any(arm in all_text(fig) for arm in ARMS)
 
 
 def test_temperature_figure_individual_lines_one_trace_per_group_and_panel_behind_the_means():
     vs, *_ = trial()
-    fig = figs.temperature_figure(safety.temperature_by_hour(vs, group_col="arm", arms=ARMS), COLORS,
+    fig = figs.temperature_figure(safety_oracle.temperature_by_hour(vs, group_col="arm", arms=ARMS), COLORS,
                                   individual=safety.temperature_readings(vs, group_col="arm"))
     lines = [t for t in fig.data if t.name.endswith(": patients")]
     assert [(t.name, t.xaxis) for t in lines] == [("UC-MSC: patients", "x"), ("Placebo: patients", "x"),
@@ -84,7 +85,7 @@ def test_temperature_figure_individual_lines_one_trace_per_group_and_panel_behin
 
 def test_pooled_temperature_figure_with_individual_lines_names_no_arm():
     vs, *_ = trial()
-    fig = figs.temperature_figure(safety.temperature_by_hour(vs, group_col=None), arm_colors([]),
+    fig = figs.temperature_figure(safety_oracle.temperature_by_hour(vs, group_col=None), arm_colors([]),
                                   individual=safety.temperature_readings(vs, group_col=None))
     assert {t.name for t in fig.data} == {POOLED_LABEL, f"{POOLED_LABEL}: patients"}
     assert not any(arm in all_text(fig) for arm in ARMS)
@@ -92,7 +93,7 @@ def test_pooled_temperature_figure_with_individual_lines_names_no_arm():
 
 def test_fever_incidence_figure_bars_are_percentages_with_counts():
     vs, inf, *_ = trial()
-    res = safety.fever_incidence(vs, inf, group_col="arm", threshold=38.0, arms=ARMS)
+    res = safety_oracle.fever_incidence(vs, inf, group_col="arm", threshold=38.0, arms=ARMS)
     fig = figs.fever_incidence_figure(res, COLORS)
     assert [t.name for t in fig.data] == ["UC-MSC", "Placebo"]
     active = fig.data[0]
@@ -104,7 +105,7 @@ def test_fever_incidence_figure_bars_are_percentages_with_counts():
 
 def test_pooled_fever_and_ae_figures_show_no_arm():
     vs, inf, ae, subjects = trial()
-    f1 = figs.fever_incidence_figure(safety.fever_incidence(vs, inf, group_col=None), arm_colors([]))
+    f1 = figs.fever_incidence_figure(safety_oracle.fever_incidence(vs, inf, group_col=None), arm_colors([]))
     f2 = figs.ae_overview_figure(adverse_events.ae_overview(ae, subjects, group_col=None), arm_colors([]))
     for fig in (f1, f2):
         assert {t.name for t in fig.data} == {POOLED_LABEL}
@@ -121,8 +122,8 @@ def test_ae_overview_figure_lists_categories_with_any_ae_on_top():
 
 
 @pytest.mark.parametrize(("builder", "make"), [
-    (figs.temperature_figure, lambda vs, inf: safety.temperature_by_hour(vs, group_col="arm")),
-    (figs.fever_incidence_figure, lambda vs, inf: safety.fever_incidence(vs, inf, group_col="arm")),
+    (figs.temperature_figure, lambda vs, inf: safety_oracle.temperature_by_hour(vs, group_col="arm")),
+    (figs.fever_incidence_figure, lambda vs, inf: safety_oracle.fever_incidence(vs, inf, group_col="arm")),
 ])
 def test_figures_refuse_groups_without_a_colour(builder, make):
     vs, inf, *_ = trial()
@@ -132,6 +133,6 @@ def test_figures_refuse_groups_without_a_colour(builder, make):
 
 def test_temperature_figure_rejects_a_table_without_ci_columns():
     vs, *_ = trial()
-    table = safety.temperature_by_hour(vs, group_col=None).summary.drop(columns="ci_upper")
+    table = safety_oracle.temperature_by_hour(vs, group_col=None).summary.drop(columns="ci_upper")
     with pytest.raises(ValueError, match="temperature_figure: argument temp_summary is missing column"):
         figs.temperature_figure(table, arm_colors([]))

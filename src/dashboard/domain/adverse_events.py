@@ -1,7 +1,7 @@
 """Domain layer: adverse-event tables, listings and exposure-adjusted rates.
 
 Pure functions on ``adverse_events`` and ``subjects`` rows (DESIGN §3). As in
-:mod:`dashboard.domain.safety`, whose checks and :class:`SafetyTable` they share, every result names
+:mod:`dashboard.domain.safety_common`, whose checks and :class:`SafetyTable` they share, every result names
 its group column ``group``: the arm when ``group_col`` is given, otherwise :data:`dashboard.domain.POOLED_LABEL`, so a
 blinded caller (``group_col=None``) never receives arm-level numbers (DESIGN §4).
 
@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.safety import (
+from dashboard.domain.safety_common import (
     SafetyTable,
     _check_ae,
     _check_conf_level,

@@ -1,0 +1,128 @@
+"""Oracle of ``dashboard.domain.safety``: the temperature summary and fever incidence from vital-sign rows.
+
+``temperature_by_hour`` equals ``safety.temperature_from_aggregates`` on ``safety_aggregates.temperature_summary``
+and ``fever_incidence`` equals ``safety.fever_from_counts`` on ``safety_aggregates.fever_counts``; both end in
+the domain module's own tails (``_temperature_summary``, ``_fever_result``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from dashboard.domain.infusion_temperature import (
+    _TEMPERATURE_KEYS,
+    FEVER_TOLERANCE,
+    VS_COLUMNS,
+    FeverIncidence,
+    TemperatureSummary,
+    _check_threshold,
+    _fever_result,
+    _post_dose,
+    _readings,
+    _temperature_summary,
+)
+from dashboard.domain.safety_common import _check_conf_level, _check_frame, _check_group_col, _grouped
+
+INFUSION_COLUMNS = ("usubjid", "infusion_num")
+
+
+def temperature_by_hour(
+    vs: pd.DataFrame, *, group_col: str | None, arms: Sequence[str] | None = None, conf_level: float = 0.95
+) -> TemperatureSummary:
+    """Mean body temperature (deg C) by group, infusion and hour after the end of infusion.
+
+    Parameters
+    ----------
+    vs : DataFrame
+        ``vital_signs`` rows: usubjid, infusion_num, hours_after (-1 = PRE), paramcd, value (deg C);
+        optional ``timepoint`` label. Only ``paramcd == "TEMP"`` is used.
+    group_col : str or None
+        Column holding the arm; None pools all patients under :data:`POOLED_LABEL`.
+    arms : sequence of str, optional
+        Group order (active arm first); groups not listed follow alphabetically.
+    conf_level : float
+        Confidence level of the t-based CI of the mean.
+
+    Returns
+    -------
+    TemperatureSummary
+        ``summary`` columns: group, infusion_num, hours_after, timepoint, n, mean, sd, ci_lower,
+        ci_upper (NaN CI when n < 2).
+    """
+    func = "temperature_by_hour"
+    _check_frame(vs, func, "vs", VS_COLUMNS)
+    _check_group_col(vs, group_col, func, "vs")
+    _check_conf_level(conf_level, func)
+    per_patient = _readings(vs, group_col)
+    out = per_patient.groupby(list(_TEMPERATURE_KEYS), as_index=False).agg(
+        timepoint=("timepoint", "first"), n=("value", "size"), mean=("value", "mean"), sd=("value", "std")
+    )
+    return _temperature_summary(out, arms, conf_level)
+
+
+def fever_incidence(
+    vs: pd.DataFrame,
+    infusions: pd.DataFrame,
+    *,
+    group_col: str | None,
+    threshold: float = 38.0,
+    arms: Sequence[str] | None = None,
+    conf_level: float = 0.95,
+) -> FeverIncidence:
+    """Infusions and patients with fever (peak post-dose temperature >= threshold in 0-24 h).
+
+    Parameters
+    ----------
+    vs, infusions : DataFrame
+        ``vital_signs`` (see :func:`temperature_by_hour`) and ``infusions`` (usubjid, infusion_num).
+        When ``group_col`` is given it must be a column of both.
+    group_col : str or None
+        Arm column; None pools all patients.
+    threshold : {37.3, 38.0}
+        Fever threshold in deg C (protocol, domain.md §2.4); the reading must reach it (>=).
+    arms : sequence of str, optional
+        Group order, active arm first. With exactly two groups, ``arms=(active, reference)`` adds the
+        risk difference; without it the comparison is left empty (the direction is never guessed).
+    conf_level : float
+
+    Returns
+    -------
+    FeverIncidence
+        ``summary``: unit ("infusion" or "patient"), infusion_num (<NA> for patient rows), group,
+        n_given, n_at_risk, n_fever, proportion, ci_lower, ci_upper.
+        ``comparison``: unit, infusion_num, active, reference, x_active, n_active, x_reference,
+        n_reference, risk_difference, rd_lower, rd_upper, p.
+
+    Notes
+    -----
+    At risk = infusions with at least one post-dose (0-24 h) temperature; an infusion given but
+    never measured is counted in ``n_given`` only, so a missing reading is not read as "no fever".
+    A patient is at risk with at least one such infusion and has fever if any infusion had fever.
+    """
+    func = "fever_incidence"
+    _check_frame(vs, func, "vs", VS_COLUMNS)
+    _check_frame(infusions, func, "infusions", INFUSION_COLUMNS)
+    _check_group_col(vs, group_col, func, "vs")
+    _check_group_col(infusions, group_col, func, "infusions")
+    _check_conf_level(conf_level, func)
+    _check_threshold(threshold, func)
+    given = _grouped(infusions, group_col)[["usubjid", "infusion_num", "group"]].drop_duplicates(
+        ["usubjid", "infusion_num"]
+    )
+    peak = _post_dose(vs).groupby(["usubjid", "infusion_num"], as_index=False).agg(peak_temp=("value", "max"))
+    rows = given.merge(peak, on=["usubjid", "infusion_num"], how="left")
+    rows["evaluable"] = rows["peak_temp"].notna()
+    rows["fever"] = rows["evaluable"] & (rows["peak_temp"] >= threshold - FEVER_TOLERANCE)
+    by_inf = rows.groupby(["group", "infusion_num"], as_index=False).agg(
+        n_given=("usubjid", "size"), n_at_risk=("evaluable", "sum"), n_fever=("fever", "sum")
+    )
+    by_inf.insert(0, "unit", "infusion")
+    by_pat = rows.groupby(["group", "usubjid"], as_index=False).agg(evaluable=("evaluable", "any"), fever=("fever", "any"))
+    by_pat = by_pat.groupby("group", as_index=False).agg(
+        n_given=("usubjid", "size"), n_at_risk=("evaluable", "sum"), n_fever=("fever", "sum")
+    )
+    by_pat.insert(0, "unit", "patient")
+    by_pat.insert(1, "infusion_num", pd.NA)
+    return _fever_result(pd.concat([by_inf, by_pat], ignore_index=True), threshold, arms, conf_level)
