@@ -57,3 +57,16 @@ def test_a_caller_changing_a_result_does_not_change_the_next_callers(views):
 
 def test_no_results_gives_none(views):
     assert labs.lab_curve(views["dsmb"], SubjectFilter(age_min=200), "MELD", "value") is None
+
+
+def test_a_default_spelled_out_shares_the_cached_result(views):
+    from dashboard.analyses import survival
+
+    f = SubjectFilter(sex=("M",))
+    first = survival.survival(views["dsmb"], f, "os")
+    assert survival.survival(views["dsmb"], f, "os", None, "log-log").km.summary.equals(first.km.summary)
+    from dashboard.cache import RESULTS
+
+    hits = RESULTS.hits
+    survival.survival(views["dsmb"], f, "os", as_of=None, conf_type="log-log")
+    assert RESULTS.hits == hits + 1

@@ -10,6 +10,7 @@ so a blinded viewer's call can only compute pooled results; results are cached i
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -21,13 +22,18 @@ ANALYSES: dict[str, Callable] = {}
 
 
 def analysis(fn: F) -> F:
-    """Register ``fn(view, *args)`` as an analysis and cache it by the view's cut and blinding and ``args``
-    (positional, hashable: filters are frozen dataclasses, lists are passed as tuples)."""
+    """Register ``fn(view, ...)`` as an analysis and cache it by the view's cut and blinding and its arguments
+    (hashable: filters are frozen dataclasses, lists are passed as tuples). Arguments are bound to ``fn``'s
+    signature with its defaults first, so a call that spells a default out shares the entry of one that does not."""
     name = f"{fn.__module__}.{fn.__qualname__}"
+    signature = inspect.signature(fn)
 
     @functools.wraps(fn)
-    def cached_analysis(view, *args):
-        return cached(view.cache_key, name, args, lambda: fn(view, *args))
+    def cached_analysis(view, *args, **kwargs):
+        bound = signature.bind(view, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = tuple(bound.arguments.values())[1:]
+        return cached(view.cache_key, name, arguments, lambda: fn(view, *arguments))
 
     ANALYSES[name] = cached_analysis
     return cached_analysis  # type: ignore[return-value]
