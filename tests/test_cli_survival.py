@@ -148,3 +148,20 @@ def test_db_mode_on_the_demo_trial_equals_r(trial_db, capsys):
     assert (row["group"], row["reference"]) == ("UC-MSC", "Placebo")
     for key in ("hr", "lower", "upper", "p"):
         assert row[key] == pytest.approx(cox[key], abs=1e-6)
+
+
+def test_db_mode_runs_the_pages_analysis(trial_db, monkeypatch, capsys):
+    """One production path: the command calls the analysis the page calls, with the command's options."""
+    from dashboard.analyses import survival as analyses
+
+    calls = []
+    real = analyses.survival
+
+    def recorded(view, *args):
+        calls.append(args)
+        return real(view, *args)
+
+    monkeypatch.setattr(command, "survival", recorded)
+    report = cli_json(["--db", str(trial_db), "--endpoint", "tfs", "--milestones", "30,60"], capsys)
+    assert calls and calls[0][1:] == ("tfs", None, "log-log", (30.0, 60.0), None)
+    assert sorted({m["day"] for m in report["milestones"]}) == [30, 60]

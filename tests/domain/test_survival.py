@@ -259,7 +259,7 @@ def test_report_is_json_safe_and_matches_r():
     report = survival_report(data("ties_cr"), group_col="arm", groups=["UC-MSC", "Placebo"], reference="Placebo",
                              conf_type="log-log", milestones_days=[5, 100])
     json.dumps(report, allow_nan=False)
-    assert set(report) == {"groups", "logrank", "cox", "km", "milestones", "method"}
+    assert set(report) == {"groups", "logrank", "cox", "km", "milestones", "notes", "method"}
     uc = next(g for g in report["groups"] if g["group"] == "UC-MSC")
     assert uc["median_upper"] is None  # R: NA
     assert_close(report["logrank"]["chi2"], fixture("ties_cr", "logrank")["chi2"].iloc[0], "chi2")

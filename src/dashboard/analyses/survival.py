@@ -51,15 +51,21 @@ def survival_rows(view: TrialView, f: SubjectFilter, endpoint: str, as_of: date 
 
 @analysis
 def survival(view: TrialView, f: SubjectFilter, endpoint: str, as_of: date | None = None,
-             conf_type: str = "log-log") -> SurvivalAnalysis:
-    """Kaplan-Meier, log-rank, Cox and survival at the milestones; each arm vs the control arm.
-    Raises InsufficientData when no selected patient has started treatment."""
+             conf_type: str = "log-log", milestones: tuple[float, ...] = tuple(MILESTONES),
+             reference: str | None = None) -> SurvivalAnalysis:
+    """Kaplan-Meier, log-rank, Cox and survival at the milestones; each arm vs ``reference`` (default the
+    control arm), the reference listed last. Raises InsufficientData when no selected patient has started
+    treatment, ValueError for a reference that is not a selected arm."""
     rows = survival_rows(view, f, endpoint, as_of)
     if rows.empty:
         raise InsufficientData("No selected patient had started treatment by then.")
     arms = selected_arms(view, f)
-    return survival_analysis(rows, group_col=view.group_col, groups=tuple(arms) or None,
-                             reference=reference_arm(view, f), conf_type=conf_type, milestones_days=list(MILESTONES))
+    reference = reference or reference_arm(view, f)
+    if arms and reference not in arms:
+        raise ValueError(f"reference {reference!r} is not an arm of the selection; arms: {', '.join(arms)}.")
+    order = tuple(a for a in arms if a != reference) + ((reference,) if arms else ())
+    return survival_analysis(rows, group_col=view.group_col, groups=order or None, reference=reference,
+                             conf_type=conf_type, milestones_days=list(milestones))
 
 
 @analysis

@@ -1,9 +1,8 @@
 """``python -m dashboard survival``: the survival page's numbers on the command line.
 
-Two sources: the trial database (read as the unblinded statistician; the endpoint rows are built by
-the same :func:`dashboard.domain.endpoints.endpoint_rows` the page uses) or any CSV with a time, event
-and group column. Both go through :func:`dashboard.domain.survival.survival_report`, so the command
-prints exactly what the page shows.
+Two sources: the trial database, read as the unblinded statistician through the analysis the page calls
+(:func:`dashboard.analyses.survival.survival`), so the command prints exactly what the page shows; or any CSV
+with a time, event and group column, through the same domain analysis (:func:`survival_report`).
 """
 
 from __future__ import annotations
@@ -16,11 +15,12 @@ import pandas as pd
 
 from dashboard.access.trial_view import TrialView
 from dashboard.access.viewer import Viewer
+from dashboard.analyses.survival import survival
 from dashboard.commands import record_action
 from dashboard.data.database import connect_readonly
-from dashboard.domain.endpoints import ENDPOINTS, MILESTONES, endpoint_rows
+from dashboard.domain.endpoints import ENDPOINTS, MILESTONES
 from dashboard.domain.subject_filter import SubjectFilter
-from dashboard.domain.survival import CONF_TYPES, survival_report
+from dashboard.domain.survival import CONF_TYPES, analysis_report, survival_report
 
 NAME = "survival"
 HELP = "Kaplan-Meier, log-rank, Cox (Efron) and milestone survival, equal to R survival, from the trial or a CSV."
@@ -53,14 +53,7 @@ def _days(text: str) -> tuple[float, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    rows, groups = _trial_rows(args) if args.db else _csv_rows(args)
-    if args.reference is not None and args.reference not in groups:
-        raise ValueError(f"--reference {args.reference!r} is not a group; groups: {', '.join(groups)}.")
-    reference = args.reference or groups[-1]
-    # The reference is last, as on the page (active first, control last).
-    order = [g for g in groups if g != reference] + [reference]
-    report = survival_report(rows, group_col="group", groups=order, reference=reference,
-                             conf_type=args.conf_type, milestones_days=args.milestones)
+    report = _trial_report(args) if args.db else _csv_report(args)
     print(json.dumps(report, indent=2, allow_nan=False) if args.json else format_report(report))
     if args.db:
         record_action("export", "dsmb", NAME, what="survival report by arm", db=str(args.db), endpoint=args.endpoint,
@@ -68,19 +61,30 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _trial_rows(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
+def _trial_report(args: argparse.Namespace) -> dict:
     view = TrialView(connect_readonly(args.db), Viewer("cli", "dsmb"), args.db)
-    if args.endpoint in KM_ENDPOINTS:
-        rows = endpoint_rows(view.time_to_event(SubjectFilter(), args.as_of), args.endpoint)
-    else:
+    if args.endpoint not in KM_ENDPOINTS:
         imported = list(view.tte_parameters()["paramcd"])
         if args.endpoint not in imported:
             raise ValueError(f"--endpoint {args.endpoint!r} is neither os, tfs nor an imported ADTTE parameter "
                              f"of {args.db} ({', '.join(imported) or 'none imported'}).")
         if args.as_of:
             raise ValueError("--as-of needs event dates; imported ADTTE parameters carry only AVAL and CNSR.")
-        rows = view.imported_tte_rows(SubjectFilter(), args.endpoint)
-    return rows.assign(group=rows["arm"]), view.arms()
+    if args.reference is not None and args.reference not in view.arms():
+        raise ValueError(f"--reference {args.reference!r} is not a group; groups: {', '.join(view.arms())}.")
+    return analysis_report(survival(view, SubjectFilter(), args.endpoint, args.as_of, args.conf_type,
+                                    tuple(args.milestones), args.reference))
+
+
+def _csv_report(args: argparse.Namespace) -> dict:
+    rows, groups = _csv_rows(args)
+    if args.reference is not None and args.reference not in groups:
+        raise ValueError(f"--reference {args.reference!r} is not a group; groups: {', '.join(groups)}.")
+    reference = args.reference or groups[-1]
+    # The reference is last, as on the page (active first, control last).
+    order = [g for g in groups if g != reference] + [reference]
+    return survival_report(rows, group_col="group", groups=order, reference=reference, conf_type=args.conf_type,
+                           milestones_days=args.milestones)
 
 
 def _csv_rows(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
@@ -115,4 +119,4 @@ def format_report(report: dict) -> str:
     lines += ["", f"{'group':<20}{'day':>8}{'survival':>10}  95% CI"]
     lines += [f"{m['group']:<20}{m['day']:>8g}{num(m['survival']):>10}  {num(m['lower'])} - {num(m['upper'])}"
               for m in report["milestones"]]
-    return "\n".join(lines + ["", report["method"]])
+    return "\n".join(lines + ["", *report["notes"], report["method"]])

@@ -137,13 +137,18 @@ def survival_report(df: pd.DataFrame, *, group_col: str | None, groups: Sequence
                     milestones_days: Sequence[float] = ()) -> dict:
     """:func:`survival_analysis` as a JSON-ready dict (NaN -> None). With one group (pooled), or when
     a comparison is not estimable, ``logrank`` and ``cox`` are None."""
-    a = survival_analysis(df, group_col=group_col, groups=groups, reference=reference, conf_type=conf_type,
-                          milestones_days=milestones_days)
+    return analysis_report(survival_analysis(df, group_col=group_col, groups=groups, reference=reference,
+                                             conf_type=conf_type, milestones_days=milestones_days))
+
+
+def analysis_report(a: SurvivalAnalysis) -> dict:
+    """A survival analysis already made, as :func:`survival_report`'s JSON-ready dict."""
     return _json_safe({
         "groups": _records(a.km.summary, ["group", "n", "events", "median", "median_lower", "median_upper"]),
         "logrank": {"chi2": a.logrank.chi2, "df": a.logrank.df, "p": a.logrank.p} if a.logrank else None,
         "cox": _records(a.cox.summary, COX_COLUMNS) if a.cox else None,
         "km": _records(a.km.table, ["group", "time", "at_risk", "events", "censored", "survival", "lower", "upper"]),
         "milestones": _records(a.milestones.summary, ["group", "day", "survival", "lower", "upper"]),
+        "notes": list(a.notes),
         "method": a.method,
     })

@@ -138,7 +138,7 @@ def survival_slide(data: DeckData) -> Slide:
     tables = [numbers]
     if analysis.logrank is not None:
         tables.append(_comparison_table(analysis))
-    lines = tuple(f"Between-arm comparison not estimable: {note}" for note in analysis.notes)
+    lines = analysis.notes
     if not data.arms:
         lines += ("Blinded deck: all patients pooled; between-arm comparisons are not shown.",)
     return Slide(subtitle=f"{ENDPOINTS[OVERALL_SURVIVAL].label}; time from the first infusion (day 1)",

@@ -88,7 +88,7 @@ def km_tables(analysis: SurvivalAnalysis, options: FigureOptions) -> None:
             st.markdown("**Cox hazard ratio** (95% CI)")
             show_table(tables.cox_table(analysis.cox), "survival_cox")
         for note in analysis.notes:
-            st.info(f"Between-arm comparison not estimable: {note}")
+            st.info(note)
 
 
 def cif_tables(result: CompetingRisks, compared: bool) -> None:
@@ -103,7 +103,7 @@ def cif_tables(result: CompetingRisks, compared: bool) -> None:
                 st.info(result.hr_note)
             else:
                 show_table(tables.cox_table(result.cause_specific), "survival_cs_cox")
-                st.caption(result.cause_specific.method)
+                st.caption(" ".join([result.cause_specific.method, *result.cause_specific.notes]))
     with milestones:
         st.markdown("**Cumulative incidence of death at milestones**")
         show_table(tables.cif_milestone_table(result.at_milestones, MILESTONES), "survival_cif_at")
@@ -179,6 +179,9 @@ def subgroup_panel(f: SubjectFilter, endpoint: str, as_of: date | None, colors: 
     show_table(tables.subgroup_table(result), "survival_subgroups")
     st.caption(result.method + " Baseline MELD split at the median of the selected patients; "
                "levels without events in an arm have no estimate.")
+    if result.notes:
+        with st.expander(f"Levels without an estimate ({len(result.notes)})"):
+            st.markdown("\n".join(f"- {note}" for note in result.notes))
 
 
 def accrual_panel(f: SubjectFilter, endpoint: str, colors: dict[str, str], options: FigureOptions) -> None:
