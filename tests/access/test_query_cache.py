@@ -17,7 +17,6 @@ from dashboard.data.importers.cuts import kept_cut_path, write_cut
 from dashboard.data.simulate import SimulationSettings, simulate_trial
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import AccessDenied
-from dashboard.ui.cache import computed, query
 from tests.access.sql_recording import ViewSqlRecorder
 from tests.conftest import UNUSUAL_ARMS
 
@@ -115,19 +114,3 @@ def test_an_in_memory_database_shares_no_cached_answer(unusual_arms_db):
             c.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
         views.append(TrialView(c, INVESTIGATOR))
     assert views[0].cache_key != views[1].cache_key
-
-
-def _pooled_count(view: TrialView, f: SubjectFilter) -> int:
-    _pooled_count.calls += 1
-    return len(view.subjects(f))
-
-
-_pooled_count.calls = 0
-
-
-def test_the_ui_entry_points_use_the_same_cache(con):
-    view = TrialView(con, INVESTIGATOR)
-    assert query(view, "count_subjects", WOMEN) == view.count_subjects(WOMEN)
-    calls = _pooled_count.calls
-    assert computed(view, _pooled_count, WOMEN) == computed(view, _pooled_count, WOMEN) == view.count_subjects(WOMEN)[0]
-    assert _pooled_count.calls == calls + 1
