@@ -127,7 +127,8 @@ def test_aggregates_of_a_third_arm_are_ignored():
 
 @pytest.mark.parametrize("agg, kwargs, message", [
     (_agg(), dict(active="X", reference="X"), "active and reference must differ"),
-    (_agg(), dict(active="X", reference="Y", conf_level=95), "conf_level must be a number"),
+    (_agg(), dict(active="X", reference="Y", conf_level=95),
+     "argument conf_level=95; allowed values: 0 < conf_level < 1"),
     (_agg().drop(columns="tie_term"), dict(active="X", reference="Y"), "lacks column(s) ['tie_term']"),
     (_agg(duplicate_rows=2), dict(active="X", reference="Y"), "several post-baseline values for one usubjid and visit_num"),
 ])

@@ -222,7 +222,7 @@ def test_exit_day_rejects_unknown_status():
 # --- input validation ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call, message", [
-    (lambda d: summarise_by_visit(d, conf_level=1.5), "summarise_by_visit: conf_level"),
+    (lambda d: summarise_by_visit(d, conf_level=1.5), "summarise_by_visit: argument conf_level=1.5"),
     (lambda d: summarise_by_visit(d, group_col="nope"), "group_col='nope'"),
     (lambda d: summarise_by_visit(d.drop(columns="value")), "lacks column(s) ['value']"),
     (lambda d: summarise_by_visit(pd.concat([d, d.assign(paramcd="BILI")])), "several paramcd"),

@@ -275,7 +275,7 @@ def test_fever_summary_is_ordered_active_first_when_arms_given():
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"threshold": 39.0}, "threshold must be one of"),
-    ({"group_col": "site"}, "group_col='site' is not a column of vs"),
+    ({"group_col": "site"}, "argument group_col='site'; allowed values: a column of vs"),
     ({"conf_level": 1.5}, "conf_level"),
 ])
 def test_fever_incidence_rejects_bad_arguments_naming_them(kwargs, message):
@@ -288,7 +288,7 @@ def test_fever_incidence_rejects_bad_arguments_naming_them(kwargs, message):
 
 def test_fever_incidence_rejects_vs_without_value_column():
     vs, infusions = fever_data()
-    with pytest.raises(ValueError, match=r"fever_incidence: argument vs is missing column\(s\) value"):
+    with pytest.raises(ValueError, match=r"fever_incidence: argument vs lacks column\(s\) \['value'\]"):
         safety_oracle.fever_incidence(vs.drop(columns="value"), infusions, group_col=None)
 
 
@@ -328,7 +328,7 @@ def test_fever_from_counts_without_any_infusion_at_risk_is_insufficient_data():
 
 @pytest.mark.parametrize(("counts", "kwargs", "message"), [
     (fever_counts_38(), {"threshold": 39.0}, "threshold must be one of"),
-    (fever_counts_38().drop(columns="n_at_risk"), {}, r"argument counts is missing column\(s\) n_at_risk"),
+    (fever_counts_38().drop(columns="n_at_risk"), {}, r"argument counts lacks column\(s\) \['n_at_risk'\]"),
     (fever_counts_38(), {"conf_level": 0}, "conf_level"),
 ])
 def test_fever_from_counts_rejects_bad_arguments_naming_them(counts, kwargs, message):
@@ -526,7 +526,7 @@ def test_exposure_adjusted_rates_match_r_poisson_test(group, category, events_ca
 
 def test_exposure_adjusted_rates_need_the_exposure_column():
     ae, subjects = ae_data()
-    with pytest.raises(ValueError, match="exposure_adjusted_rates: argument subjects is missing column"):
+    with pytest.raises(ValueError, match="exposure_adjusted_rates: argument subjects lacks column"):
         adverse_events.exposure_adjusted_rates(ae, subjects.drop(columns="exposure_days"), group_col=None)
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.domain.arm_comparison import AGGREGATE_COLUMNS, ArmComparison, _check_arms_differ, _comparison
-from dashboard.domain.labstats import _check_conf_level, _require_columns, add_change_from_baseline
+from dashboard.domain.checks import check_conf_level, require_columns
+from dashboard.domain.labstats import add_change_from_baseline
 from tests.oracle.labstats import _check_single_param, _visit_labels
 
 
@@ -45,7 +46,7 @@ def compare_arms_by_visit(df: pd.DataFrame, *, group_col: str, active: str, refe
     nominal, unadjusted for multiplicity across visits and parameters. Both are computed from the
     sufficient statistics, as ``comparison_from_aggregates`` does.
     """
-    _check_conf_level("compare_arms_by_visit", conf_level)
+    check_conf_level("compare_arms_by_visit", conf_level)
     return _comparison(comparison_aggregates_of_rows(df, group_col=group_col, active=active, reference=reference),
                        active, reference, conf_level)
 
@@ -56,7 +57,7 @@ def comparison_aggregates_of_rows(df: pd.DataFrame, *, group_col: str, active: s
     func = "compare_arms_by_visit"
     if group_col is None:
         raise ValueError(f"{func}: group_col must name the arm column; pooled data cannot be compared.")
-    _require_columns(func, "df", df, ("usubjid", "visit_num", "value", group_col))
+    require_columns(func, df, ("usubjid", "visit_num", "value", group_col))
     _check_single_param(func, df)
     arms = set(df[group_col].astype(str))
     for name, arm in (("active", active), ("reference", reference)):

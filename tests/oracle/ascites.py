@@ -28,12 +28,10 @@ from dashboard.domain.ascites import (
     free_from_distribution,
     resolution_km_from_times,
 )
+from dashboard.domain.checks import check_conf_level, check_group_col, require_columns
 from dashboard.domain.labstats import (
     VisitSummary,
-    _check_conf_level,
-    _check_group_col,
     _group_order,
-    _require_columns,
     with_group,
 )
 from dashboard.domain.survival import KMResult
@@ -43,8 +41,8 @@ REQUIRED = ("usubjid", "visit", "visit_num", "grade")
 
 
 def _check(func: str, df: pd.DataFrame, group_col: str | None) -> None:
-    _require_columns(func, "df", df, REQUIRED)
-    _check_group_col(func, df, group_col)
+    require_columns(func, df, REQUIRED)
+    check_group_col(func, df, group_col)
     bad = sorted(set(df["grade"].dropna().astype(int)) - set(GRADES))
     if bad:
         raise ValueError(f"{func}: df.grade has {bad}; allowed grades: {list(GRADES)}.")
@@ -95,7 +93,7 @@ def free_of_ascites(df: pd.DataFrame, *, group_col: str | None = None, groups: S
     """
     func = "free_of_ascites"
     _check(func, df, group_col)
-    _check_conf_level(func, conf_level)
+    check_conf_level(func, conf_level)
     return free_from_distribution(grade_distribution(df, group_col=group_col, groups=groups), conf_level=conf_level)
 
 
@@ -159,8 +157,8 @@ def resolution_times(df: pd.DataFrame, exit_days: Mapping[str, float] | pd.Serie
         baseline day). Patients with grade 0 or no baseline assessment are not at risk and left out.
     """
     func = "resolution_times"
-    _require_columns(func, "df", df, ("usubjid", "visit_num", "study_day", "grade"))
-    _check_group_col(func, df, group_col)
+    require_columns(func, df, ("usubjid", "visit_num", "study_day", "grade"))
+    check_group_col(func, df, group_col)
     data = with_group(df, group_col).dropna(subset=["grade", "study_day"])
     if exit_days is not None:
         ex = pd.Series(exit_days, dtype=float)

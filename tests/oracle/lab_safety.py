@@ -13,9 +13,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from dashboard.domain.checks import check_group_col, require_columns
 from dashboard.domain.lab_safety import DISH_PEAK_COLUMNS, DishResult, _check_dish_input, _dish, _shift_grid
 from dashboard.domain.labs import describe
-from dashboard.domain.labstats import _check_group_col, _require_columns, add_change_from_baseline, with_group
+from dashboard.domain.labstats import add_change_from_baseline, with_group
 
 _DISH_ROW_COLUMNS = ("usubjid", "paramcd", "visit_num", "value")
 
@@ -56,8 +57,8 @@ def shift_counts(df: pd.DataFrame, *, group_col: str | None, paramcd: str) -> pd
     """Patients per group, baseline rank and worst post-baseline rank of lab rows: the ``SHIFT_COUNT_COLUMNS``
     frame ``shift_aggregates.lab_shift_counts`` computes in SQL, the input of ``shift_from_counts``."""
     func = "shift_table"
-    _require_columns(func, "df", df, ("usubjid", "paramcd", "visit_num", "value"))
-    _check_group_col(func, df, group_col)
+    require_columns(func, df, ("usubjid", "paramcd", "visit_num", "value"))
+    check_group_col(func, df, group_col)
     param = describe(paramcd)
     data = with_group(df[df["paramcd"] == paramcd], group_col).dropna(subset=["value", "visit_num"])
     lo, hi = _limits(data, paramcd)

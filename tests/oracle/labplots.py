@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from dashboard.domain.checks import check_group_col, require_columns
 from dashboard.domain.labplots import (
     BOX_COLUMNS,
     MAX_POINTS,
@@ -29,18 +30,7 @@ LAB_VALUES = ("value", "chg", "pchg")
 def _check_rows(func: str, df: pd.DataFrame, columns: tuple[str, ...], value_col: str) -> None:
     if value_col not in LAB_VALUES:
         raise ValueError(f"{func}: value_col must be one of {list(LAB_VALUES)}, got {value_col!r}.")
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{func}: argument 'df' must be a pandas DataFrame, got {type(df).__name__}.")
-    missing = [c for c in (*columns, value_col) if c not in df.columns]
-    if missing:
-        raise ValueError(f"{func}: argument 'df' lacks column(s) {missing}; add chg/pchg with "
-                         "add_change_from_baseline.")
-
-
-def _check_group_col(func: str, df: pd.DataFrame, group_col: str | None) -> None:
-    if group_col is not None and group_col not in df.columns:
-        raise ValueError(f"{func}: group_col={group_col!r} is not a column; use one of {list(df.columns)} "
-                         "or None for pooled results.")
+    require_columns(func, df, (*columns, value_col))
 
 
 def _type7(x: np.ndarray, q: float) -> float:
@@ -81,7 +71,7 @@ def box_stats(df: pd.DataFrame, *, value_col: str = "value", group_col: str | No
     """
     func = "box_stats"
     _check_rows(func, df, ("visit_num",), value_col)
-    _check_group_col(func, df, group_col)
+    check_group_col(func, df, group_col)
     data = with_group(df, group_col).dropna(subset=[value_col, "visit_num"])
     if value_col in ("chg", "pchg"):
         data = data[data["visit_num"] != 0]
@@ -127,7 +117,7 @@ def sample_trajectories(df: pd.DataFrame, *, value_col: str = "value", group_col
     """
     func = "sample_trajectories"
     _check_rows(func, df, ("usubjid", "study_day"), value_col)
-    _check_group_col(func, df, group_col)
+    check_group_col(func, df, group_col)
     _check_max_points(func, max_points)
     data = with_group(df, group_col).dropna(subset=["study_day", value_col])
     # Same-day values in value order, so the line does not depend on row order (as the SQL sample).

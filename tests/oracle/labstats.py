@@ -13,16 +13,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from dashboard.domain.checks import check_conf_level, check_group_col, require_columns
 from dashboard.domain.labstats import (
     EXIT_DATE_COLUMNS,
     EXIT_STATUSES,
     NON_EXIT_STATUSES,
     SUMMARY_COLUMNS,
     VisitSummary,
-    _check_conf_level,
-    _check_group_col,
     _group_order,
-    _require_columns,
     _summary_method,
     with_group,
 )
@@ -71,9 +69,9 @@ def summarise_by_visit(df: pd.DataFrame, *, value_col: str = "value", group_col:
     ``chg``/``pchg`` the baseline visit is left out: its change is zero by definition.
     """
     func = "summarise_by_visit"
-    _require_columns(func, "df", df, ("visit_num", value_col))
-    _check_group_col(func, df, group_col)
-    _check_conf_level(func, conf_level)
+    require_columns(func, df, ("visit_num", value_col))
+    check_group_col(func, df, group_col)
+    check_conf_level(func, conf_level)
     _check_single_param(func, df)
     if not pd.api.types.is_numeric_dtype(df[value_col]):
         raise ValueError(f"{func}: value_col={value_col!r} must be numeric (e.g. 'value', 'chg', 'pchg').")
@@ -127,8 +125,8 @@ def add_exit_day(subjects_df: pd.DataFrame) -> pd.DataFrame:
     "on study" and "completed" are not exits: ``exit_day`` is NaN.
     """
     func = "add_exit_day"
-    _require_columns(func, "subjects_df", subjects_df,
-                     ("usubjid", "status", "day1_on", *dict.fromkeys(EXIT_DATE_COLUMNS.values())))
+    require_columns(func, subjects_df, ("usubjid", "status", "day1_on", *dict.fromkeys(EXIT_DATE_COLUMNS.values())),
+                    arg="subjects_df")
     allowed = set(EXIT_STATUSES) | set(NON_EXIT_STATUSES)
     bad = sorted(set(subjects_df["status"].dropna()) - allowed)
     if bad:

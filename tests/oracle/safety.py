@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from dashboard.domain.checks import check_conf_level, check_group_col, require_columns
 from dashboard.domain.infusion_temperature import (
     _TEMPERATURE_KEYS,
     FEVER_TOLERANCE,
@@ -23,7 +24,7 @@ from dashboard.domain.infusion_temperature import (
     _readings,
     _temperature_summary,
 )
-from dashboard.domain.safety_common import _check_conf_level, _check_frame, _check_group_col, _grouped
+from dashboard.domain.labstats import with_group
 
 INFUSION_COLUMNS = ("usubjid", "infusion_num")
 
@@ -52,9 +53,9 @@ def temperature_by_hour(
         ci_upper (NaN CI when n < 2).
     """
     func = "temperature_by_hour"
-    _check_frame(vs, func, "vs", VS_COLUMNS)
-    _check_group_col(vs, group_col, func, "vs")
-    _check_conf_level(conf_level, func)
+    require_columns(func, vs, VS_COLUMNS, arg="vs")
+    check_group_col(func, vs, group_col, arg="vs")
+    check_conf_level(func, conf_level)
     per_patient = _readings(vs, group_col)
     out = per_patient.groupby(list(_TEMPERATURE_KEYS), as_index=False).agg(
         timepoint=("timepoint", "first"), n=("value", "size"), mean=("value", "mean"), sd=("value", "std")
@@ -102,13 +103,13 @@ def fever_incidence(
     A patient is at risk with at least one such infusion and has fever if any infusion had fever.
     """
     func = "fever_incidence"
-    _check_frame(vs, func, "vs", VS_COLUMNS)
-    _check_frame(infusions, func, "infusions", INFUSION_COLUMNS)
-    _check_group_col(vs, group_col, func, "vs")
-    _check_group_col(infusions, group_col, func, "infusions")
-    _check_conf_level(conf_level, func)
+    require_columns(func, vs, VS_COLUMNS, arg="vs")
+    require_columns(func, infusions, INFUSION_COLUMNS, arg="infusions")
+    check_group_col(func, vs, group_col, arg="vs")
+    check_group_col(func, infusions, group_col, arg="infusions")
+    check_conf_level(func, conf_level)
     _check_threshold(threshold, func)
-    given = _grouped(infusions, group_col)[["usubjid", "infusion_num", "group"]].drop_duplicates(
+    given = with_group(infusions, group_col)[["usubjid", "infusion_num", "group"]].drop_duplicates(
         ["usubjid", "infusion_num"]
     )
     peak = _post_dose(vs).groupby(["usubjid", "infusion_num"], as_index=False).agg(peak_temp=("value", "max"))

@@ -19,14 +19,12 @@ import pandas as pd
 from scipy import stats
 
 from dashboard.domain import POOLED_LABEL
+from dashboard.domain.checks import check_conf_level, check_group_col, require_columns
+from dashboard.domain.labstats import with_group
 from dashboard.domain.safety_common import (
     SafetyTable,
     _check_ae,
-    _check_conf_level,
-    _check_frame,
-    _check_group_col,
     _group_order,
-    _grouped,
 )
 from dashboard.errors import InsufficientData
 
@@ -48,10 +46,10 @@ def poisson_exact(count: int, exposure: float, conf_level: float = 0.95) -> tupl
 def _ae_with_subjects(ae: pd.DataFrame, subjects: pd.DataFrame, group_col: str | None, func: str,
                       ae_required: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Checked AE rows with the subject's group, and the subjects (the denominators)."""
-    _check_frame(ae, func, "ae", ae_required)
-    _check_frame(subjects, func, "subjects", SUBJECT_COLUMNS)
-    _check_group_col(subjects, group_col, func, "subjects")
-    subj = _grouped(subjects, group_col).drop_duplicates("usubjid")
+    require_columns(func, ae, ae_required, arg="ae")
+    require_columns(func, subjects, SUBJECT_COLUMNS, arg="subjects")
+    check_group_col(func, subjects, group_col, arg="subjects")
+    subj = with_group(subjects, group_col).drop_duplicates("usubjid")
     if subj.empty:
         raise InsufficientData("No patients match the current selection, so there is no denominator.")
     unknown = sorted(set(ae["usubjid"]) - set(subj["usubjid"]))
@@ -129,7 +127,7 @@ def ae_overview_from_counts(counts: pd.DataFrame, *, arms: Sequence[str] | None 
     population has a row per category, zeros included. Raises ``InsufficientData`` when empty.
     """
     func = "ae_overview_from_counts"
-    _check_frame(counts, func, "counts", OVERVIEW_COUNT_COLUMNS)
+    require_columns(func, counts, OVERVIEW_COUNT_COLUMNS, arg="counts")
     unknown = sorted(set(counts["category"]) - {key for key, _ in OVERVIEW_CATEGORIES})
     if unknown:
         raise ValueError(f"{func}: argument counts has unknown categories {unknown}; "
@@ -246,12 +244,12 @@ def exposure_adjusted_rates(
     (time to first event is not used).
     """
     func = "exposure_adjusted_rates"
-    _check_frame(subjects, func, "subjects", ("usubjid", exposure_col))
-    _check_conf_level(conf_level, func)
+    require_columns(func, subjects, ("usubjid", exposure_col), arg="subjects")
+    check_conf_level(func, conf_level)
     if (subjects[exposure_col].isna() | (subjects[exposure_col] < 0)).any():
         raise ValueError(f"{func}: subjects column {exposure_col} must be non-negative days, found missing or negative.")
     overview = ae_overview(ae, subjects, group_col=group_col, arms=arms).table
-    subj = _grouped(subjects, group_col).drop_duplicates("usubjid")
+    subj = with_group(subjects, group_col).drop_duplicates("usubjid")
     py = subj.groupby("group")[exposure_col].sum() / 365.25
     if (py <= 0).any():
         raise InsufficientData("A group has no follow-up time, so no rate per patient-year can be computed.")
@@ -281,7 +279,7 @@ def sae_listing(ae: pd.DataFrame, *, group_col: str | None = None) -> pd.DataFra
     func = "sae_listing"
     _check_ae(ae, func, group_col, ("ae_id", "usubjid", "term", "soc", "grade", "serious", "related",
                                     "infusion_related", "infusion_num", "onset_day", "end_day", "outcome"))
-    out = _grouped(ae[ae["serious"].astype(bool)], group_col)
+    out = with_group(ae[ae["serious"].astype(bool)], group_col)
     cols = ["group", "usubjid", "ae_id", "term", "soc", "grade", "related", "infusion_related", "infusion_num",
             "onset_day", "end_day", "outcome"]
     return out[cols].sort_values(["group", "usubjid", "onset_day", "ae_id"]).reset_index(drop=True)
@@ -301,12 +299,12 @@ def death_listing(subjects: pd.DataFrame, ae: pd.DataFrame, *, group_col: str | 
     (terms of AEs with outcome FATAL or grade 5, "; "-joined, empty when none).
     """
     func = "death_listing"
-    _check_frame(subjects, func, "subjects", ("usubjid", "death_on", "death_cause"))
-    _check_group_col(subjects, group_col, func, "subjects")
-    _check_frame(ae, func, "ae", ("usubjid", "term", "grade", "outcome"))
+    require_columns(func, subjects, ("usubjid", "death_on", "death_cause"), arg="subjects")
+    check_group_col(func, subjects, group_col, arg="subjects")
+    require_columns(func, ae, ("usubjid", "term", "grade", "outcome"), arg="ae")
     if "death_day" not in subjects.columns and "day1_on" not in subjects.columns:
         raise ValueError(f"{func}: argument subjects needs a death_day or a day1_on column to give the study day.")
-    dead = _grouped(subjects[subjects["death_on"].notna()], group_col)
+    dead = with_group(subjects[subjects["death_on"].notna()], group_col)
     if "death_day" not in dead.columns:
         dead["death_day"] = _study_day(dead["death_on"], dead["day1_on"])
     fatal = ae[(ae["outcome"] == FATAL_OUTCOME) | (ae["grade"] == 5)]

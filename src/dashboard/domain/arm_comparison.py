@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from dashboard.domain.labstats import _check_conf_level, _require_columns
+from dashboard.domain.checks import check_conf_level, require_columns
 
 COMPARISON_COLUMNS = ("visit_num", "visit", "n_active", "n_reference", "diff", "lower", "upper", "p",
                       "p_wilcoxon", "warning")
@@ -80,8 +80,8 @@ def comparison_from_aggregates(agg: pd.DataFrame, *, active: str, reference: str
     t) / (n (n - 1))), p = min(1, 2 Phi(-z)), as scipy ``mannwhitneyu`` (asymptotic, continuity).
     """
     func = "comparison_from_aggregates"
-    _require_columns(func, "agg", agg, AGGREGATE_COLUMNS)
-    _check_conf_level(func, conf_level)
+    require_columns(func, agg, AGGREGATE_COLUMNS, arg="agg")
+    check_conf_level(func, conf_level)
     _check_arms_differ(func, active, reference)
     if "duplicate_rows" in agg.columns and (agg["duplicate_rows"] > 0).any():
         raise ValueError(f"{func}: the lab rows have several post-baseline values for one usubjid and visit_num; "

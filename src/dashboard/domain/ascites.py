@@ -18,7 +18,8 @@ import pandas as pd
 from scipy import stats
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.labstats import _check_conf_level, _group_order, _require_columns
+from dashboard.domain.checks import check_conf_level, require_columns
+from dashboard.domain.labstats import _group_order
 from dashboard.domain.survival import KMResult, km_estimate
 
 GRADES = (0, 1, 2, 3)
@@ -84,7 +85,7 @@ def free_from_distribution(dist: pd.DataFrame, *, conf_level: float = 0.95) -> F
     Beta(1-a/2; x+1, n-x), with lower 0 when x = 0 and upper 1 when x = n; identical to R
     ``binom.test(x, n)$conf.int`` and scipy ``binomtest(...).proportion_ci(method="exact")``.
     """
-    _check_conf_level("free_from_distribution", conf_level)
+    check_conf_level("free_from_distribution", conf_level)
     free = dist[dist["grade"] == 0].rename(columns={"count": "n_free"})
     x, n = free["n_free"].to_numpy(float), free["n"].to_numpy(float)
     a = 1 - conf_level
@@ -120,7 +121,7 @@ def grade_shift_from_counts(counts: pd.DataFrame, *, groups: Sequence[str] | Non
         ``SHIFT_COLUMNS``, one row per group and chosen visit in the given order.
     """
     func = "grade_shift_from_counts"
-    _require_columns(func, "counts", counts, GRADE_SHIFT_COUNT_COLUMNS)
+    require_columns(func, counts, GRADE_SHIFT_COUNT_COLUMNS, arg="counts")
     data = counts.assign(group=counts["group"].fillna(POOLED_LABEL).astype(str), visit=counts["visit"].astype(str))
     assessed = set(data.loc[data["assessed"] > 0, "visit"])
     unknown = [v for v in visits if v not in assessed]
@@ -150,7 +151,7 @@ def resolution_km_from_times(times: pd.DataFrame, *, groups: Sequence[str] | Non
     which is what the Kaplan-Meier estimate does with them anyway. Raises ``InsufficientData`` when a group
     has nobody at risk.
     """
-    _require_columns("resolution_km_from_times", "times", times, ("usubjid", "time_days", "event", "group"))
+    require_columns("resolution_km_from_times", times, ("usubjid", "time_days", "event", "group"), arg="times")
     times = times[times["time_days"] > 0]
     times = times.assign(group=times["group"].fillna(POOLED_LABEL))
     km = km_estimate(times, group_col="group", groups=groups or None, conf_level=conf_level)
@@ -186,7 +187,7 @@ def transitions_from_counts(counts: pd.DataFrame, *, visits: Sequence[str],
         and target grade.
     """
     func = "transitions_from_counts"
-    _require_columns(func, "counts", counts, TRANSITION_COUNT_COLUMNS)
+    require_columns(func, counts, TRANSITION_COUNT_COLUMNS, arg="counts")
     _check_transition_visits(func, visits)
     data = counts.assign(group=counts["group"].fillna(POOLED_LABEL).astype(str))
     return _links(data, _group_order(data, groups))

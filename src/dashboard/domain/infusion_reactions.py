@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 
 from dashboard.domain import POOLED_LABEL
+from dashboard.domain.checks import require_columns
 from dashboard.domain.infusion_temperature import VS_COLUMNS, _peak_post_dose
-from dashboard.domain.safety_common import SafetyTable, _check_ae, _check_frame, _group_order, _grouped
+from dashboard.domain.labstats import with_group
+from dashboard.domain.safety_common import SafetyTable, _check_ae, _group_order
 
 REACTION_TERMS = ("Pyrexia", "Rash", "Hypersensitivity", "Infusion related reaction")
 # Left-closed windows; onset before the end of infusion (negative hours) counts in the first one.
@@ -47,7 +49,7 @@ def reactions_by_window(ae: pd.DataFrame, *, group_col: str | None, arms: Sequen
     func = "reactions_by_window"
     required = ("usubjid", "term", "infusion_related", "onset_hours_after")
     _check_ae(ae, func, group_col, required if infusion_num is None else (*required, "infusion_num"))
-    grouped = _grouped(ae, group_col)
+    grouped = with_group(ae, group_col)
     rx = _reactions(grouped)
     if infusion_num is not None:
         rx = rx[rx["infusion_num"] == infusion_num]
@@ -72,10 +74,10 @@ def reaction_listing(vs: pd.DataFrame, ae: pd.DataFrame, *, group_col: str | Non
     reaction has no infusion number.
     """
     func = "reaction_listing"
-    _check_frame(vs, func, "vs", VS_COLUMNS)
+    require_columns(func, vs, VS_COLUMNS, arg="vs")
     _check_ae(ae, func, group_col, ("usubjid", "term", "grade", "serious", "infusion_related",
                                     "infusion_num", "onset_hours_after", "outcome"))
-    rx = _reactions(_grouped(ae, group_col))
+    rx = _reactions(with_group(ae, group_col))
     peak = _peak_post_dose(vs)
     rx["infusion_num"] = rx["infusion_num"].astype("Int64")
     peak["infusion_num"] = peak["infusion_num"].astype("Int64")

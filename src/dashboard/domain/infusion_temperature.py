@@ -24,12 +24,10 @@ import pandas as pd
 from scipy import stats
 
 from dashboard.domain import POOLED_LABEL
+from dashboard.domain.checks import check_conf_level, check_group_col, require_columns
+from dashboard.domain.labstats import with_group
 from dashboard.domain.safety_common import (
-    _check_conf_level,
-    _check_frame,
-    _check_group_col,
     _group_order,
-    _grouped,
     clopper_pearson,
     newcombe_difference,
 )
@@ -70,7 +68,7 @@ def _temperatures(vs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _readings(vs: pd.DataFrame, group_col: str | None) -> pd.DataFrame:
-    temp = _grouped(_temperatures(vs), group_col)
+    temp = with_group(_temperatures(vs), group_col)
     if temp.empty:
         raise InsufficientData("No temperature (TEMP) records were found. Load a data cut with vital signs.")
     if "timepoint" not in temp.columns:
@@ -88,8 +86,8 @@ def temperature_readings(vs: pd.DataFrame, *, group_col: str | None) -> pd.DataF
     :func:`temperature_from_aggregates` shows (``vs`` as described there).
     """
     func = "temperature_readings"
-    _check_frame(vs, func, "vs", VS_COLUMNS)
-    _check_group_col(vs, group_col, func, "vs")
+    require_columns(func, vs, VS_COLUMNS, arg="vs")
+    check_group_col(func, vs, group_col, arg="vs")
     return _readings(vs, group_col)
 
 
@@ -119,7 +117,7 @@ def temperature_from_aggregates(
         ``summary`` columns: group, infusion_num, hours_after, timepoint, n, mean, sd, ci_lower,
         ci_upper (NaN CI when n < 2). Raises ``InsufficientData`` when ``agg`` is empty.
     """
-    _check_conf_level(conf_level, "temperature_from_aggregates")
+    check_conf_level("temperature_from_aggregates", conf_level)
     if agg.empty:
         raise InsufficientData("No temperature (TEMP) records were found. Load a data cut with vital signs.")
     out = agg.assign(group=agg["group"].fillna(POOLED_LABEL).astype(str), n=agg["n"].astype(int))
@@ -201,8 +199,8 @@ def fever_from_counts(
     A patient is at risk with at least one such infusion and has fever if any infusion had fever.
     """
     func = "fever_from_counts"
-    _check_frame(counts, func, "counts", FEVER_COUNT_COLUMNS)
-    _check_conf_level(conf_level, func)
+    require_columns(func, counts, FEVER_COUNT_COLUMNS, arg="counts")
+    check_conf_level(func, conf_level)
     _check_threshold(threshold, func)
     part = counts[counts["threshold"] == threshold]
     part = part.assign(group=part["group"].fillna(POOLED_LABEL).astype(str))

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from dashboard.domain import POOLED_LABEL
+from dashboard.domain.checks import check_group_col, require_columns
 from dashboard.domain.labs import describe
-from dashboard.domain.labstats import _check_group_col, _require_columns
 
 HIGH_CATEGORIES = ("normal", ">1x ULN", ">3x ULN", ">10x ULN")
 LOW_CATEGORIES = ("normal", "<LLN")
@@ -71,7 +71,7 @@ def shift_from_counts(counts: pd.DataFrame, *, paramcd: str, groups: Sequence[st
     (strictly greater). worse="low" labs (ALB, CHE, PTA, SODIUM, PROT): "normal" (>= LLN), "<LLN".
     Limits are each record's own, else the registry default.
     """
-    _require_columns("shift_from_counts", "counts", counts, SHIFT_COUNT_COLUMNS)
+    require_columns("shift_from_counts", counts, SHIFT_COUNT_COLUMNS, arg="counts")
     data = counts.assign(group=counts["group"].fillna(POOLED_LABEL).astype(str))
     return _shift_grid("shift_from_counts", data, paramcd, groups)
 
@@ -154,8 +154,8 @@ def _pooled(peaks: pd.DataFrame, groups: Sequence[str] | None) -> tuple[pd.DataF
 
 def _check_dish_input(func: str, arg: str, df: pd.DataFrame, columns: Sequence[str], alt_cut: float,
                       bili_cut: float, group_col: str | None = None) -> None:
-    _require_columns(func, arg, df, columns)
-    _check_group_col(func, df, group_col)
+    require_columns(func, df, columns, arg=arg)
+    check_group_col(func, df, group_col, arg=arg)
     for name, v in (("alt_cut", alt_cut), ("bili_cut", bili_cut)):
         if not (isinstance(v, (int, float)) and v > 0):
             raise ValueError(f"{func}: {name} must be a positive number, got {v!r}.")

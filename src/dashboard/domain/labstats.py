@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from dashboard.domain import POOLED_LABEL
+from dashboard.domain.checks import check_conf_level, check_group_col, group_labels, require_columns
 
 SUMMARY_COLUMNS = ("group", "visit_num", "visit", "n", "mean", "sd", "se", "ci_lower", "ci_upper",
                    "median", "q1", "q3", "min", "max")
@@ -39,33 +40,9 @@ class VisitSummary:
     method: str
 
 
-# ---------------------------------------------------------------------------------------------------
-# Validation helpers (public functions call these first; private helpers trust their inputs).
-
-def _require_columns(func: str, arg: str, df: pd.DataFrame, columns: Sequence[str]) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{func}: argument {arg!r} must be a pandas DataFrame, got {type(df).__name__}.")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{func}: argument {arg!r} lacks column(s) {missing}; required: {list(columns)}.")
-
-
-def _check_group_col(func: str, df: pd.DataFrame, group_col: str | None) -> None:
-    if group_col is not None and group_col not in df.columns:
-        raise ValueError(f"{func}: group_col={group_col!r} is not a column; use one of "
-                         f"{list(df.columns)} or None for pooled results.")
-
-
-def _check_conf_level(func: str, conf_level: float) -> None:
-    if not (isinstance(conf_level, (int, float)) and 0 < conf_level < 1):
-        raise ValueError(f"{func}: conf_level must be a number strictly between 0 and 1, got {conf_level!r}.")
-
-
 def with_group(df: pd.DataFrame, group_col: str | None) -> pd.DataFrame:
     """Copy of ``df`` with a ``group`` column: the arm, or ``POOLED_LABEL`` for every row when pooled."""
-    out = df.copy()
-    out["group"] = POOLED_LABEL if group_col is None else out[group_col].astype(str)
-    return out
+    return df.assign(group=group_labels(df, group_col))
 
 
 def _group_order(df: pd.DataFrame, groups: Sequence[str] | None) -> list[str]:
@@ -95,7 +72,7 @@ def add_change_from_baseline(df: pd.DataFrame) -> pd.DataFrame:
     (DESIGN §3: "the last value on or before day 1"), and of several on that day the highest value, so the
     choice never depends on row order (the SQL aggregates order by (study_day, value) too).
     """
-    _require_columns("add_change_from_baseline", "df", df, ("usubjid", "paramcd", "visit_num", "value"))
+    require_columns("add_change_from_baseline", df, ("usubjid", "paramcd", "visit_num", "value"))
     out = df.copy()
     base = out[out["visit_num"] == 0].dropna(subset=["value"])
     base = base.sort_values([c for c in ("study_day", "value") if c in base.columns], kind="stable")
@@ -140,7 +117,7 @@ def summary_from_aggregates(agg: pd.DataFrame, *, value_col: str = "value", grou
         (mean +/- t(1-alpha/2, n-1) * SD/sqrt(n), as R ``t.test``) are computed here from n, mean and SD
         (NaN when n < 2).
     """
-    _check_conf_level("summary_from_aggregates", conf_level)
+    check_conf_level("summary_from_aggregates", conf_level)
     data = agg[(agg["n"] > 0) & agg["visit_num"].notna()].copy()
     data["group"] = data["group"].fillna(POOLED_LABEL).astype(str)
     data["visit_num"] = data["visit_num"].astype(int)
@@ -188,9 +165,9 @@ def deaths_between_visits(subjects_df: pd.DataFrame, visits_df: pd.DataFrame, *,
         fall in ("", first]; after the last visit in (last, "") with ``to_visit`` "".
     """
     func = "deaths_between_visits"
-    _require_columns(func, "subjects_df", subjects_df, ("usubjid", "status", "exit_day"))
-    _require_columns(func, "visits_df", visits_df, ("visit", "visit_num", "target_day"))
-    _check_group_col(func, subjects_df, group_col)
+    require_columns(func, subjects_df, ("usubjid", "status", "exit_day"), arg="subjects_df")
+    require_columns(func, visits_df, ("visit", "visit_num", "target_day"), arg="visits_df")
+    check_group_col(func, subjects_df, group_col, arg="subjects_df")
     allowed = set(EXIT_STATUSES) | set(NON_EXIT_STATUSES)
     bad = sorted(set(subjects_df["status"].dropna()) - allowed)
     if bad:

@@ -1,5 +1,6 @@
-"""Domain layer: what infusion safety and adverse-event tables share: the result table type, the argument
-checks, the group column and order, and the exact and score CIs of proportions.
+"""Domain layer: what infusion safety and adverse-event tables share: the result table type, the check of
+adverse-event rows, the group order, and the exact and score CIs of proportions (argument checks and the
+group column: :mod:`dashboard.domain.checks`, ``labstats.with_group``).
 
 Every safety result names its group column ``group``: the arm when ``group_col`` is given, otherwise the
 single label :data:`POOLED_LABEL`, so a blinded caller (``group_col=None``) never receives arm-level numbers
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dashboard.domain import POOLED_LABEL
+from dashboard.domain.checks import check_group_col, require_columns
 
 
 @dataclass(frozen=True)
@@ -33,43 +34,12 @@ class SafetyTable:
     method: str
 
 
-# ---------------------------------------------------------------- checks and groups
-
-
-def _check_frame(df: object, func: str, arg: str, required: Sequence[str]) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{func}: argument {arg} must be a pandas DataFrame, got {type(df).__name__}.")
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"{func}: argument {arg} is missing column(s) {', '.join(missing)}; "
-            f"required: {', '.join(required)}."
-        )
-
-
-def _check_group_col(df: pd.DataFrame, group_col: str | None, func: str, arg: str) -> None:
-    if group_col is not None and group_col not in df.columns:
-        raise ValueError(
-            f"{func}: group_col={group_col!r} is not a column of {arg}; pass None for pooled results "
-            f"or one of: {', '.join(map(str, df.columns))}."
-        )
-
-
-def _check_conf_level(conf_level: float, func: str) -> None:
-    if not (isinstance(conf_level, (int, float)) and 0 < conf_level < 1):
-        raise ValueError(f"{func}: conf_level must be a number strictly between 0 and 1, got {conf_level!r}.")
+# ---------------------------------------------------------------- adverse-event rows and groups
 
 
 def _check_ae(ae: pd.DataFrame, func: str, group_col: str | None, required: Sequence[str]) -> None:
-    _check_frame(ae, func, "ae", required)
-    _check_group_col(ae, group_col, func, "ae")
-
-
-def _grouped(df: pd.DataFrame, group_col: str | None) -> pd.DataFrame:
-    """Copy with a ``group`` column: the arm as text, or the pooled label (never a relabelled arm)."""
-    out = df.copy()
-    out["group"] = POOLED_LABEL if group_col is None else out[group_col].astype(str)
-    return out
+    require_columns(func, ae, required, arg="ae")
+    check_group_col(func, ae, group_col, arg="ae")
 
 
 def _group_order(groups: Sequence[str], arms: Sequence[str] | None) -> list[str]:
