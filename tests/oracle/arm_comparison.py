@@ -18,33 +18,11 @@ from tests.oracle.labstats import _check_single_param, _visit_labels
 
 def compare_arms_by_visit(df: pd.DataFrame, *, group_col: str, active: str, reference: str,
                           conf_level: float = 0.95) -> ArmComparison:
-    """ANCOVA of change from baseline (chg ~ arm + base) with the Wilcoxon rank-sum test alongside.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows of one parameter; ``base``/``chg`` are added by :func:`add_change_from_baseline` if absent.
-    group_col : str
-        The arm column (a comparison needs arms, so it cannot be None).
-    active, reference : str
-        Arm names; ``diff`` is active minus reference.
-    conf_level : float
-        Confidence level of the adjusted difference.
-
-    Returns
-    -------
-    ArmComparison
-        ``summary`` with columns ``COMPARISON_COLUMNS`` per post-baseline visit.
-
-    Notes
-    -----
-    ANCOVA by ordinary least squares with a common slope (as R ``lm(chg ~ arm + base)``); ``diff`` is
-    the arm coefficient, the baseline-adjusted mean difference, with its t-based CI and p. The
-    Wilcoxon rank-sum p is two-sided, always the normal approximation with tie correction and
-    continuity correction (as scipy ``mannwhitneyu(method="asymptotic")`` and R ``wilcox.test(exact =
-    FALSE, correct = TRUE)``), so the p does not switch method with sample size or ties. p-values are
-    nominal, unadjusted for multiplicity across visits and parameters. Both are computed from the
-    sufficient statistics, as ``comparison_from_aggregates`` does.
+    """ANCOVA of change from baseline (chg ~ arm + base) with the Wilcoxon rank-sum test alongside,
+    from the rows of one lab (``base``/``chg`` are added by ``add_change_from_baseline`` if absent);
+    ``group_col`` is the arm column (a comparison needs arms, so it cannot be None). Reduces the rows to the
+    sufficient statistics (:func:`comparison_aggregates_of_rows`); ``active``, ``reference``, ``conf_level``,
+    the result and the method as ``comparison_from_aggregates``.
     """
     check_conf_level("compare_arms_by_visit", conf_level)
     return _comparison(comparison_aggregates_of_rows(df, group_col=group_col, active=active, reference=reference),

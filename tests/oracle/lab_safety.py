@@ -32,23 +32,10 @@ def _limits(df: pd.DataFrame, paramcd: str) -> tuple[pd.Series, pd.Series]:
 
 def shift_table(df: pd.DataFrame, *, group_col: str | None, paramcd: str,
                 groups: Sequence[str] | None = None) -> pd.DataFrame:
-    """Baseline category versus worst post-baseline category, counts per group.
-
-    ``groups`` lists the groups to report and their order (default: order of first appearance in the
-    rows); a listed group with no patient gets no rows.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``group``, ``baseline``, ``worst_post_baseline``, ``n``: every combination of the
-        categories (plus ``"missing"`` for a patient with no baseline or no post-baseline value),
-        zero counts included so the table has a fixed shape.
-
-    Notes
-    -----
-    worse="high" labs: "normal" (<= ULN, low values included), ">1x ULN", ">3x ULN", ">10x ULN"
-    (strictly greater). worse="low" labs (ALB, CHE, PTA, SODIUM, PROT): "normal" (>= LLN), "<LLN".
-    Limits are each record's own, else the registry default.
+    """Baseline category versus worst post-baseline category, patients per group, from lab rows
+    (``usubjid``, ``paramcd``, ``visit_num``, ``value``, ``study_day`` and the limits); ``group_col`` is the arm
+    column, None pools. Counts (:func:`shift_counts`), categories, ``groups`` and the result as
+    ``shift_from_counts``; limits are each record's own, else the registry default (:func:`_limits`).
     """
     return _shift_grid("shift_table", shift_counts(df, group_col=group_col, paramcd=paramcd), paramcd, groups)
 
@@ -86,17 +73,9 @@ def shift_counts(df: pd.DataFrame, *, group_col: str | None, paramcd: str) -> pd
 
 def edish(df_alt_bili: pd.DataFrame, *, group_col: str | None, alt_cut: float = 3.0,
           bili_cut: float = 2.0, groups: Sequence[str] | None = None) -> DishResult:
-    """eDISH: per patient peak post-baseline ALT and total bilirubin as multiples of ULN.
-
-    ``groups`` lists the groups to report and their order (default: order of first appearance in the
-    rows); a listed group with no ALT or bilirubin record gets no counts.
-
-    Notes
-    -----
-    Peaks are taken separately (not necessarily on the same day), as in the FDA eDISH plot. Quadrants:
-    "Hy's law" ALT >= 3x ULN and BILI >= 2x ULN; "Temple's corollary" ALT >= 3x, BILI < 2x;
-    "cholestasis" ALT < 3x, BILI >= 2x; "normal range" otherwise. Patients without a post-baseline
-    value of both labs are left out.
+    """eDISH from ALT and bilirubin rows: per patient peak post-baseline values as multiples of ULN
+    (:func:`dish_peaks`); ``group_col`` is the arm column, None pools. Cut-offs, quadrants, ``groups`` and the
+    result as ``edish_from_peaks``.
     """
     _check_dish_input("edish", "df_alt_bili", df_alt_bili, _DISH_ROW_COLUMNS, alt_cut, bili_cut, group_col)
     data = _dish_rows(df_alt_bili, group_col)
@@ -106,15 +85,9 @@ def edish(df_alt_bili: pd.DataFrame, *, group_col: str | None, alt_cut: float = 
 
 def mdish(df_alt_bili: pd.DataFrame, *, group_col: str | None, alt_cut: float = 3.8,
           bili_cut: float = 4.8, groups: Sequence[str] | None = None) -> DishResult:
-    """mDISH: peak post-baseline ALT and bilirubin as multiples of each patient's own baseline.
-
-    ``groups`` as in :func:`edish`; a listed group with no positive baseline gets no counts.
-
-    Notes
-    -----
-    For patients with abnormal baseline liver tests (here, liver failure) multiples of ULN say little;
-    the modified eDISH uses multiples of baseline with cut-offs 3.8x (ALT) and 4.8x (bilirubin)
-    (Lewis/Regev mDISH proposal). Patients without a positive baseline of both labs are left out.
+    """mDISH from ALT and bilirubin rows: per patient peak post-baseline values as multiples of the
+    patient's baseline (:func:`dish_peaks`); ``group_col`` is the arm column, None pools. Cut-offs, ``groups``
+    and the result as ``mdish_from_peaks``.
     """
     _check_dish_input("mdish", "df_alt_bili", df_alt_bili, _DISH_ROW_COLUMNS, alt_cut, bili_cut, group_col)
     data = _dish_rows(df_alt_bili, group_col)

@@ -42,32 +42,10 @@ def _type7(x: np.ndarray, q: float) -> float:
 
 def box_stats(df: pd.DataFrame, *, value_col: str = "value", group_col: str | None = None,
               groups: Sequence[str] | None = None) -> BoxStats:
-    """Quartiles, Tukey whisker ends and n per group and visit of one lab parameter.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows of one parameter with ``visit_num``, ``visit`` (optional) and ``value_col`` (``chg``/``pchg``
-        from :func:`~dashboard.domain.labstats.add_change_from_baseline`).
-    value_col : str
-        ``"value"``, ``"chg"`` or ``"pchg"``.
-    group_col : str or None
-        Column holding the arm; None pools every row under ``POOLED_LABEL``.
-    groups : sequence of str, optional
-        Groups to report and their order (default: order of first appearance); a listed group with no
-        values gets no rows.
-
-    Returns
-    -------
-    BoxStats
-        ``summary`` with columns ``BOX_COLUMNS`` ordered by group then visit; ``method`` for the caption.
-
-    Notes
-    -----
-    Quartiles as R ``quantile(type = 7)``: at position (n - 1) q of the sorted values, x[lo] + (x[hi] -
-    x[lo]) * frac. Whiskers end at the most extreme values within 1.5 IQR of the box (Tukey), so a
-    figure needs no raw values. For ``chg``/``pchg`` the baseline visit is left out: its change is zero
-    by definition.
+    """Quartiles, Tukey whisker ends and n per group and visit of one lab parameter, from rows with
+    ``visit_num``, ``visit`` (optional) and ``value_col`` (``chg``/``pchg`` from ``add_change_from_baseline``);
+    ``group_col`` is the arm column, None pools every row. Quartiles as R ``quantile(type = 7)`` at position
+    (n - 1) q of the sorted values; ``value_col``, ``groups`` and the result as ``box_stats_from_aggregates``.
     """
     func = "box_stats"
     _check_rows(func, df, ("visit_num",), value_col)
@@ -89,31 +67,11 @@ def box_stats(df: pd.DataFrame, *, value_col: str = "value", group_col: str | No
 
 def sample_trajectories(df: pd.DataFrame, *, value_col: str = "value", group_col: str | None = None,
                         max_points: int = MAX_POINTS) -> Trajectories:
-    """Every patient's course of one lab, or a sample of whole patients when they exceed ``max_points``.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows of one parameter with ``usubjid``, ``study_day`` and ``value_col``.
-    value_col : str
-        ``"value"``, ``"chg"`` or ``"pchg"`` (the baseline point stays: its change is 0).
-    group_col : str or None
-        Column holding the arm; None pools every row under ``POOLED_LABEL``.
-    max_points : int
-        Points the figure may send, one line break per patient included.
-
-    Returns
-    -------
-    Trajectories
-        The rows to draw and how many of how many patients they show.
-
-    Notes
-    -----
-    A patient costs their points plus one line break. When the cost of all exceeds ``max_points``,
-    every k-th patient by usubjid is kept, k = ceil(cost / max_points), deterministic so the figure is
-    stable between reruns; if uneven patients still cost too much, the kept list is cut to 90% of its
-    length (by usubjid) until they fit. ``lab_aggregates.lab_trajectory_sample`` draws the same k-th
-    patients in DuckDB.
+    """Every patient's course of one lab, or a sample of whole patients when they exceed
+    ``max_points``, from rows with ``usubjid``, ``study_day`` and ``value_col`` (the baseline point stays: its
+    change is 0); ``group_col`` is the arm column, None pools every row. Every k-th patient by usubjid is kept,
+    as ``lab_aggregates.lab_trajectory_sample`` does in DuckDB, then trimmed as ``trajectories_from_sample``
+    says.
     """
     func = "sample_trajectories"
     _check_rows(func, df, ("usubjid", "study_day"), value_col)

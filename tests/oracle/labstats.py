@@ -42,31 +42,11 @@ def _visit_labels(df: pd.DataFrame) -> dict[int, str]:
 
 def summarise_by_visit(df: pd.DataFrame, *, value_col: str = "value", group_col: str | None = None,
                        groups: Sequence[str] | None = None, conf_level: float = 0.95) -> VisitSummary:
-    """n, mean, SD, SE, t-based CI of the mean, median, quartiles, min, max per group and visit.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows of one parameter with ``visit_num``, ``visit`` (optional) and ``value_col``.
-    value_col : str
-        ``"value"``, ``"chg"`` or ``"pchg"`` for labs; any numeric column (``depth_cm``) otherwise.
-    group_col : str or None
-        Column holding the arm; None pools every row under ``POOLED_LABEL``.
-    groups : sequence of str, optional
-        Groups to report and their order (a listed group with no rows gets no summary rows).
-    conf_level : float
-        Confidence level of the mean's CI.
-
-    Returns
-    -------
-    VisitSummary
-        ``summary`` with columns ``SUMMARY_COLUMNS``; ``method`` for the footnote.
-
-    Notes
-    -----
-    SD with n-1; CI mean +/- t(1-alpha/2, n-1) * SD/sqrt(n) (as R ``t.test``); SD/SE/CI are NaN when
-    n < 2. Quartiles by numpy "linear" interpolation, which equals R ``quantile(type = 7)``. For
-    ``chg``/``pchg`` the baseline visit is left out: its change is zero by definition.
+    """n, mean, SD, SE, t-based CI of the mean, median, quartiles, min, max per group and visit, from
+    rows of one parameter with ``visit_num``, ``visit`` (optional) and ``value_col``; ``group_col`` is the arm
+    column, None pools every row. SD with n-1, quartiles by numpy "linear" interpolation (R ``quantile(type =
+    7)``); for ``chg``/``pchg`` the baseline visit is left out. ``value_col``, ``groups``, ``conf_level`` and the
+    result as ``summary_from_aggregates``.
     """
     func = "summarise_by_visit"
     require_columns(func, df, ("visit_num", value_col))

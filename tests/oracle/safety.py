@@ -32,25 +32,11 @@ INFUSION_COLUMNS = ("usubjid", "infusion_num")
 def temperature_by_hour(
     vs: pd.DataFrame, *, group_col: str | None, arms: Sequence[str] | None = None, conf_level: float = 0.95
 ) -> TemperatureSummary:
-    """Mean body temperature (deg C) by group, infusion and hour after the end of infusion.
-
-    Parameters
-    ----------
-    vs : DataFrame
-        ``vital_signs`` rows: usubjid, infusion_num, hours_after (-1 = PRE), paramcd, value (deg C);
-        optional ``timepoint`` label. Only ``paramcd == "TEMP"`` is used.
-    group_col : str or None
-        Column holding the arm; None pools all patients under :data:`POOLED_LABEL`.
-    arms : sequence of str, optional
-        Group order (active arm first); groups not listed follow alphabetically.
-    conf_level : float
-        Confidence level of the t-based CI of the mean.
-
-    Returns
-    -------
-    TemperatureSummary
-        ``summary`` columns: group, infusion_num, hours_after, timepoint, n, mean, sd, ci_lower,
-        ci_upper (NaN CI when n < 2).
+    """Mean body temperature (deg C) by group, infusion and hour after the end of infusion, from
+    ``vital_signs`` rows (usubjid, infusion_num, hours_after (-1 = PRE), paramcd, value; optional ``timepoint``;
+    only ``paramcd == "TEMP"`` is used); ``group_col`` is the arm column, None pools all patients. One value per
+    patient and time point, then n, mean and SD per group; ``arms``, ``conf_level`` and the result as
+    ``temperature_from_aggregates``.
     """
     func = "temperature_by_hour"
     require_columns(func, vs, VS_COLUMNS, arg="vs")
@@ -72,35 +58,10 @@ def fever_incidence(
     arms: Sequence[str] | None = None,
     conf_level: float = 0.95,
 ) -> FeverIncidence:
-    """Infusions and patients with fever (peak post-dose temperature >= threshold in 0-24 h).
-
-    Parameters
-    ----------
-    vs, infusions : DataFrame
-        ``vital_signs`` (see :func:`temperature_by_hour`) and ``infusions`` (usubjid, infusion_num).
-        When ``group_col`` is given it must be a column of both.
-    group_col : str or None
-        Arm column; None pools all patients.
-    threshold : {37.3, 38.0}
-        Fever threshold in deg C (protocol, domain.md §2.4); the reading must reach it (>=).
-    arms : sequence of str, optional
-        Group order, active arm first. With exactly two groups, ``arms=(active, reference)`` adds the
-        risk difference; without it the comparison is left empty (the direction is never guessed).
-    conf_level : float
-
-    Returns
-    -------
-    FeverIncidence
-        ``summary``: unit ("infusion" or "patient"), infusion_num (<NA> for patient rows), group,
-        n_given, n_at_risk, n_fever, proportion, ci_lower, ci_upper.
-        ``comparison``: unit, infusion_num, active, reference, x_active, n_active, x_reference,
-        n_reference, risk_difference, rd_lower, rd_upper, p.
-
-    Notes
-    -----
-    At risk = infusions with at least one post-dose (0-24 h) temperature; an infusion given but
-    never measured is counted in ``n_given`` only, so a missing reading is not read as "no fever".
-    A patient is at risk with at least one such infusion and has fever if any infusion had fever.
+    """Infusions and patients with fever (peak post-dose temperature >= threshold in 0-24 h), from
+    ``vital_signs`` rows (as :func:`temperature_by_hour`) and ``infusions`` rows (usubjid, infusion_num);
+    ``group_col``, when given, is a column of both, None pools all patients. Counted as the notes of
+    ``fever_from_counts`` say; ``threshold``, ``arms``, ``conf_level`` and the result as there.
     """
     func = "fever_incidence"
     require_columns(func, vs, VS_COLUMNS, arg="vs")

@@ -1,8 +1,8 @@
 """Data layer: /ascites' shift, transition and resolution inputs aggregated in DuckDB, so a filter change
 never fetches the ~640,000 assessment rows of a 100,000-patient trial into pandas (DESIGN §7).
 
-Through their ``dashboard.domain.ascites`` tails these equal the pandas functions on
-``queries.ascites_rows``: ``grade_shift_from_counts`` = ``grade_shift``, ``transitions_from_counts`` =
+Through their ``dashboard.domain.ascites`` tails these equal the pandas functions of the test oracle
+``tests.oracle.ascites`` on ``queries.ascites_rows``: ``grade_shift_from_counts`` = ``grade_shift``, ``transitions_from_counts`` =
 ``grade_transitions``, ``resolution_km_from_times`` = ``resolution_km``. As in ``queries``, ``group`` is
 the arm only when ``include_arm``; otherwise NULL and the SQL never reads ``arm`` (DESIGN §4).
 
@@ -102,7 +102,7 @@ _RESOLUTION_AGGREGATES = f"""
 def ascites_resolution_times(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
     """One row per selected patient with ascites at baseline: ``usubjid``, ``time_days`` (first grade-0
     assessment after baseline, else the last one, else the baseline day), ``event`` (1 resolved, 0
-    censored), ``group``; assessments after the patient's exit day are ignored (``resolution_times``)."""
+    censored), ``group``; assessments after the patient's exit day are ignored (as ``tests.oracle.ascites.resolution_times``)."""
     where, params = subject_where(f, "s")
     group = group_sql(include_arm)
     # The assessments are aggregated before the join (see filters.selected_rows); the few patients

@@ -4,7 +4,7 @@ and the eDISH/mDISH peaks, and the CTEs (selected rows, baseline, visit labels) 
 Each query takes ``include_arm``; the result's ``"group"`` column is the arm, or NULL when pooled, so with
 False the SQL never selects ``arm`` (DESIGN §4). Baseline is, as in ``add_change_from_baseline``, the
 patient's last non-missing visit-0 value by study day (the highest on a same-day tie). The domain functions
-named in each docstring turn these frames into exactly the results their pandas twins compute from rows.
+named in each docstring turn these frames into exactly the results their pandas oracles (``tests.oracle``) compute from rows.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _type7(xs: str, q: float) -> str:
     """R quantile type 7 of the sorted list ``xs``: x[lo] + (x[hi] - x[lo]) * frac at position (n - 1) * q.
 
     Written out rather than ``quantile_cont``, whose interpolation differs from numpy's in the last bit,
-    so that the pandas twin (``labplots._type7``) computes bit-identical quartiles: the Tukey fences built
+    so that the pandas oracle (``tests.oracle.labplots._type7``) computes bit-identical quartiles: the Tukey fences built
     on them decide which values the whiskers reach.
     """
     pos = f"((len({xs}) - 1) * {q!r}::DOUBLE)"
@@ -149,7 +149,7 @@ def lab_box_stats(con: Con, f: SubjectFilter, paramcd: str, value_col: str, incl
 def lab_trajectory_sample(con: Con, f: SubjectFilter, paramcd: str, value_col: str, max_points: int,
                           include_arm: bool) -> pd.DataFrame:
     """The rows (``group``, ``usubjid``, ``study_day``, ``value_col``) of the patients
-    ``labplots.sample_trajectories`` would keep before trimming, by usubjid and study day, with
+    ``tests.oracle.labplots.sample_trajectories`` would keep before trimming, by usubjid and study day, with
     ``n_patients``: how many selected patients have a point (``trajectories_from_sample``).
 
     The sample is every k-th patient by usubjid, k = ceil((points + patients) / max_points), each patient

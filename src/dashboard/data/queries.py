@@ -93,9 +93,9 @@ def subject_dates(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame
 
 
 def exit_day_sql(params: dict) -> str:
-    """``labstats.add_exit_day`` in SQL over ``subjects s``: the status's own exit date, else ``last_contact_on``,
-    as a study day; NULL for statuses that are not exits. Adds the statuses to ``params`` ($exit_status_<i>);
-    column names come from ``EXIT_DATE_COLUMNS`` only."""
+    """The exit day (the test oracle ``tests.oracle.labstats.add_exit_day``) in SQL over ``subjects s``: the
+    status's own exit date, else ``last_contact_on``, as a study day; NULL for statuses that are not exits. Adds
+    the statuses to ``params`` ($exit_status_<i>); column names come from ``EXIT_DATE_COLUMNS`` only."""
     cases = []
     for i, (status, column) in enumerate(EXIT_DATE_COLUMNS.items()):
         params[f"exit_status_{i}"] = status
@@ -111,7 +111,7 @@ def first_randomized(con: Con, f: SubjectFilter) -> date | None:
 
 def subject_exits(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
     """The selected patients who left the study: ``usubjid``, ``status``, ``exit_day`` (as
-    ``labstats.add_exit_day``) and ``arm`` when arms may be shown; the input of ``deaths_between_visits``."""
+    ``exit_day_sql``) and ``arm`` when arms may be shown; the input of ``deaths_between_visits``."""
     where, params = subject_where(f, "s")
     params["exit_statuses"] = list(EXIT_STATUSES)
     return con.execute(f"""
@@ -268,7 +268,7 @@ def imported_tte_rows(con: Con, f: SubjectFilter, paramcd: str, include_arm: boo
 
 
 def visit_stats(x: str) -> str:
-    """summarise_by_visit's statistics of column ``x``: SD with n-1, quartiles as R type 7."""
+    """The statistics of column ``x`` that ``labstats.summary_from_aggregates`` takes: SD with n-1, quartiles as R type 7."""
     return (f"count({x}) AS n, avg({x}) AS mean, stddev_samp({x}) AS sd, quantile_cont({x}, 0.5) AS median, "
             f"quantile_cont({x}, 0.25) AS q1, quantile_cont({x}, 0.75) AS q3, min({x}) AS min, max({x}) AS max")
 

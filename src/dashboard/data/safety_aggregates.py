@@ -2,7 +2,8 @@
 
 Each query returns a few rows per group that :func:`dashboard.domain.safety.fever_from_counts` and
 :func:`dashboard.domain.adverse_events.ae_overview_from_counts` turn into exactly the results of the
-pandas functions on the fetched rows. ``group`` is the arm with ``include_arm``, otherwise NULL: a
+pandas functions on the fetched rows (the test oracles ``tests.oracle.safety.fever_incidence`` and
+``adverse_events.ae_overview``). ``group`` is the arm with ``include_arm``, otherwise NULL: a
 blinded viewer's SQL never selects ``arm`` (DESIGN §4).
 """
 

@@ -1,9 +1,9 @@
 """Data layer: the /labs shift table's patient counts aggregated in DuckDB, so a filter change never fetches
 a lab's ~640,000 rows of a 100,000-patient trial into pandas (DESIGN §7).
 
-Through ``dashboard.domain.lab_safety.shift_from_counts`` the counts equal ``shift_table`` on
-``queries.lab_rows``. As in ``queries``, ``group`` is the arm only when ``include_arm``; otherwise NULL and
-the SQL never reads ``arm`` (DESIGN §4).
+Through ``dashboard.domain.lab_safety.shift_from_counts`` the counts equal the test oracle
+``tests.oracle.lab_safety.shift_table`` on ``queries.lab_rows``. As in ``queries``, ``group`` is the arm only
+when ``include_arm``; otherwise NULL and the SQL never reads ``arm`` (DESIGN §4).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from dashboard.domain.subject_filter import SubjectFilter
 
 Con = duckdb.DuckDBPyConnection
 
-# The category ranks of lab_safety.shift_table: 0 is "normal". A ratio or comparison with a NULL limit (a record
-# without one and no registry default) is not true, so such a record ranks "normal" there as here. 0 / 0 is
-# NaN, which numpy compares as false and DuckDB as greater than everything: hence the explicit NaN case.
+# The category ranks of the shift table (as the oracle tests.oracle.lab_safety.shift_counts): 0 is "normal". A
+# ratio or comparison with a NULL limit (a record without one and no registry default) is not true, so such a
+# record ranks "normal" there as here. 0 / 0 is NaN, which numpy compares as false and DuckDB as greater than
+# everything: hence the explicit NaN case.
 _RANKS = {
     "high": """CASE WHEN isnan(value / lim) THEN 0 WHEN value / lim > 10 THEN 3 WHEN value / lim > 3 THEN 2
                     WHEN value / lim > 1 THEN 1 ELSE 0 END""",

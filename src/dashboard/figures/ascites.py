@@ -58,7 +58,7 @@ def free_of_ascites_figure(result: FreeOfAscites, colors: Mapping[str, str], *,
                            title: str | None = None) -> go.Figure:
     """Proportion free of ascites (%) per group by visit with exact Clopper-Pearson CI bars."""
     if not isinstance(result, FreeOfAscites):
-        raise ValueError("free_of_ascites_figure: result must be a FreeOfAscites from free_of_ascites().")
+        raise ValueError("free_of_ascites_figure: result must be a FreeOfAscites from free_from_distribution().")
     s = result.summary
     visits = s.drop_duplicates("visit_num").sort_values("visit_num")["visit"].tolist()
     fig = go.Figure()

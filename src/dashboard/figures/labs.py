@@ -164,7 +164,7 @@ def box_by_visit_figure(boxes: BoxStats, colors: Mapping[str, str], *, title: st
     The browser receives five numbers per box, no rows; groups are drawn in the order of ``boxes``.
     """
     if not isinstance(boxes, BoxStats):
-        raise ValueError("box_by_visit_figure: boxes must be a BoxStats from box_stats() or box_stats_from_aggregates().")
+        raise ValueError("box_by_visit_figure: boxes must be a BoxStats from box_stats_from_aggregates().")
     table = boxes.summary
     fig = go.Figure()
     for g in _groups(table):
@@ -191,8 +191,7 @@ def spaghetti_figure(trajectories: Trajectories, colors: Mapping[str, str], *, t
     ``trajectories`` is a sample of whole patients, the title says how many of how many are shown.
     """
     if not isinstance(trajectories, Trajectories):
-        raise ValueError("spaghetti_figure: trajectories must be a Trajectories from sample_trajectories() or "
-                         "trajectories_from_sample().")
+        raise ValueError("spaghetti_figure: trajectories must be a Trajectories from trajectories_from_sample().")
     t = trajectories
     fig = go.Figure()
     # Arrays, not lists: plotly validates list elements one by one (seconds at 100,000 points) and sends
@@ -217,7 +216,7 @@ def spaghetti_figure(trajectories: Trajectories, colors: Mapping[str, str], *, t
 def edish_figure(edish_result: DishResult, colors: Mapping[str, str], *, title: str | None = None) -> go.Figure:
     """eDISH/mDISH scatter on log axes with the cut-off lines; legend entries carry per-group counts."""
     if not isinstance(edish_result, DishResult):
-        raise ValueError("edish_figure: edish_result must be a DishResult from edish() or mdish().")
+        raise ValueError("edish_figure: edish_result must be a DishResult from edish_from_peaks() or mdish_from_peaks().")
     r = edish_result
     unit = "x ULN" if r.scale == "xULN" else "x baseline"
     fig = go.Figure()

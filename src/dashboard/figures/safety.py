@@ -43,7 +43,7 @@ def temperature_figure(
 ) -> go.Figure:
     """Mean temperature with its CI by hour after the end of infusion, one panel per infusion.
 
-    ``temp_summary`` is the result of :func:`dashboard.domain.safety.temperature_by_hour` (or its
+    ``temp_summary`` is the result of :func:`dashboard.domain.safety.temperature_from_aggregates` (or its
     ``summary`` DataFrame); ``thresholds`` (deg C) are drawn as dotted horizontal lines.
     ``individual`` (from :func:`dashboard.domain.safety.temperature_readings`) adds each patient's
     readings as thin lines behind the means, one trace per group and infusion.
@@ -131,7 +131,7 @@ def fever_incidence_figure(
     """
     func = "fever_incidence_figure"
     if not isinstance(result, FeverIncidence):
-        raise ValueError(f"{func}: argument result must be a FeverIncidence from fever_incidence().")
+        raise ValueError(f"{func}: argument result must be a FeverIncidence from fever_from_counts().")
     df = result.summary.copy()
     _check_colors(_groups(df), colors, func)
     df["x"] = [f"Infusion {int(i)}" if u == "infusion" else "Any infusion (per patient)"
