@@ -12,6 +12,7 @@ from dashboard.data import queries
 from dashboard.data.comparison_aggregates import lab_comparison_aggregates
 from dashboard.domain.arm_comparison import AGGREGATE_COLUMNS, comparison_from_aggregates
 from dashboard.domain.subject_filter import SubjectFilter
+from dashboard.errors import UnsuitableData
 from tests.oracle.arm_comparison import compare_arms_by_visit
 
 REF = Path(__file__).parents[1] / "domain" / "reference"
@@ -142,7 +143,8 @@ def test_several_rows_for_one_patient_and_visit_are_refused_like_the_pandas_path
     with _mini_db(labs) as c:
         agg = lab_comparison_aggregates(c, SubjectFilter(), "ALT", "X", "Y", include_arm=True)
     assert (agg["duplicate_rows"] == 1).all()
-    with pytest.raises(ValueError, match="several post-baseline values for one usubjid and visit_num"):
+    # A data condition the page explains, not an argument error (UnsuitableData, not a bare ValueError).
+    with pytest.raises(UnsuitableData, match="several post-baseline values for one usubjid and visit_num"):
         comparison_from_aggregates(agg, active="X", reference="Y")
     with pytest.raises(ValueError, match="several post-baseline values for one usubjid and visit_num"):
         compare_arms_by_visit(labs, group_col="arm", active="X", reference="Y")

@@ -11,6 +11,7 @@ import pytest
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.lab_safety import HIGH_CATEGORIES, QUADRANTS, shift_from_counts
 from dashboard.domain.labstats import SUMMARY_COLUMNS, add_change_from_baseline, deaths_between_visits
+from dashboard.errors import UnsuitableData
 from tests.oracle.lab_safety import edish, mdish, shift_table
 from tests.oracle.labstats import add_exit_day, summarise_by_visit
 
@@ -126,7 +127,7 @@ def test_shift_from_counts_names_ranks_and_fills_the_grid():
     assert len(t) == 9 and set(t["group"]) == {POOLED_LABEL} and t["n"].sum() == 5
     hit = t[t["n"] > 0].set_index(["baseline", "worst_post_baseline"])["n"].to_dict()
     assert hit == {("<LLN", "normal"): 3, ("missing", "<LLN"): 2}
-    with pytest.raises(ValueError, match="shift_from_counts: paramcd='ALB' has no reference range"):
+    with pytest.raises(UnsuitableData, match="shift_from_counts: paramcd='ALB' has no reference range"):
         shift_from_counts(counts.assign(with_limit=0), paramcd="ALB")
 
 # --- eDISH / mDISH ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import special, stats
 
 from dashboard.domain.checks import check_conf_level, require_columns
+from dashboard.errors import UnsuitableData
 
 COMPARISON_COLUMNS = ("visit_num", "visit", "n_active", "n_reference", "diff", "lower", "upper", "p",
                       "p_wilcoxon", "warning")
@@ -84,8 +85,8 @@ def comparison_from_aggregates(agg: pd.DataFrame, *, active: str, reference: str
     check_conf_level(func, conf_level)
     _check_arms_differ(func, active, reference)
     if "duplicate_rows" in agg.columns and (agg["duplicate_rows"] > 0).any():
-        raise ValueError(f"{func}: the lab rows have several post-baseline values for one usubjid and visit_num; "
-                         "load a data cut with one value per patient and visit.")
+        raise UnsuitableData(f"{func}: the lab rows have several post-baseline values for one usubjid and "
+                             "visit_num; load a data cut with one value per patient and visit.")
     return _comparison(agg[agg["group"].isin([active, reference])], active, reference, conf_level)
 
 

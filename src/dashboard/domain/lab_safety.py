@@ -18,6 +18,7 @@ import pandas as pd
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.checks import check_group_col, require_columns
 from dashboard.domain.labs import describe
+from dashboard.errors import UnsuitableData
 
 HIGH_CATEGORIES = ("normal", ">1x ULN", ">3x ULN", ">10x ULN")
 LOW_CATEGORIES = ("normal", "<LLN")
@@ -81,7 +82,7 @@ def _shift_grid(func: str, counts: pd.DataFrame, paramcd: str, groups: Sequence[
     param = describe(paramcd)
     # An empty selection sums to 0 as well: it is refused with this message too.
     if param.derived or counts["with_limit"].sum() == 0:
-        raise ValueError(f"{func}: paramcd={paramcd!r} has no reference range; choose a measured lab.")
+        raise UnsuitableData(f"{func}: paramcd={paramcd!r} has no reference range; choose a measured lab.")
     cats = HIGH_CATEGORIES if param.worse == "high" else LOW_CATEGORIES
     labels = list(cats) + [MISSING]
     names = dict(enumerate(cats))
