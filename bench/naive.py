@@ -26,6 +26,7 @@ from dashboard.domain.subject_filter import SubjectFilter
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.oracle import ascites  # noqa: E402
 from tests.oracle import safety as safety_oracle  # noqa: E402
+from tests.oracle.adverse_events import ae_overview  # noqa: E402
 from tests.oracle.arm_comparison import comparison_aggregates_of_rows  # noqa: E402
 from tests.oracle.lab_safety import dish_peaks, shift_counts  # noqa: E402
 from tests.oracle.labplots import box_stats, sample_trajectories  # noqa: E402
@@ -235,7 +236,7 @@ class NaiveSource:
                           .summary.assign(threshold=t) for t in safety.FEVER_THRESHOLDS])[list(safety.FEVER_COUNT_COLUMNS)]
 
     def ae_overview_counts(self, f: SubjectFilter) -> pd.DataFrame:
-        table = adverse_events.ae_overview(self.adverse_event_rows(f), self.subjects(f), group_col=self.group_col).table
+        table = ae_overview(self.adverse_event_rows(f), self.subjects(f), group_col=self.group_col).table
         return table[list(adverse_events.OVERVIEW_COUNT_COLUMNS)]
 
     def adverse_event_rows(self, f: SubjectFilter) -> pd.DataFrame:

@@ -70,3 +70,18 @@ def test_a_default_spelled_out_shares_the_cached_result(views):
     hits = RESULTS.hits
     survival.survival(views["dsmb"], f, "os", as_of=None, conf_type="log-log")
     assert RESULTS.hits == hits + 1
+
+
+@pytest.mark.parametrize("role", ["dsmb", "investigator"])
+def test_rates_from_the_sql_overview_equal_the_rates_from_ae_rows(views, role):
+    import pandas as pd
+
+    from dashboard.domain.adverse_events import exposure_adjusted_rates
+    from tests.oracle.adverse_events import ae_overview
+
+    view, f = views[role], SubjectFilter(sex=("F",))
+    subjects = view.subjects(f)
+    from_rows = exposure_adjusted_rates(ae_overview(view.adverse_event_rows(f), subjects, group_col=view.group_col,
+                                                    arms=view.arms() or None),
+                                        subjects, group_col=view.group_col, exposure_col="days_on_study")
+    pd.testing.assert_frame_equal(safety.exposure_adjusted_rates(view, f).table, from_rows.table, check_dtype=False)

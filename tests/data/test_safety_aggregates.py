@@ -19,6 +19,7 @@ from dashboard.data.schema import create_tables
 from dashboard.domain import POOLED_LABEL, adverse_events, safety
 from dashboard.domain.subject_filter import SubjectFilter
 from tests.domain.test_safety import ARM, FEVER_38, OVERVIEW, ae_data, fever_data
+from tests.oracle import adverse_events as oracle_aes
 from tests.oracle import safety as safety_oracle
 
 ALL, WOMEN = SubjectFilter(), SubjectFilter(sex=("F",))
@@ -78,7 +79,7 @@ def test_the_compared_fever_counts_include_fevers(con):
 @pytest.mark.parametrize("f", FILTERS.values(), ids=FILTERS.keys())
 def test_ae_overview_from_sql_counts_equals_pandas(con, f, include_arm):
     group_col, arms = _viewer(con, include_arm)
-    expected = adverse_events.ae_overview(queries.adverse_event_rows(con, f, include_arm),
+    expected = oracle_aes.ae_overview(queries.adverse_event_rows(con, f, include_arm),
                                           queries.subjects(con, f, include_arm), group_col=group_col, arms=arms)
     got = adverse_events.ae_overview_from_counts(ae_overview_counts(con, f, include_arm), arms=arms)
     pd.testing.assert_frame_equal(got.table, expected.table, **CLOSE)
@@ -179,7 +180,7 @@ def test_fever_counts_on_the_hand_fixture_match_the_hand_counts(hand_db, inf, gr
 def test_ae_overview_counts_on_the_hand_fixture_equal_pandas(hand_db, f, include_arm):
     group_col, arms = _viewer(hand_db, include_arm)
     ae_subjects = SubjectFilter(id_search="S", sex=f.sex)
-    expected = adverse_events.ae_overview(queries.adverse_event_rows(hand_db, ae_subjects, include_arm),
+    expected = oracle_aes.ae_overview(queries.adverse_event_rows(hand_db, ae_subjects, include_arm),
                                           queries.subjects(hand_db, ae_subjects, include_arm), group_col=group_col,
                                           arms=arms)
     got = adverse_events.ae_overview_from_counts(ae_overview_counts(hand_db, ae_subjects, include_arm), arms=arms)

@@ -16,6 +16,7 @@ import pytest
 
 from dashboard.domain import POOLED_LABEL, adverse_events, safety
 from dashboard.errors import InsufficientData
+from tests.oracle import adverse_events as oracle_aes
 from tests.oracle import safety as safety_oracle
 
 REF = pd.read_csv(Path(__file__).parent / "reference" / "safety_reference.csv")
@@ -406,7 +407,7 @@ OVERVIEW = [
 @pytest.mark.parametrize(("group", "category", "big_n", "n_patients", "events"), OVERVIEW)
 def test_ae_overview_counts_by_hand(group, category, big_n, n_patients, events):
     ae, subjects = ae_data()
-    t = adverse_events.ae_overview(ae, subjects, group_col="arm").table
+    t = oracle_aes.ae_overview(ae, subjects, group_col="arm").table
     hit = row(t, group=group, category=category)
     assert (hit["N"], hit["n_patients"], hit["events"]) == (big_n, n_patients, events)
     assert hit["pct"] == pytest.approx(100 * n_patients / big_n)
@@ -414,10 +415,13 @@ def test_ae_overview_counts_by_hand(group, category, big_n, n_patients, events):
 
 def test_ae_overview_and_rates_list_groups_in_arms_order_else_alphabetically():
     ae, subjects = ae_data()
-    for func in (adverse_events.ae_overview, adverse_events.exposure_adjusted_rates):
-        kwargs = {"exposure_col": "exposure_days"} if func is adverse_events.exposure_adjusted_rates else {}
-        default = func(ae, subjects, group_col="arm", **kwargs).table
-        ordered = func(ae, subjects, group_col="arm", arms=("UC-MSC", "Placebo"), **kwargs).table
+    def rates(ae, subjects, *, group_col, arms=None):
+        return adverse_events.exposure_adjusted_rates(oracle_aes.ae_overview(ae, subjects, group_col=group_col,
+                                                                             arms=arms), subjects, group_col=group_col)
+
+    for func in (oracle_aes.ae_overview, rates):
+        default = func(ae, subjects, group_col="arm").table
+        ordered = func(ae, subjects, group_col="arm", arms=("UC-MSC", "Placebo")).table
         assert list(dict.fromkeys(default["group"])) == ["Placebo", "UC-MSC"]
         assert list(dict.fromkeys(ordered["group"])) == ["UC-MSC", "Placebo"]
         pd.testing.assert_frame_equal(  # same rows, only the order differs
@@ -427,10 +431,10 @@ def test_ae_overview_and_rates_list_groups_in_arms_order_else_alphabetically():
 
 def test_ae_overview_discontinuation_only_when_the_column_exists():
     ae, subjects = ae_data()
-    res = adverse_events.ae_overview(ae, subjects, group_col=None)
+    res = oracle_aes.ae_overview(ae, subjects, group_col=None)
     assert "discontinuation" not in set(res.table["category"]) and "led_to_discontinuation" in res.method
     ae["led_to_discontinuation"] = [False, False, False, True, False, False]
-    t = adverse_events.ae_overview(ae, subjects, group_col=None).table
+    t = oracle_aes.ae_overview(ae, subjects, group_col=None).table
     hit = row(t, category="discontinuation")
     assert (hit["group"], hit["N"], hit["n_patients"]) == (POOLED_LABEL, 5, 1)
 
@@ -438,12 +442,12 @@ def test_ae_overview_discontinuation_only_when_the_column_exists():
 def test_ae_overview_rejects_events_of_unknown_patients():
     ae, subjects = ae_data()
     with pytest.raises(ValueError, match="ae_overview: argument ae has usubjid"):
-        adverse_events.ae_overview(ae, subjects[subjects["usubjid"] != "S4"], group_col="arm")
+        oracle_aes.ae_overview(ae, subjects[subjects["usubjid"] != "S4"], group_col="arm")
 
 
 def overview_counts(ae: pd.DataFrame, subjects: pd.DataFrame, group_col: str | None) -> pd.DataFrame:
     """ae_overview's own table cut back to the counts an SQL query returns, rows shuffled."""
-    table = adverse_events.ae_overview(ae, subjects, group_col=group_col).table
+    table = oracle_aes.ae_overview(ae, subjects, group_col=group_col).table
     return table[list(adverse_events.OVERVIEW_COUNT_COLUMNS)].sample(frac=1, random_state=1)
 
 
@@ -453,7 +457,7 @@ def test_ae_overview_from_counts_equals_ae_overview(arms, discontinuation):
     ae, subjects = ae_data()
     if discontinuation:
         ae["led_to_discontinuation"] = [False, False, False, True, False, False]
-    expected = adverse_events.ae_overview(ae, subjects, group_col="arm", arms=arms)
+    expected = oracle_aes.ae_overview(ae, subjects, group_col="arm", arms=arms)
     got = adverse_events.ae_overview_from_counts(overview_counts(ae, subjects, "arm"), arms=arms)
     pd.testing.assert_frame_equal(got.table, expected.table)
     assert got.method == expected.method
@@ -464,7 +468,7 @@ def test_ae_overview_from_counts_labels_a_null_group_as_pooled():
     ae, subjects = ae_data()
     counts = overview_counts(ae, subjects, None).assign(group=None)
     got = adverse_events.ae_overview_from_counts(counts)
-    pd.testing.assert_frame_equal(got.table, adverse_events.ae_overview(ae, subjects, group_col=None).table)
+    pd.testing.assert_frame_equal(got.table, oracle_aes.ae_overview(ae, subjects, group_col=None).table)
 
 
 def test_ae_overview_from_counts_refuses_unknown_categories_and_has_no_denominator_when_empty():
@@ -513,7 +517,8 @@ def test_ae_by_worst_grade_counts_each_patient_once_at_the_highest_grade():
 ])
 def test_exposure_adjusted_rates_match_r_poisson_test(group, category, events_case, patients_case):
     ae, subjects = ae_data()
-    res = adverse_events.exposure_adjusted_rates(ae, subjects, group_col="arm")
+    res = adverse_events.exposure_adjusted_rates(oracle_aes.ae_overview(ae, subjects, group_col="arm"), subjects,
+                                                 group_col="arm")
     hit = row(res.table, group=group, category=category)
     assert hit["patient_years"] == pytest.approx(3.5 if group == "UC-MSC" else 2.0)
     assert hit["event_rate"] == pytest.approx(100 * hit["events"] / hit["patient_years"])
@@ -527,7 +532,8 @@ def test_exposure_adjusted_rates_match_r_poisson_test(group, category, events_ca
 def test_exposure_adjusted_rates_need_the_exposure_column():
     ae, subjects = ae_data()
     with pytest.raises(ValueError, match="exposure_adjusted_rates: argument subjects lacks column"):
-        adverse_events.exposure_adjusted_rates(ae, subjects.drop(columns="exposure_days"), group_col=None)
+        adverse_events.exposure_adjusted_rates(oracle_aes.ae_overview(ae, subjects, group_col=None),
+                                               subjects.drop(columns="exposure_days"), group_col=None)
 
 
 # ---------------------------------------------------------------- listings

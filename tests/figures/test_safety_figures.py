@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard.domain import POOLED_LABEL, adverse_events, safety
+from dashboard.domain import POOLED_LABEL, safety
 from dashboard.figures import safety as figs
 from dashboard.figures.style import arm_colors
+from tests.oracle import adverse_events as oracle_aes
 from tests.oracle import safety as safety_oracle
 
 ARMS = ("UC-MSC", "Placebo")
@@ -106,7 +107,7 @@ def test_fever_incidence_figure_bars_are_percentages_with_counts():
 def test_pooled_fever_and_ae_figures_show_no_arm():
     vs, inf, ae, subjects = trial()
     f1 = figs.fever_incidence_figure(safety_oracle.fever_incidence(vs, inf, group_col=None), arm_colors([]))
-    f2 = figs.ae_overview_figure(adverse_events.ae_overview(ae, subjects, group_col=None), arm_colors([]))
+    f2 = figs.ae_overview_figure(oracle_aes.ae_overview(ae, subjects, group_col=None), arm_colors([]))
     for fig in (f1, f2):
         assert {t.name for t in fig.data} == {POOLED_LABEL}
         assert not any(arm in all_text(fig) for arm in ARMS)
@@ -114,7 +115,7 @@ def test_pooled_fever_and_ae_figures_show_no_arm():
 
 def test_ae_overview_figure_lists_categories_with_any_ae_on_top():
     _, _, ae, subjects = trial()
-    fig = figs.ae_overview_figure(adverse_events.ae_overview(ae, subjects, group_col="arm"), COLORS)
+    fig = figs.ae_overview_figure(oracle_aes.ae_overview(ae, subjects, group_col="arm"), COLORS)
     assert {t.name for t in fig.data} == set(ARMS)
     active = next(t for t in fig.data if t.name == "UC-MSC")
     assert active.y[-1] == "Any adverse event"  # last y of a horizontal bar is drawn on top

@@ -71,8 +71,9 @@ def ae_by_worst_grade(view: TrialView, f: SubjectFilter) -> SafetyTable:
 
 @analysis
 def exposure_adjusted_rates(view: TrialView, f: SubjectFilter) -> SafetyTable:
-    return aes.exposure_adjusted_rates(view.adverse_event_rows(f), view.subjects(f), group_col=view.group_col,
-                                       arms=_arms(view, f), exposure_col="days_on_study")
+    """Events and patients per 100 patient-years of the AE overview's categories (counted in DuckDB)."""
+    return aes.exposure_adjusted_rates(ae_overview(view, f), view.subjects(f), group_col=view.group_col,
+                                       exposure_col="days_on_study")
 
 
 @analysis

@@ -77,49 +77,17 @@ OVERVIEW_CATEGORIES = (
 )
 
 
-def _category_masks(events: pd.DataFrame) -> dict[str, pd.Series]:
-    masks = {
-        "any": pd.Series(True, index=events.index),
-        "serious": events["serious"].astype(bool),
-        "related": events["related"].astype(bool),
-        "infusion_related": events["infusion_related"].astype(bool),
-        "grade3": events["grade"] >= 3,
-        # CTCAE grade 5 is death; an outcome of FATAL says the same, either one counts.
-        "fatal": (events["outcome"] == FATAL_OUTCOME) | (events["grade"] == 5),
-    }
-    if "led_to_discontinuation" in events.columns:
-        masks["discontinuation"] = events["led_to_discontinuation"].fillna(False).astype(bool)
-    return masks
-
-
 OVERVIEW_COUNT_COLUMNS = ("group", "category", "N", "n_patients", "events")
 
 
-def ae_overview(ae: pd.DataFrame, subjects: pd.DataFrame, *, group_col: str | None,
-                arms: Sequence[str] | None = None) -> SafetyTable:
-    """Patients (n, %) and events per AE category and group.
+def ae_overview_from_counts(counts: pd.DataFrame, *, arms: Sequence[str] | None = None) -> SafetyTable:
+    """Patients (n, %) and events per AE category and group, from counts computed in SQL
+    (``safety_aggregates.ae_overview_counts``).
 
     ``table`` columns: group, category, label, N, n_patients, pct, events. Categories: any, serious,
-    related, infusion_related, grade3 (grade >= 3), discontinuation (only when ``ae`` has a boolean
-    ``led_to_discontinuation`` column; otherwise omitted and said so in ``method``), fatal (outcome
-    FATAL or grade 5). N is the number of patients in ``subjects`` per group. Groups are listed in
-    the order of ``arms`` (active first), otherwise alphabetically. :func:`ae_overview_from_counts`
-    gives the same result from counts computed in SQL.
-    """
-    func = "ae_overview"
-    events, subj = _ae_with_subjects(ae, subjects, group_col, func,
-                                     ("usubjid", "grade", "serious", "related", "infusion_related", "outcome"))
-    big_n = subj.groupby("group")["usubjid"].nunique()
-    frames = []
-    for key, mask in _category_masks(events).items():
-        per_group = events[mask].groupby("group")["usubjid"].agg(["nunique", "size"]).reindex(big_n.index, fill_value=0)
-        frames.append(pd.DataFrame({"group": big_n.index, "category": key, "N": big_n.to_numpy(),
-                                    "n_patients": per_group["nunique"].to_numpy(), "events": per_group["size"].to_numpy()}))
-    return _overview_table(pd.concat(frames, ignore_index=True), arms)
-
-
-def ae_overview_from_counts(counts: pd.DataFrame, *, arms: Sequence[str] | None = None) -> SafetyTable:
-    """``ae_overview``'s result from counts computed elsewhere (in SQL).
+    related, infusion_related, grade3 (grade >= 3), discontinuation (only where the data record it;
+    otherwise omitted and said so in ``method``), fatal (outcome FATAL or grade 5). Groups are listed in
+    the order of ``arms`` (active first), otherwise alphabetically.
 
     ``counts`` columns: group (NULL when pooled), category (keys of :data:`OVERVIEW_CATEGORIES`; a
     category without rows is omitted and, for discontinuation, said so in ``method``), N (patients
@@ -227,19 +195,19 @@ def ae_by_worst_grade(ae: pd.DataFrame, subjects: pd.DataFrame, *, group_col: st
 
 
 def exposure_adjusted_rates(
-    ae: pd.DataFrame,
+    overview: SafetyTable,
     subjects: pd.DataFrame,
     *,
     group_col: str | None,
-    arms: Sequence[str] | None = None,
     exposure_col: str = "exposure_days",
     conf_level: float = 0.95,
 ) -> SafetyTable:
     """Events and patients with an event per 100 patient-years, with exact Poisson CIs.
 
     ``table`` columns: group, category, label, N, patient_years, events, event_rate, event_rate_lower,
-    event_rate_upper, n_patients, patient_rate, patient_rate_lower, patient_rate_upper. Categories
-    and group order (``arms``) as in :func:`ae_overview`. Exposure is the sum of
+    event_rate_upper, n_patients, patient_rate, patient_rate_lower, patient_rate_upper. ``overview`` is the
+    :func:`ae_overview_from_counts` of the same patients, whose categories and group order are kept. Exposure
+    is the sum of
     ``subjects[exposure_col]`` (days on study) / 365.25 per group, for events and patients alike
     (time to first event is not used).
     """
@@ -248,7 +216,7 @@ def exposure_adjusted_rates(
     check_conf_level(func, conf_level)
     if (subjects[exposure_col].isna() | (subjects[exposure_col] < 0)).any():
         raise ValueError(f"{func}: subjects column {exposure_col} must be non-negative days, found missing or negative.")
-    overview = ae_overview(ae, subjects, group_col=group_col, arms=arms).table
+    overview = overview.table
     subj = with_group(subjects, group_col).drop_duplicates("usubjid")
     py = subj.groupby("group")[exposure_col].sum() / 365.25
     if (py <= 0).any():
