@@ -56,7 +56,14 @@ class TrialView:
     def __init__(self, con: duckdb.DuckDBPyConnection, viewer: Viewer, db_path: str | Path = ""):
         require(viewer, "view_trial")
         self._con = con
-        self._catalog = con.execute("SELECT current_database()").fetchone()[0]
+        # Found through a cursor: the shared connection itself is never queried (a query on it while another
+        # session's thread runs one raises "connection is busy"). A cursor starts in the default catalog,
+        # which beside connect_readonly's ATTACHed trial is an empty in-memory one; kept earlier cuts that
+        # cut_diff attaches also hold a study table but are never the trial.
+        self._catalog = con.cursor().execute(
+            "SELECT table_catalog FROM information_schema.tables WHERE table_name = 'study' "
+            "AND NOT starts_with(table_catalog, 'previous_cut_') "
+            "ORDER BY table_catalog <> current_database() LIMIT 1").fetchone()[0]
         self.viewer = viewer
         self.db_path = str(db_path)
         blinded = bool(self._cursor().execute("SELECT blinded FROM study").fetchone()[0])

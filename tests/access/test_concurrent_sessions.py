@@ -1,0 +1,62 @@
+"""Many sessions at once on the one shared connection: constructing TrialViews and querying never collide.
+
+Streamlit serves every session from one cached connection (ui.context._connection); a query run on the
+connection itself rather than on its own cursor raised ``duckdb ResourceInUseException: connection is
+busy`` under 5-20 simultaneous sessions. Bounded: a fixed number of threads and rounds, a time limit.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from dashboard.access.trial_view import TrialView
+from dashboard.data.database import connect_readonly
+from dashboard.domain.subject_filter import SubjectFilter
+from tests.pages.apptest_helpers import ROLE_VIEWERS
+
+SESSIONS = 16
+ROUNDS = 6
+
+
+class _Watched:
+    """The shared connection with its own methods counted: every query must go through a cursor."""
+
+    def __init__(self, con):
+        self._con = con
+        self.direct_calls: list[str] = []
+
+    def cursor(self):
+        return self._con.cursor()
+
+    def __getattr__(self, name):
+        self.direct_calls.append(name)
+        return getattr(self._con, name)
+
+
+def test_the_constructor_queries_only_through_cursors(trial_db):
+    con = _Watched(connect_readonly(trial_db))
+    view = TrialView(con, ROLE_VIEWERS["investigator"], trial_db)
+    view.count_subjects(SubjectFilter())
+    assert con.direct_calls == [], "the shared connection was queried directly, not through its own cursor"
+
+
+def test_simultaneous_sessions_construct_views_and_query_on_one_connection(trial_db):
+    con = connect_readonly(trial_db)
+    start = threading.Barrier(SESSIONS)
+    roles = list(ROLE_VIEWERS)
+
+    def session(i: int) -> int:
+        start.wait(timeout=30)  # every thread constructs its first view at the same moment
+        n = 0
+        for r in range(ROUNDS):
+            view = TrialView(con, ROLE_VIEWERS[roles[(i + r) % len(roles)]], trial_db)
+            n += view.count_subjects(SubjectFilter(sex=("F",) if r % 2 else ()))[0]
+            view.filter_choices()
+        return n
+
+    with ThreadPoolExecutor(SESSIONS) as pool:
+        futures = [pool.submit(session, i) for i in range(SESSIONS)]
+        counts = [f.result(timeout=120) for f in futures]  # re-raises the first exception of any session
+    assert len(set(counts)) == 1 and counts[0] > 0
+    con.close()
