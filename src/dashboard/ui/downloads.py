@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from functools import partial
 
 import pandas as pd
@@ -18,10 +19,39 @@ def _file_stem(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
+# Text a spreadsheet evaluates as a formula when it starts with one of these (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _inert(value):
+    """``value`` with a leading single quote when it is text a spreadsheet would evaluate; text that is
+    just a number ("-5") and every non-text value (a negative number included) are left as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """The table every export writes: subject ids, AE terms and column names that would become live
+    formulas in a spreadsheet (``=HYPERLINK(...)``, ``=cmd|...``) are quoted; numeric columns untouched."""
+    out = df.copy()
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if column.dtype.kind == "O" or isinstance(column.dtype, (pd.StringDtype, pd.CategoricalDtype)):
+            out.isetitem(i, column.astype(object).map(_inert))
+    out.columns = [_inert(c) for c in out.columns] if not isinstance(out.columns, pd.MultiIndex) else \
+        pd.MultiIndex.from_tuples([tuple(_inert(c) for c in t) for t in out.columns])
+    return out
+
+
 def table_csv(ctx: PageContext, df: pd.DataFrame) -> bytes:
-    """CSV with the provenance line (study, cut, population, blinding) as leading comment lines."""
-    head = f"# {provenance(ctx)}\n"
-    return (head + df.to_csv(index=False)).encode("utf-8")
+    """CSV with the provenance line (study, cut, population, blinding) as a leading comment line."""
+    # One line: the provenance carries the URL's id search, and a line break there would start a cell.
+    # CRLF rows: the csv module quotes a field holding a character of the line terminator, so a bare "\r"
+    # inside a value (which Excel reads as a new row starting with what follows) is quoted too.
+    head = "# " + " ".join(provenance(ctx).splitlines()) + "\r\n"
+    return (head + neutralise_formulas(df).to_csv(index=False, lineterminator="\r\n")).encode("utf-8")
 
 
 def table_xlsx(ctx: PageContext, df: pd.DataFrame, sheet: str = "data") -> bytes:
@@ -30,10 +60,11 @@ def table_xlsx(ctx: PageContext, df: pd.DataFrame, sheet: str = "data") -> bytes
 
 
 def _xlsx(df: pd.DataFrame, sheet: str, provenance_line: str) -> bytes:
+    # openpyxl stores any string starting with "=" as a formula: every sheet goes through neutralise_formulas.
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        df.to_excel(writer, sheet_name=sheet[:31], index=False)
-        pd.DataFrame({"provenance": [provenance_line]}).to_excel(writer, sheet_name="provenance", index=False)
+        for name, table in ((sheet[:31], df), ("provenance", pd.DataFrame({"provenance": [provenance_line]}))):
+            neutralise_formulas(table).to_excel(writer, sheet_name=name, index=False)
     return buffer.getvalue()
 
 
