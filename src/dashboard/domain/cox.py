@@ -43,7 +43,11 @@ class CoxResult:
 
 def logrank_test(df: pd.DataFrame, *, group_col: str, groups: Sequence[str] | None = None) -> LogrankResult:
     """k-sample log-rank test, as R ``survdiff``: chi2 on k-1 df (k: groups at risk at an event time)."""
-    data, order = _prepare("logrank_test", df, group_col, groups)
+    return _logrank_of_prepared(*_prepare("logrank_test", df, group_col, groups))
+
+
+def _logrank_of_prepared(data: pd.DataFrame, order: tuple[str, ...]) -> LogrankResult:
+    """:func:`logrank_test` of rows :func:`_prepare` already checked."""
     if len(order) < 2:
         raise InsufficientData("The log-rank test needs at least two groups with patients.")
     event = data["event"].to_numpy(int)
@@ -272,7 +276,11 @@ def cox_hr(df: pd.DataFrame, *, group_col: str, reference: str, groups: Sequence
     coefficient diverges, gets NaN and a note (see :func:`_cox_rows`); raises InsufficientData when no
     hazard ratio is estimable (no events in the reference, or in all other groups)."""
     check_conf_level("cox_hr", conf_level)
-    data, order = _prepare("cox_hr", df, group_col, groups)
+    return _cox_of_prepared(*_prepare("cox_hr", df, group_col, groups), reference, conf_level)
+
+
+def _cox_of_prepared(data: pd.DataFrame, order: tuple[str, ...], reference: str, conf_level: float) -> CoxResult:
+    """:func:`cox_hr` of rows :func:`_prepare` already checked."""
     _reference_order("cox_hr", order, reference)
     fit = _cox_rows(data, order, reference, _z(conf_level))
     if not fit.fitted:

@@ -217,7 +217,11 @@ def km_estimate(df: pd.DataFrame, *, group_col: str | None, groups: Sequence[str
     """
     check_conf_type("km_estimate", conf_type)
     check_conf_level("km_estimate", conf_level)
-    data, order = _prepare("km_estimate", df, group_col, groups)
+    return _km_of_prepared(*_prepare("km_estimate", df, group_col, groups), conf_level, conf_type)
+
+
+def _km_of_prepared(data: pd.DataFrame, order: tuple[str, ...], conf_level: float, conf_type: str) -> KMResult:
+    """:func:`km_estimate` of rows :func:`_prepare` already checked (one preparation serves a whole analysis)."""
     z = _z(conf_level)
     tables, rows = [], []
     for label in order:

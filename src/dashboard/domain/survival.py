@@ -23,9 +23,11 @@ from dashboard.domain.cox import (
     CoxResult,
     LogrankResult,
     _cox_fit,
+    _cox_of_prepared,
     _cox_rows,
     _dummies,
     _efron,
+    _logrank_of_prepared,
     _reference_order,
     cox_hr,
     logrank_test,
@@ -39,6 +41,7 @@ from dashboard.domain.km import (
     MilestoneResult,
     RMSTResult,
     _confint,
+    _km_of_prepared,
     _prepare,
     _z,
     km_estimate,
@@ -116,14 +119,17 @@ def survival_analysis(df: pd.DataFrame, *, group_col: str | None, groups: Sequen
     """Kaplan-Meier, log-rank, Cox (each group vs ``reference``, default the last group) and survival
     at ``milestones_days``: one call, so the page and the command line show the same numbers. The
     log-rank test needs one event; groups without events get no hazard ratio (``notes`` says which)."""
-    km = km_estimate(df, group_col=group_col, groups=groups, conf_type=conf_type)
+    check_conf_type("survival_analysis", conf_type)
+    # Checked and reduced once for the three estimators: at 100,000 patients each preparation costs 25-55 ms.
+    data, order = _prepare("survival_analysis", df, group_col, groups)
+    km = _km_of_prepared(data, order, 0.95, conf_type)
     reference = km.groups[-1] if reference is None else reference
     logrank = cox = None
     notes: list[str] = []
     if len(km.groups) > 1:
         try:
-            logrank = logrank_test(df, group_col=group_col, groups=km.groups)
-            cox = cox_hr(df, group_col=group_col, reference=reference, groups=km.groups)
+            logrank = _logrank_of_prepared(data, order)
+            cox = _cox_of_prepared(data, order, reference, 0.95)
             notes += cox.notes
         except InsufficientData as exc:  # no events at all, or none in the reference: no hazard ratio
             notes.append(str(exc))
