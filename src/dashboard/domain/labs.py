@@ -1,13 +1,35 @@
-"""The one registry of lab and derived parameters: code, name, unit, reference range, worse direction.
+"""The one registry of lab and derived parameters: code, name, unit, reference range, worse direction
+and the range of physiologically possible values.
 
 Units are the Chinese SI units used at the trial site (domain.md §3.2); the reference range here is
-the default a simulated lab reports; imported records keep their own per-record ranges.
+the default a simulated lab reports; imported records keep their own per-record ranges. The possible
+range is what an import accepts (docs/importing.md): a value outside it is a unit or entry error, not a
+patient (negative bilirubin, INR 0, albumin 310 g/L from g/L labelled g/dL), and is rejected.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+
+@dataclass(frozen=True)
+class Plausible:
+    """Values a living patient can have, in the registry unit; wide on purpose (acute liver failure,
+    hepatoblastoma AFP), so only impossible values fall outside. ``low_open``: ``low`` itself is impossible."""
+
+    low: float
+    high: float
+    low_open: bool = False
+
+    def contains(self, value):
+        """True where ``value`` (a number or a pandas Series) is possible; missing values are not."""
+        above = value > self.low if self.low_open else value >= self.low
+        return above & (value <= self.high)
+
+    def describe(self, unit: str) -> str:
+        low = f"above {self.low:.10g}" if self.low_open else f"from {self.low:.10g}"
+        return f"{low} {'and at most' if self.low_open else 'to'} {self.high:.10g} {unit}"
 
 
 @dataclass(frozen=True)
@@ -22,22 +44,34 @@ class LabParameter:
     derived: bool = False
     # For the shift table: labs whose danger is a low value are categorised against the lower limit.
     decimals: int = 1
+    # Physiologically possible values (see Plausible); None for derived scores, which are computed.
+    plausible: Plausible | None = None
 
 
 LAB_PARAMETERS: tuple[LabParameter, ...] = (
-    LabParameter("PROT", "Total protein", "g/L", 60.0, 80.0, "low"),
-    LabParameter("ALB", "Albumin", "g/L", 35.0, 55.0, "low"),
-    LabParameter("BILI", "Total bilirubin", "umol/L", 3.4, 17.1, "high", log_scale=True),
-    LabParameter("BILDIR", "Direct bilirubin", "umol/L", 0.0, 6.8, "high", log_scale=True),
-    LabParameter("ALT", "Alanine aminotransferase", "U/L", 0.0, 40.0, "high", log_scale=True),
-    LabParameter("AST", "Aspartate aminotransferase", "U/L", 0.0, 40.0, "high", log_scale=True),
-    LabParameter("CHE", "Cholinesterase", "U/L", 5000.0, 12000.0, "low", decimals=0),
-    LabParameter("AFP", "Alpha-fetoprotein", "ug/L", 0.0, 20.0, "high", log_scale=True),
-    LabParameter("PT", "Prothrombin time", "s", 11.0, 14.0, "high"),
-    LabParameter("PTA", "Prothrombin activity", "%", 75.0, 100.0, "low", decimals=0),
-    LabParameter("INR", "International normalised ratio", "ratio", 0.8, 1.2, "high", decimals=2),
-    LabParameter("CREAT", "Creatinine", "umol/L", 44.0, 133.0, "high", decimals=0),
-    LabParameter("SODIUM", "Sodium", "mmol/L", 135.0, 145.0, "low", decimals=0),
+    LabParameter("PROT", "Total protein", "g/L", 60.0, 80.0, "low", plausible=Plausible(0, 200, low_open=True)),
+    LabParameter("ALB", "Albumin", "g/L", 35.0, 55.0, "low", plausible=Plausible(0, 100, low_open=True)),
+    LabParameter("BILI", "Total bilirubin", "umol/L", 3.4, 17.1, "high", log_scale=True,
+                 plausible=Plausible(0, 1500)),
+    LabParameter("BILDIR", "Direct bilirubin", "umol/L", 0.0, 6.8, "high", log_scale=True,
+                 plausible=Plausible(0, 1500)),
+    LabParameter("ALT", "Alanine aminotransferase", "U/L", 0.0, 40.0, "high", log_scale=True,
+                 plausible=Plausible(0, 50_000)),
+    LabParameter("AST", "Aspartate aminotransferase", "U/L", 0.0, 40.0, "high", log_scale=True,
+                 plausible=Plausible(0, 50_000)),
+    LabParameter("CHE", "Cholinesterase", "U/L", 5000.0, 12000.0, "low", decimals=0,
+                 plausible=Plausible(0, 30_000)),
+    LabParameter("AFP", "Alpha-fetoprotein", "ug/L", 0.0, 20.0, "high", log_scale=True,
+                 plausible=Plausible(0, 10_000_000)),
+    LabParameter("PT", "Prothrombin time", "s", 11.0, 14.0, "high", plausible=Plausible(0, 300, low_open=True)),
+    LabParameter("PTA", "Prothrombin activity", "%", 75.0, 100.0, "low", decimals=0,
+                 plausible=Plausible(0, 200)),
+    LabParameter("INR", "International normalised ratio", "ratio", 0.8, 1.2, "high", decimals=2,
+                 plausible=Plausible(0, 20, low_open=True)),
+    LabParameter("CREAT", "Creatinine", "umol/L", 44.0, 133.0, "high", decimals=0,
+                 plausible=Plausible(0, 3000, low_open=True)),
+    LabParameter("SODIUM", "Sodium", "mmol/L", 135.0, 145.0, "low", decimals=0,
+                 plausible=Plausible(80, 250)),
     LabParameter("MELD", "MELD (UNOS)", "points", None, None, "high", derived=True, decimals=0),
     LabParameter("MELDNA", "MELD-Na (OPTN 2016)", "points", None, None, "high", derived=True, decimals=0),
     LabParameter("MELD3", "MELD 3.0", "points", None, None, "high", derived=True, decimals=0),
@@ -54,6 +88,11 @@ def describe(paramcd: str, name: str | None = None, unit: str | None = None) -> 
     if paramcd in BY_CODE:
         return BY_CODE[paramcd]
     return LabParameter(paramcd, name or paramcd, unit or "", None, None, "high")
+
+
+def plausible(paramcd: str) -> Plausible | None:
+    """The possible range of a registry lab; None for derived scores and codes outside the registry."""
+    return BY_CODE[paramcd].plausible if paramcd in BY_CODE else None
 
 
 def lab(paramcd: str) -> LabParameter:

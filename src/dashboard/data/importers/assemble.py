@@ -1,8 +1,10 @@
 """Data layer: checks across tables and the derived columns every importer shares.
 
 After an importer has mapped its files: every record's subject must be a randomised subject, keys must
-be unique, dates ordered; then last contact, baseline MELD and ascites grade, the visit table and the
-study row are derived the way the simulator fills them (DESIGN §3: day 1 is the first dose).
+be unique, dates ordered (no death before randomisation or day 1), text free of NUL bytes, registry
+labs within their physiologically possible range (domain.labs; registry unit, after conversion); then
+last contact, baseline MELD and ascites grade, the visit table and the study row are derived the way the
+simulator fills them (DESIGN §3: day 1 is the first dose).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pandas as pd
 
 from dashboard.data.importers.bundle import Bundle
 from dashboard.data.importers.problems import Problems
+from dashboard.domain.labs import BY_CODE
 from dashboard.domain.meld import meld
 
 # Model keys: a second record with the same key is a duplicate delivery, not a repeat measurement.
@@ -25,6 +28,10 @@ KEYS = {
     "time_to_event": ("usubjid", "paramcd"),
     "adverse_events": ("usubjid", "_seq"),
 }
+# Delivered names of model columns an importer's Bundle.put() leaves unnamed, recognised by the name it
+# gives a sibling column (LBTESTCD: SDTM, PARAMCD: ADaM). A stopgap until sdtm.py and adam.py name them.
+_UNNAMED = {("lab_results", "value"): ("paramcd", {"LBTESTCD": "LBSTRESN", "PARAMCD": "AVAL"}),
+            ("subjects", "death_on"): ("day1_on", {"TRTSDT": "DTHDT"})}
 RECORD_DAYS = {"lab_results": "study_day", "infusions": "study_day", "ascites": "study_day",
                "adverse_events": "onset_day", "vital_signs": None, "time_to_event": None}
 
@@ -43,21 +50,67 @@ def check(bundle: Bundle, problems: Problems) -> None:
             dup = df.duplicated(key, keep="first") & df[key].notna().all(axis=1)
             values = df.loc[dup, key].astype(str).agg(" / ".join, axis=1)
             _report(bundle, problems, table, df[dup], key[-1], values,
-                    f"a unique {' + '.join(bundle.source_column(table, k).lstrip('_') for k in key)} (duplicate record)")
+                    f"a unique {' + '.join(_source_column(bundle, table, k).lstrip('_') for k in key)} (duplicate record)")
     if subjects is not None and len(subjects):
         late = subjects["randomized_on"] > subjects["day1_on"]
         _report(bundle, problems, "subjects", subjects[late], "randomized_on", subjects.loc[late, "randomized_on"].dt.date,
                 "a randomisation date on or before the first dose (day1_on)")
+        _check_death(bundle, subjects, problems)
     aes = bundle.tables.get("adverse_events")
     if aes is not None and len(aes):
         backwards = aes["end_day"].notna() & aes["onset_day"].notna() & (aes["end_day"] < aes["onset_day"])
         _report(bundle, problems, "adverse_events", aes[backwards], "end_day", aes.loc[backwards, "end_day"],
                 "an end on or after the onset")
+    _check_labs(bundle, problems)
+    for table, df in bundle.tables.items():
+        _check_nul(bundle, problems, table, df)
 
 
-def _report(bundle, problems, table, rows, column, values, expected) -> None:
-    for (file, row), value in zip(rows[["_file", "_row"]].itertuples(index=False), values):
-        problems.add(file, int(row), bundle.source_column(table, column), value, expected)
+def _check_death(bundle: Bundle, subjects: pd.DataFrame, problems: Problems) -> None:
+    """A death is on or after randomisation and day 1 (the first dose)."""
+    early = subjects["death_on"] < subjects[["randomized_on", "day1_on"]].max(axis=1)
+    rand, day1 = (_source_column(bundle, "subjects", c) for c in ("randomized_on", "day1_on"))
+    _report(bundle, problems, "subjects", subjects[early], "death_on", subjects.loc[early, "death_on"].dt.date,
+            [f"a death date on or after randomisation ({rand} {r.date()}) and day 1, the first dose ({day1} {d.date()})"
+             for r, d in subjects.loc[early, ["randomized_on", "day1_on"]].itertuples(index=False)])
+
+
+def _check_labs(bundle: Bundle, problems: Problems) -> None:
+    """Registry labs within their physiologically possible range (LabParameter.plausible)."""
+    labs = bundle.tables.get("lab_results")
+    if labs is None or not len(labs):
+        return
+    for code, rows in labs[labs["value"].notna()].groupby("paramcd"):
+        p = BY_CODE.get(code)
+        if p is None or p.plausible is None:
+            continue
+        bad = rows[~p.plausible.contains(rows["value"])]
+        _report(bundle, problems, "lab_results", bad, "value", bad["value"],
+                f"{p.name} ({code}) {p.plausible.describe(p.unit)}, the possible values after conversion to "
+                f"the registry unit (anything else is a unit or entry error, docs/importing.md)")
+
+
+def _check_nul(bundle: Bundle, problems: Problems, table: str, df: pd.DataFrame) -> None:
+    """NUL bytes in text (subject ids above all) come from damaged or binary files; none is a value."""
+    for col in df.columns:
+        if str(col).startswith("_") or df[col].dtype != object:
+            continue
+        nul = df[col].map(lambda v: isinstance(v, str) and "\x00" in v).astype(bool)
+        _report(bundle, problems, table, df[nul], col, df.loc[nul, col], "text without NUL bytes (\\x00)")
+
+
+def _report(bundle, problems, table, rows, column, values, expected: str | list[str]) -> None:
+    expected = [expected] * len(rows) if isinstance(expected, str) else expected
+    for (file, row), value, wanted in zip(rows[["_file", "_row"]].itertuples(index=False), values, expected):
+        problems.add(file, int(row), _source_column(bundle, table, column), value, wanted)
+
+
+def _source_column(bundle: Bundle, table: str, column: str) -> str:
+    named = bundle.columns.get(table, {}).get(column)
+    if named:
+        return named
+    sibling, names = _UNNAMED.get((table, column), (None, {}))
+    return names.get(bundle.source_column(table, sibling), column) if sibling else column
 
 
 def finish(bundle: Bundle, cut: date, problems: Problems) -> dict[str, pd.DataFrame]:

@@ -63,17 +63,21 @@ def _report_blank(t: SourceTable, col: str, s: pd.Series, problems: Problems) ->
 
 
 def numbers(t: SourceTable, col: str | None, problems: Problems, *, required: bool = False) -> pd.Series:
-    """Floats; text that is not a number is a problem, blank is missing."""
+    """Finite floats; text that is not a number, and infinity, are problems; blank is missing."""
     if col is None or col not in t.df.columns:
         return pd.Series(np.nan, index=t.df.index)
     s = t.df[col]
     if pd.api.types.is_numeric_dtype(s):
         out = s.astype(float)
     else:
-        out = pd.to_numeric(s, errors="coerce")
+        out = pd.to_numeric(s, errors="coerce").astype(float)
         bad = out.isna() & s.notna()
         if bad.any():
             problems.add_rows(t.name, t.df.loc[bad, "_row"], col, s[bad], "a number")
+    infinite = np.isinf(out)
+    if infinite.any():
+        problems.add_rows(t.name, t.df.loc[infinite, "_row"], col, s[infinite], "a finite number (not infinity)")
+        out = out.mask(infinite)
     if required:
         missing = out.isna() & s.isna()
         if missing.any():
