@@ -7,12 +7,41 @@ for viewers who may see arms (the access layer refuses it for anyone else).
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 LIST_KEYS = ("site", "sex", "etiology", "lf_type", "status", "arm")
 # Every query-string key the filter owns; pages keep their own keys (such as /patient?id=) apart.
 QUERY_KEYS = LIST_KEYS + ("age_min", "age_max", "meld_min", "meld_max", "q")
+# The sidebar sliders' ends: a URL bound outside them could not be shown (or changed) there.
+AGE_RANGE = (18, 80)
+MELD_RANGE = (6, 40)
+# (min key, max key, cast, range) of each numeric criterion.
+RANGES = (("age_min", "age_max", int, AGE_RANGE), ("meld_min", "meld_max", float, MELD_RANGE))
+MAX_LIST_CHARS = 1000  # a URL list longer than this is not a real selection
+MAX_ID_SEARCH = 40
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")  # plain decimals only: no nan, inf, 1e999, 0x10, 1_000
+
+
+def _shown(raw: str) -> str:
+    """A URL value as a note quotes it: repr (control characters visible), cut short."""
+    return repr(raw if len(raw) <= 24 else raw[:24] + "...")
+
+
+def _number(key: str, raw: str, cast, bounds: tuple[int, int]) -> tuple[int | float | None, str | None]:
+    """(value, None) for a valid bound, or (None, note) for one to drop."""
+    lo, hi = bounds
+    text = raw.strip()
+    if len(text) > 16 or not _DECIMAL.fullmatch(text):
+        return None, f"Ignored {key}={_shown(raw)}: expected a number from {lo} to {hi}."
+    value = float(text)
+    if not math.isfinite(value) or not lo <= value <= hi:
+        return None, f"Ignored {key}={_shown(raw)}: outside {lo}-{hi}."
+    if cast is int and not value.is_integer():
+        return None, f"Ignored {key}={_shown(raw)}: expected a whole number."
+    return cast(value), None
 
 
 @dataclass(frozen=True)
@@ -52,29 +81,39 @@ class SubjectFilter:
         notes: list[str] = []
         kwargs: dict = {}
         for key in LIST_KEYS:
-            raw = params.get(key, "")
+            raw = str(params.get(key) or "")
             if not raw:
                 continue
-            values = tuple(v for v in (s.strip() for s in raw.split(",")) if v)
             if key == "arm" and not allow_arm:
                 notes.append("The arm criterion was removed: this view is blinded.")
                 continue
+            if len(raw) > MAX_LIST_CHARS:
+                notes.append(f"Ignored {key}: {len(raw)} characters is not a selection.")
+                continue
+            values = tuple(dict.fromkeys(v for v in (s.strip() for s in raw.split(",")) if v))
             if allowed is not None and key in allowed:
                 unknown = [v for v in values if v not in allowed[key]]
                 if unknown:
-                    notes.append(f"Ignored unknown {key} value(s): {', '.join(unknown)}.")
+                    more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+                    shown = ", ".join(_shown(v) for v in unknown[:3]) + more
+                    notes.append(f"Ignored unknown {key} value(s): {shown}.")
                 values = tuple(v for v in values if v in allowed[key])
             kwargs[key] = values
-        for key, cast in (("age_min", int), ("age_max", int), ("meld_min", float), ("meld_max", float)):
-            raw = params.get(key)
-            if raw in (None, ""):
-                continue
-            try:
-                kwargs[key] = cast(raw)
-            except ValueError:
-                notes.append(f"Ignored {key}={raw!r}: expected a number.")
-        if params.get("q"):
-            kwargs["id_search"] = str(params["q"]).strip()[:40]
+        for lo_key, hi_key, cast, bounds in RANGES:
+            for key in (lo_key, hi_key):
+                raw = str(params.get(key) or "")
+                if raw:
+                    kwargs[key], note = _number(key, raw, cast, bounds)
+                    notes += [note] if note else []
+            if kwargs.get(lo_key) is not None and kwargs.get(hi_key) is not None and kwargs[lo_key] > kwargs[hi_key]:
+                notes.append(f"Ignored {lo_key}={kwargs[lo_key]:g} and {hi_key}={kwargs[hi_key]:g}: "
+                             "the minimum is above the maximum.")
+                kwargs[lo_key] = kwargs[hi_key] = None
+        q = str(params.get("q") or "").strip()
+        if len(q) > MAX_ID_SEARCH or not q.isprintable():
+            notes.append(f"Ignored the patient id search {_shown(q)}: at most {MAX_ID_SEARCH} printable characters.")
+        elif q:
+            kwargs["id_search"] = q
         return cls(**kwargs, notes=tuple(notes))
 
     def describe(self) -> str:

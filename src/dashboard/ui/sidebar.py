@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.access.trial_view import TrialView
-from dashboard.domain.subject_filter import QUERY_KEYS, SubjectFilter
+from dashboard.domain.subject_filter import AGE_RANGE, MELD_RANGE, QUERY_KEYS, SubjectFilter
 
 
 def filter_from_url(view: TrialView) -> SubjectFilter:
@@ -50,21 +50,36 @@ def clear_filters() -> None:
         st.session_state.pop(key, None)
 
 
+def _slider_value(lo: float | None, hi: float | None, bounds: tuple[int, int]) -> tuple[int, int]:
+    """A range slider's (low, high) for the filter's bounds, held inside the slider's ends (a bound from
+    elsewhere than the URL parser, such as a saved view, may lie outside them)."""
+    def inside(value: float | None, default: int) -> int:
+        return default if value is None or value != value else int(min(max(value, bounds[0]), bounds[1]))
+
+    low, high = inside(lo, bounds[0]), inside(hi, bounds[1])
+    return (low, high) if low <= high else bounds
+
+
 def filter_sidebar(view: TrialView, current: SubjectFilter) -> SubjectFilter:
     """Draw the filter form; on Apply store the new filter and rerun."""
     choices = view.filter_choices()
+
+    def pick(label: str, key: str) -> list[str]:
+        # Only values this cut offers: a default outside the options (a filter kept from an earlier cut) raises.
+        return st.multiselect(label, choices[key], default=[v for v in getattr(current, key) if v in choices[key]],
+                              key=f"f_{key}")
+
     with st.sidebar.form("global_filter"):
         st.markdown("**Patient filters**")
-        site = st.multiselect("Site", choices["site"], default=list(current.site), key="f_site")
-        sex = st.multiselect("Sex", choices["sex"], default=list(current.sex), key="f_sex")
-        age = st.slider("Age", 18, 80, (current.age_min or 18, current.age_max or 80), key="f_age")
-        etiology = st.multiselect("Etiology", choices["etiology"], default=list(current.etiology), key="f_etiology")
-        lf_type = st.multiselect("Liver-failure type", choices["lf_type"], default=list(current.lf_type), key="f_lf_type")
-        meld = st.slider("Baseline MELD", 6, 40, (int(current.meld_min or 6), int(current.meld_max or 40)), key="f_meld")
-        status = st.multiselect("Status", choices["status"], default=list(current.status), key="f_status")
-        arm = ()
-        if view.sees_arms:
-            arm = st.multiselect("Arm", choices["arm"], default=list(current.arm), key="f_arm")
+        site = pick("Site", "site")
+        sex = pick("Sex", "sex")
+        age = st.slider("Age", *AGE_RANGE, _slider_value(current.age_min, current.age_max, AGE_RANGE), key="f_age")
+        etiology = pick("Etiology", "etiology")
+        lf_type = pick("Liver-failure type", "lf_type")
+        meld = st.slider("Baseline MELD", *MELD_RANGE, _slider_value(current.meld_min, current.meld_max, MELD_RANGE),
+                         key="f_meld")
+        status = pick("Status", "status")
+        arm = pick("Arm", "arm") if view.sees_arms else ()
         id_search = st.text_input("Patient id contains", value=current.id_search, key="f_id")
         applied = st.form_submit_button("Apply filters", type="primary")
     st.sidebar.button("Clear filters", key="f_clear", on_click=clear_filters)
@@ -72,8 +87,9 @@ def filter_sidebar(view: TrialView, current: SubjectFilter) -> SubjectFilter:
         return current
     new = SubjectFilter(
         site=tuple(site), sex=tuple(sex), etiology=tuple(etiology), lf_type=tuple(lf_type), status=tuple(status),
-        arm=tuple(arm), age_min=age[0] if age[0] > 18 else None, age_max=age[1] if age[1] < 80 else None,
-        meld_min=float(meld[0]) if meld[0] > 6 else None, meld_max=float(meld[1]) if meld[1] < 40 else None,
+        arm=tuple(arm), age_min=age[0] if age[0] > AGE_RANGE[0] else None, age_max=age[1] if age[1] < AGE_RANGE[1] else None,
+        meld_min=float(meld[0]) if meld[0] > MELD_RANGE[0] else None,
+        meld_max=float(meld[1]) if meld[1] < MELD_RANGE[1] else None,
         id_search=id_search.strip(),
     )
     st.session_state["subject_filter"] = new
