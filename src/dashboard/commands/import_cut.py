@@ -10,10 +10,12 @@ from datetime import date
 from dashboard.commands import record_action
 from dashboard.config import DASHBOARD_DB
 from dashboard.data.importers import IMPORTERS
+from dashboard.data.importers.cuts import DatabaseBusy
 from dashboard.data.importers.pipeline import ImportSettings, import_cut
 from dashboard.data.importers.problems import ImportValidationError
 
 NAME = "import"
+BUSY = 75  # EX_TEMPFAIL: another import was publishing; try again
 HELP = "Validate a data delivery (SDTM, ADaM or CSV template; folder or .zip) and load it as a new data cut."
 
 
@@ -45,6 +47,11 @@ def run(args: argparse.Namespace) -> int:
               outcome="rejected", problems=exc.total)
         print(f"Import rejected: {exc}", file=sys.stderr)
         return 1
+    except DatabaseBusy as exc:
+        record_action("import", "cli", NAME, source=str(args.source), format=args.format, db=str(args.db),
+                      outcome="busy")
+        print(f"Import not published: {exc}", file=sys.stderr)
+        return BUSY
     record_action("import", "cli", NAME, source=str(args.source), format=args.format, db=str(args.db), outcome="published",
           cut_id=int(result.cut["cut_id"]), checksum=str(result.cut["checksum"]))
     for warning in result.warnings:

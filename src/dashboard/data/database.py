@@ -1,7 +1,8 @@
 """Writing a trial database atomically, and opening one read-only.
 
 A new database is written to a temporary file beside the target and renamed over it, so a reader
-never sees half a load and running dashboards keep their open file until they reload (DESIGN §8).
+never sees half a load and running dashboards keep their open file until they reload (DESIGN §8);
+file and folder are fsynced, so a published cut survives a power cut.
 """
 
 from __future__ import annotations
@@ -62,10 +63,26 @@ def write_trial(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *, sou
                 _insert(con, name, df)
             cut = _record_cut(con, tables, source, previous_cuts)
             con.execute("CHECKPOINT")
-        os.replace(tmp, target)
+        replace_durably(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
     return cut
+
+
+def replace_durably(tmp: Path, target: Path) -> None:
+    """Rename ``tmp`` over ``target`` atomically, and make both the file and the rename survive a crash:
+    the file is fsynced before the rename, its folder (which holds the new name) after it."""
+    _fsync(tmp, os.O_RDONLY)
+    os.replace(tmp, target)
+    _fsync(target.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+
+
+def _fsync(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame) -> None:
