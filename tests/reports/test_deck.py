@@ -211,6 +211,11 @@ def test_command_refuses_unknown_filter_values_and_a_missing_database(unusual_ar
 
 def test_command_says_when_no_patient_matches(unusual_arms_db, tmp_path):
     with pytest.raises(ValueError, match="No patients match"):
+        run_command(["--db", str(unusual_arms_db), "--role", "dsmb", "--id-contains", "nobody", "--out", str(tmp_path / "x")])
+
+
+def test_command_refuses_a_bound_the_app_would_drop_from_a_link(unusual_arms_db, tmp_path):
+    with pytest.raises(ValueError, match="age_min='200': outside 18-80"):
         run_command(["--db", str(unusual_arms_db), "--role", "dsmb", "--age-min", "200", "--out", str(tmp_path / "x")])
 
 

@@ -59,7 +59,10 @@ def subject_filter(args: argparse.Namespace, choices: dict[str, tuple[str, ...]]
     params |= {key: str(getattr(args, key)) for key in RANGE_FILTERS if getattr(args, key) is not None}
     if args.q:
         params["q"] = args.q
-    return SubjectFilter.from_query_params(params, allowed=choices, allow_arm=sees_arms)
+    f = SubjectFilter.from_query_params(params, allowed=choices, allow_arm=sees_arms)
+    if f.notes:  # a value the app would drop from a link (age outside 18-80, say) is an error here
+        raise ValueError(" ".join(f.notes))
+    return f
 
 
 def run(args: argparse.Namespace) -> int:
