@@ -143,3 +143,16 @@ def test_the_cdisc_pilot_sdtm_loads_through_data(app_env, db):
     assert "cdiscpilot01_sdtm.zip was published as cut 2" in at.success[0].value
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(DISTINCT arm), count(*) FROM subjects").fetchone() == (3, 254)
+
+
+def test_a_publish_while_another_import_holds_the_lock_is_told_to_retry(app_env, db, monkeypatch):
+    from dashboard.data.importers import cuts
+
+    monkeypatch.setattr(cuts, "LOCK_WAIT_SECONDS", 0.2)
+    before = sha256(db)
+    with cuts.publish_lock(db):
+        at = upload(run_page("pages/data.py", "data_manager"), "good.zip", zipped(GOOD), "data_publish")
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(str(df.value.to_csv()) for df in at.dataframe) + " ".join(e.value for e in at.error)
+    assert "Another import is publishing" in shown and "publish again" in shown
+    assert sha256(db) == before

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboard.data.importers.cuts import DatabaseBusy
 from dashboard.data.importers.pipeline import ImportSettings, build_tables, import_cut
 from dashboard.data.importers.problems import ImportValidationError
 from dashboard.data.schema import ARM_REVEALING_SOURCE_COLUMNS
@@ -111,6 +112,13 @@ def run_delivery(delivery: Delivery, db: Path, *, publish: bool, who: str) -> Ou
         except ImportValidationError as exc:
             return Outcome(publish, delivery.name, problem_report(exc, {str(source): delivery.name}), exc.total,
                            seconds=time.perf_counter() - started)
+        except DatabaseBusy as exc:
+            # Another import (the command line, another server) is publishing into this folder: nothing was
+            # written; the delivery itself may be fine, so it is reported as a retry, not as a rejection.
+            report = pd.DataFrame([{"file": delivery.name, "row": None, "column": None, "found": str(exc),
+                                    "expected": "no other import publishing at the same time; publish again"}],
+                                  columns=list(REPORT_COLUMNS))
+            return Outcome(publish, delivery.name, report, 1, seconds=time.perf_counter() - started)
         except (ValueError, FileNotFoundError) as exc:
             if mapping is None:
                 raise
