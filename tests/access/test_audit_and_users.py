@@ -57,7 +57,7 @@ def test_demo_accounts_only_work_on_a_simulated_trial(tmp_path):
 
 def test_short_passwords_and_unknown_roles_are_refused(tmp_path):
     store = UserStore(tmp_path / "users.toml")
-    with pytest.raises(ValueError, match="8 characters"):
+    with pytest.raises(ValueError, match="12 characters"):
         store.add("ann", "short", "dsmb")
     with pytest.raises(ValueError, match="role"):
         store.add("ann", "long-enough", "sponsor")
