@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime, timezone
 
@@ -19,6 +20,15 @@ from dashboard.ui.context import audit_log
 def login_throttle() -> LoginThrottle:
     # One throttle for the whole server: failures from any session slow down the same username.
     return LoginThrottle()
+
+
+def _client_address() -> str | None:
+    """The browser's address as Streamlit sees it (None in tests, or when unknown). Behind a reverse proxy
+    this is the proxy's address unless the proxy passes the client's on."""
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - no context outside a session; the username throttle still applies
+        return None
 
 
 def _audit(name: str, username: str, role: str = "", **properties) -> None:
@@ -42,19 +52,19 @@ def login_page(simulated_trial: bool) -> None:
                    "datamanager / datamanager-demo (demo only).")
     if not submitted:
         return
-    throttle = login_throttle()
-    wait = throttle.wait_seconds(username)
+    throttle, address = login_throttle(), _client_address()
+    wait = throttle.wait_seconds(username, address)
     if wait > 0:
-        st.error(f"Too many failed attempts for this username. Try again in {wait:.0f} s.")
+        st.error(f"Too many failed attempts. Try again in {math.ceil(wait)} s.")
         _audit("login_failure", username, reason="throttled")
         return
     viewer = UserStore(config.DASHBOARD_USERS.value()).authenticate(username, password, simulated_trial=simulated_trial)
     if viewer is None:
-        throttle.failed(username)
+        throttle.failed(username, address)
         _audit("login_failure", username, reason="wrong username or password")
         st.error("Wrong username or password.")
         return
-    throttle.succeeded(username)
+    throttle.succeeded(username, address)
     _audit("login_success", viewer.username, viewer.role)
     st.session_state["viewer"] = viewer
     st.session_state["last_activity"] = time.time()
@@ -95,17 +105,46 @@ def oidc_viewer() -> Viewer | None:
     return viewer
 
 
+IDLE_CHECK_SECONDS = 15
+
+
+def _idle_limit_seconds() -> float:
+    return float(config.DASHBOARD_IDLE_MINUTES.value()) * 60.0
+
+
+def idle_deadline_passed(last_activity: float | None, now: float, idle_limit_seconds: float) -> bool:
+    """Whether a session last active at ``last_activity`` has been idle for longer than the limit."""
+    return last_activity is not None and now - last_activity > idle_limit_seconds
+
+
 def expire_if_idle() -> None:
-    """Log the viewer out after the configured minutes without interaction."""
+    """Log the viewer out after the configured minutes without interaction.
+
+    Every full run of the app counts as interaction. While someone is logged in, a timer fragment reruns the
+    app once the deadline has passed, so an unattended screen clears itself; the timer's own runs are
+    fragment runs, which do not pass here and so do not count as interaction."""
     viewer: Viewer | None = st.session_state.get("viewer")
     last = st.session_state.get("last_activity")
     now = time.time()
-    idle_limit = float(config.DASHBOARD_IDLE_MINUTES.value()) * 60.0
-    if viewer is not None and last is not None and now - last > idle_limit:
+    if viewer is not None and idle_deadline_passed(last, now, _idle_limit_seconds()):
         _audit("session_expired", viewer.username, viewer.role, idle_since=datetime.fromtimestamp(last, timezone.utc).isoformat())
-        st.session_state["viewer"] = None
+        st.session_state["viewer"] = viewer = None
         st.warning("Your session expired after inactivity. Please log in again.")
     st.session_state["last_activity"] = now
+    if viewer is not None:
+        with st.sidebar:
+            _idle_timer()
+
+
+@st.fragment(run_every=IDLE_CHECK_SECONDS)
+def _idle_timer() -> None:
+    check_idle_deadline()
+
+
+def check_idle_deadline() -> None:
+    """The timer's check: rerun the whole app (which logs out) once the idle deadline has passed."""
+    if idle_deadline_passed(st.session_state.get("last_activity"), time.time(), _idle_limit_seconds()):
+        st.rerun(scope="app")
 
 
 def logout_button(viewer: Viewer) -> None:
