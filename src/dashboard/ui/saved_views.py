@@ -1,43 +1,74 @@
 """Saved views: name the current page and its query string, reopen it later, share it as a link.
 
-Stored per user as JSON beside the audit trail (never in the trial database). A view holds only the
+Stored per user as JSON beside the audit trail (never in the trial database), in a file named by a hash
+of the exact username. A view holds only the
 URL; opening it parses the filter again for the viewer, so a DSMB view shared with a blinded
 investigator loses its arm criterion (with a note) instead of unblinding them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from dashboard import config
+from dashboard.access.users import UserStore
 from dashboard.access.viewer import Viewer
 
 
+def _folder() -> Path:
+    return Path(config.DASHBOARD_AUDIT.value()).parent / "saved_views"
+
+
 def _store(viewer: Viewer) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in viewer.username)
-    return Path(config.DASHBOARD_AUDIT.value()).parent / "saved_views" / f"{safe}.json"
+    """One file per user, named by a hash of the exact username, so no two usernames share a file."""
+    return _folder() / f"{hashlib.sha256(viewer.username.encode()).hexdigest()[:32]}.json"
+
+
+def _legacy_store(viewer: Viewer) -> Path | None:
+    """The file of views saved before hashed names: the username with unsafe characters replaced by "_".
+
+    Several usernames map to one such name ("ann lee", "ann_lee"); when more than one local user does, nobody
+    reads it (its views stay in the file for an administrator to sort out)."""
+    def legacy_name(username: str) -> str:
+        return "".join(c if c.isalnum() or c in "-_." else "_" for c in username)
+
+    name = legacy_name(viewer.username)
+    local_users = UserStore(config.DASHBOARD_USERS.value()).load()
+    owners = {u for u in local_users if legacy_name(u) == name} | {viewer.username}
+    return _folder() / f"{name}.json" if len(owners) == 1 else None
+
+
+def _read(path: Path | None) -> dict[str, dict]:
+    return json.loads(path.read_text(encoding="utf-8")) if path is not None and path.exists() else {}
 
 
 def load_views(viewer: Viewer) -> dict[str, dict]:
     path = _store(viewer)
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return _read(path) if path.exists() else _read(_legacy_store(viewer))
 
 
 def save_view(viewer: Viewer, name: str, page: str, params: dict[str, str]) -> None:
+    """Add a view to the viewer's file; views of a legacy file move into it, and the legacy file goes."""
     if not name.strip():
         raise ValueError("A saved view needs a name.")
+    legacy = None if _store(viewer).exists() else _legacy_store(viewer)
     views = load_views(viewer)
     views[name.strip()] = {"page": page, "params": params}
     path = _store(viewer)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(views, indent=1, sort_keys=True), encoding="utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(views, indent=1, sort_keys=True))
     os.replace(tmp, path)
+    if legacy is not None:
+        legacy.unlink(missing_ok=True)
 
 
 def link(view: dict) -> str:
