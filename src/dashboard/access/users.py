@@ -70,6 +70,19 @@ def check_password(password: str, username: str) -> None:
         raise ValueError("the password must not be the username or the username with a few characters added")
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` through a unique temporary file beside it (mode 0600, as mkstemp makes
+    it), so concurrent writers never share a temporary file and readers see the old or the new file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _toml_string(value: str) -> str:
     """A TOML basic string: quotes, backslashes and every control character escaped."""
     escaped = (f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else "\\" + c if c in '"\\' else c for c in value)
@@ -109,14 +122,7 @@ class UserStore:
         for u in sorted(users.values(), key=lambda r: r.username):
             lines += [f"[users.{_toml_string(u.username)}]", f"role = {_toml_string(u.role)}", f"hash = {_toml_string(u.hash)}",
                       f"display_name = {_toml_string(u.display_name)}", f"demo = {'true' if u.demo else 'false'}", ""]
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:  # mkstemp creates the file with mode 0600
-                fh.write("\n".join(lines))
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, "\n".join(lines))
 
     def add(self, username: str, password: str, role: str, display_name: str = "") -> None:
         _check_role(role)

@@ -12,16 +12,17 @@ from dashboard.commands import record_action
 
 NAME = "users"
 HELP = "Add, remove, list users and set their role or password (embedded login)."
+PASSWORD_HELP = "read the password from standard input (12+ characters, not a common password or the username)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--file", default=config.DASHBOARD_USERS.value(), help="users file (default $DASHBOARD_USERS)")
     sub = parser.add_subparsers(dest="action", required=True)
     add = sub.add_parser("add", help="add a user")
-    add.add_argument("username")
+    add.add_argument("username", help="1 to 64 letters, digits and . _ @ -")
     add.add_argument("--role", choices=ROLES, required=True)
     add.add_argument("--name", default="", help="display name")
-    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--password-stdin", action="store_true", help=PASSWORD_HELP)
     sub.add_parser("list", help="list users and roles")
     remove = sub.add_parser("remove", help="remove a user")
     remove.add_argument("username")
@@ -30,7 +31,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     role.add_argument("role", choices=ROLES)
     pw = sub.add_parser("set-password", help="change a user's password")
     pw.add_argument("username")
-    pw.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    pw.add_argument("--password-stdin", action="store_true", help=PASSWORD_HELP)
 
 
 def _password(args: argparse.Namespace) -> str:

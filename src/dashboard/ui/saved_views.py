@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from dashboard import config
-from dashboard.access.users import UserStore
+from dashboard.access.users import UserStore, write_atomically
 from dashboard.access.viewer import Viewer
 
 
@@ -63,10 +61,7 @@ def save_view(viewer: Viewer, name: str, page: str, params: dict[str, str]) -> N
     views[name.strip()] = {"page": page, "params": params}
     path = _store(viewer)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(views, indent=1, sort_keys=True))
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(views, indent=1, sort_keys=True))
     if legacy is not None:
         legacy.unlink(missing_ok=True)
 
