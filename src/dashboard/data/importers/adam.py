@@ -34,20 +34,27 @@ def load(delivery: Delivery, mapping: Mapping, problems: Problems) -> Bundle:
             problems.add(f"{delivery.path.name}/{mapping.file('adsl')}.xpt", None, None, "no such file",
                          f"an ADaM ADSL file (found: {', '.join(delivery.stems()) or 'nothing'})")
         return bundle
-    screen_failures = _subjects(bundle, cdisc.upper(adsl), mapping, problems)
+    adsl = cdisc.upper(adsl)
+    screen_failures = _subjects(bundle, adsl, mapping, problems)
     subjects = bundle.tables.get("subjects")
     day1 = subjects.set_index("usubjid")["day1_on"] if subjects is not None else pd.Series(dtype="datetime64[ns]")
+
+    def get(stem: str) -> SourceTable | None:
+        """The file's records of randomised subjects (screen failures skipped, subjects not in ADSL reported)."""
+        t = delivery.get(stem)
+        return None if t is None else _keep(cdisc.subjects_in(adsl, cdisc.upper(t), problems), screen_failures)
+
     lab_stems = [mapping.file("adlb")] if "adlb" in mapping.files else \
         [s for s in delivery.stems() if s.startswith("adlb") and s not in NOT_LAB_FILES]
     for stem in lab_stems:
-        if (t := delivery.get(stem)) is not None:
-            _labs(bundle, _keep(cdisc.upper(t), screen_failures), day1, mapping, problems)
-    if (t := delivery.get(mapping.file("adae"))) is not None:
-        _adverse_events(bundle, _keep(cdisc.upper(t), screen_failures), day1, problems)
-    if (t := delivery.get(mapping.file("adtte"))) is not None:
-        _time_to_event(bundle, _keep(cdisc.upper(t), screen_failures), problems)
-    if (t := delivery.get(mapping.file("advs"))) is not None:
-        _vitals(bundle, _keep(cdisc.upper(t), screen_failures), mapping, problems)
+        if (t := get(stem)) is not None:
+            _labs(bundle, t, day1, mapping, problems)
+    if (t := get(mapping.file("adae"))) is not None:
+        _adverse_events(bundle, t, day1, problems)
+    if (t := get(mapping.file("adtte"))) is not None:
+        _time_to_event(bundle, t, problems)
+    if (t := get(mapping.file("advs"))) is not None:
+        _vitals(bundle, t, mapping, problems)
     ascites_reader.load(bundle, delivery, mapping, day1, problems, screen_failures)
     return bundle
 

@@ -43,6 +43,20 @@ def randomised(t: SourceTable, arm_col: str, armcd_col: str | None) -> pd.Series
     return arm.notna() & ~arm.isin(NOT_RANDOMISED) & ~armcd.isin(NOT_RANDOMISED)
 
 
+def subjects_in(subjects: SourceTable, t: SourceTable | None, problems: Problems) -> SourceTable | None:
+    """``t`` without records of subjects missing from the subjects file (DM/ADSL), reported once for the
+    file with both names and the first such record: a cut-short subjects file, or files of two deliveries."""
+    if t is None or "USUBJID" not in t.df.columns or "USUBJID" not in subjects.df.columns:
+        return t
+    missing = t.df["USUBJID"].notna() & ~t.df["USUBJID"].isin(set(subjects.df["USUBJID"].dropna()))
+    if missing.any():
+        first = t.df[missing].iloc[0]
+        problems.add(t.name, int(first["_row"]), "USUBJID", first["USUBJID"],
+                     f"a subject of {subjects.name}: {t.df.loc[missing, 'USUBJID'].nunique()} subject(s) of {t.name} "
+                     f"are not in {subjects.name} (is {subjects.name} cut short, or from another delivery?)")
+    return subset(t, ~missing)
+
+
 def subset(t: SourceTable, mask: pd.Series) -> SourceTable:
     return SourceTable(t.name, t.df[mask].reset_index(drop=True))
 

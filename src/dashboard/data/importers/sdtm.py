@@ -35,6 +35,7 @@ def load(delivery: Delivery, mapping: Mapping, problems: Problems) -> Bundle:
             problems.add(f"{delivery.path.name}/{mapping.file('dm')}.xpt", None, None, "no such file",
                          f"an SDTM DM file (found: {', '.join(delivery.stems()) or 'nothing'})")
         return bundle
+    get = {d: t if d == "dm" else cdisc.subjects_in(get["dm"], t, problems) for d, t in get.items()}
     screen_failures = _subjects(bundle, get["dm"], get["ds"], get["vs"], mapping, problems)
     day1 = (bundle.tables["subjects"].set_index("usubjid")["day1_on"] if "subjects" in bundle.tables
             else pd.Series(dtype="datetime64[ns]"))

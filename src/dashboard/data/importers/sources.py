@@ -4,6 +4,13 @@ Every table keeps the 1-based data row of its file in ``_row`` so problems can n
 stripped (ADaM AVISIT carries leading spaces) and blank strings become missing; the 5.397605e-79
 values that some XPORT readers return for zero (pandas issue 50670) become 0. Zip members are read
 in memory, never extracted, and a member whose path leaves the archive's folder rejects the archive.
+
+A SAS XPORT file must prove it is whole (SAS TS-140):
+80-byte records, the library, member, NAMESTR and OBS header records where the spec puts them, and
+observations filling the data section exactly up to fewer than 80 blanks of padding; the rows the
+reader returns must be what those bytes hold. XPORT v5 stores no row count, so a file cut where both
+an observation and an 80-byte record end cannot be told from a shorter whole file: the check that
+every subject of the other files is in DM/ADSL (cdisc.subjects_in) is the guard there.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import struct
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -24,6 +32,18 @@ from dashboard.data.importers.problems import Problems
 
 SUFFIXES = (".xpt", ".csv", ".parquet")
 XPORT_ZERO = 1e-70  # |x| below this is the mis-read zero of pandas issue 50670
+RECORD = 80  # SAS XPORT files are 80-byte records
+XPORT_WHOLE = ("a complete SAS XPORT file: 80-byte records, library, member, NAMESTR and OBS headers, then "
+               "whole observations and fewer than 80 blanks of padding (cut short or changed in transfer? "
+               "export or copy it again)")
+
+
+class Incomplete(ValueError):
+    """A delivered file that does not prove it is whole."""
+
+    def __init__(self, found: str, expected: str = XPORT_WHOLE):
+        super().__init__(found)
+        self.found, self.expected = found, expected
 
 
 @dataclass
@@ -108,6 +128,9 @@ def _read(name: str, content: bytes | Path, problems: Problems) -> SourceTable |
             df = pd.read_parquet(io.BytesIO(raw))
         else:
             df = _read_xport(content, raw)
+    except Incomplete as exc:
+        problems.add(name, None, None, exc.found, exc.expected)
+        return None
     except Exception as exc:  # a truncated or corrupt binary file: the reader's message says where
         problems.add(name, None, None, f"{type(exc).__name__}: {exc}",
                      f"a complete, readable {suffix[1:].upper()} file (truncated or corrupt?)")
@@ -118,12 +141,109 @@ def _read(name: str, content: bytes | Path, problems: Problems) -> SourceTable |
 
 
 def _read_xport(content: bytes | Path, raw: bytes) -> pd.DataFrame:
+    fewest, most = xport_observations(raw)
     if isinstance(content, Path):
-        return pyreadstat.read_xport(str(content))[0]
-    with tempfile.NamedTemporaryFile(suffix=".xpt") as tmp:  # pyreadstat reads from a path only
-        tmp.write(raw)
-        tmp.flush()
-        return pyreadstat.read_xport(tmp.name)[0]
+        df = pyreadstat.read_xport(str(content))[0]
+    else:
+        with tempfile.NamedTemporaryFile(suffix=".xpt") as tmp:  # pyreadstat reads from a path only
+            tmp.write(raw)
+            tmp.flush()
+            df = pyreadstat.read_xport(tmp.name)[0]
+    if not fewest <= len(df) <= most:
+        raise Incomplete(f"{len(df):,} rows read where the bytes hold {fewest:,}"
+                         + (f" to {most:,}" if most > fewest else "") + " observations")
+    return df
+
+
+# The header records of version 5 and of version 8/9 (long names; stores the observation count) files.
+HEADERS = {5: ("LIBRARY", "MEMBER", "DSCRPTR", "NAMESTR", "OBS"), 8: ("LIBV8", "MEMBV8", "DSCPTV8", "NAMSTV8", "OBSV8")}
+
+
+def _header(kind: str) -> bytes:
+    return b"HEADER RECORD*******" + kind.ljust(8).encode() + b"HEADER RECORD!!!!!!!"
+
+
+def _expect_header(raw: bytes, at: int, kind: str) -> None:
+    if raw[at:at + len(_header(kind))] != _header(kind):
+        where = f"byte {at:,}" if at < len(raw) else f"the end of the file (byte {len(raw):,})"
+        raise Incomplete(f"no {kind} header record at {where}")
+
+
+def _number(raw: bytes, at: int, width: int, what: str) -> int:
+    text = raw[at:at + width].strip()
+    if not text.isdigit():
+        raise Incomplete(f"{what} {raw[at:at + width]!r} in the header record at byte {at - at % RECORD:,}")
+    return int(text)
+
+
+def xport_observations(raw: bytes) -> tuple[int, int]:
+    """The fewest and most observations the bytes of a SAS XPORT file can hold (TS-140). Version 5 stores
+    no count and blank observations inside the last record may be padding, hence a range; version 8
+    stores the count, which the bytes must match. Raises Incomplete."""
+    version = next((v for v, kinds in HEADERS.items() if raw.startswith(_header(kinds[0]))), None)
+    if version is None:
+        raise Incomplete("no SAS XPORT library header record at byte 0")
+    if len(raw) % RECORD:
+        raise Incomplete(f"{len(raw):,} bytes, not a whole number of 80-byte records")
+    members, at = [], 3 * RECORD
+    while at < len(raw):
+        name, fewest, most, at = _xport_member(raw, at, HEADERS[version])
+        members.append(name)
+    if len(members) != 1:
+        raise Incomplete(f"{len(members)} datasets ({', '.join(members) or 'none'})",
+                         "one dataset per XPORT file (only the first would be read)")
+    return fewest, most
+
+
+def _xport_member(raw: bytes, at: int, kinds: tuple[str, ...]) -> tuple[str, int, int, int]:
+    """(dataset name, fewest and most observations, where the next member starts) of the member at ``at``."""
+    _, member, descriptor, namestr, obs = kinds
+    _expect_header(raw, at, member)
+    _expect_header(raw, at + RECORD, descriptor)
+    name = raw[at + 2 * RECORD + 8:at + 2 * RECORD + (16 if member == "MEMBER" else 40)].decode("latin-1").strip()
+    _expect_header(raw, at + 4 * RECORD, namestr)
+    size = _number(raw, at + 74, 4, "NAMESTR length")  # 140, or 136 on VAX/VMS
+    count = _number(raw, at + 4 * RECORD + 48, 10, "variable count")
+    if size not in (136, 140) or count == 0:
+        raise Incomplete(f"{count} variable(s) of NAMESTR length {size} in dataset {name}")
+    start = at + 5 * RECORD
+    obs_header = start + -(-count * size // RECORD) * RECORD
+    if obs == "OBSV8":  # long-label records (LABELV8/LABELV9) may come first
+        obs_header = _next_record(raw, _header(obs), obs_header)
+    _expect_header(raw, obs_header, obs)
+    length = 0
+    for i in range(count):
+        kind, _, width, _ = struct.unpack_from(">hhhh", raw, start + i * size)
+        (position,) = struct.unpack_from(">i", raw, start + i * size + 84)
+        if kind not in (1, 2) or width < 1 or position < 0 or (kind == 1 and not 2 <= width <= 8):
+            raise Incomplete(f"variable {i + 1} of dataset {name}: type {kind}, length {width}, position {position}")
+        length = max(length, position + width)
+    data = obs_header + RECORD
+    end = _next_record(raw, _header(member), data)
+    most = (end - data) // length
+    tail = raw[data + most * length:end]
+    if len(tail) >= RECORD or tail.strip(b" "):
+        raise Incomplete(f"{end - data:,} bytes of {length}-byte observations in dataset {name}: {most:,} whole "
+                         f"observations and {len(tail)} bytes of another")
+    fewest = most
+    while fewest and data + (fewest - 1) * length >= end - RECORD and not raw[
+            data + (fewest - 1) * length:data + fewest * length].strip(b" "):
+        fewest -= 1
+    stored = raw[obs_header + 48:obs_header + 63].strip()
+    if obs == "OBSV8" and stored.isdigit():
+        if not fewest <= int(stored) <= most:
+            raise Incomplete(f"{int(stored):,} observations in the OBSV8 header of dataset {name}, "
+                             f"{end - data:,} bytes holding {most:,}")
+        fewest = most = int(stored)
+    return name, fewest, most, end
+
+
+def _next_record(raw: bytes, header: bytes, at: int) -> int:
+    """Where the next ``header`` record starts (a record boundary) from ``at``, or the end of the file."""
+    found = raw.find(header, at)
+    while found != -1 and (found - at) % RECORD:
+        found = raw.find(header, found + 1)
+    return len(raw) if found == -1 else found
 
 
 def _read_csv(name: str, raw: bytes, problems: Problems) -> pd.DataFrame | None:
