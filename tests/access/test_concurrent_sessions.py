@@ -60,3 +60,37 @@ def test_simultaneous_sessions_construct_views_and_query_on_one_connection(trial
         counts = [f.result(timeout=120) for f in futures]  # re-raises the first exception of any session
     assert len(set(counts)) == 1 and counts[0] > 0
     con.close()
+
+
+def test_the_xlsx_download_does_not_rerun_on_click_and_audits_when_written(trial_db, tmp_path, monkeypatch):
+    """Streamlit keeps a deferred download's callable only while the session's current run references it:
+    the rerun a click starts drops the reference, and the next end of any session's run (under load, some
+    other session's) deletes the callable before the click's request reaches it ("Deferred file not
+    found"). So the XLSX button must not rerun on click; its callable records the export itself."""
+    import io
+
+    import openpyxl
+    import pandas as pd
+
+    from dashboard.access.audit import AuditLog
+    from dashboard.ui import downloads
+    from dashboard.ui.context import PageContext
+
+    buttons = {}
+
+    class Column:
+        def download_button(self, label, data, *args, **kwargs):
+            buttons[label] = (data, kwargs)
+
+    monkeypatch.setattr(downloads.st, "columns", lambda n: [Column() for _ in range(n)])
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    con = connect_readonly(trial_db)
+    ctx = PageContext(TrialView(con, ROLE_VIEWERS["investigator"], trial_db), SubjectFilter(), audit)
+    downloads.download_table(ctx, pd.DataFrame({"x": [1, 2]}), "table", key="k", page="overview")
+    data, kwargs = buttons["Download XLSX"]
+    assert callable(data) and kwargs.get("on_click") == "ignore"
+    assert audit.read().empty  # nothing is recorded until the file is written
+    assert openpyxl.load_workbook(io.BytesIO(data()))["table"]["A3"].value == 2
+    events = audit.read()
+    assert events["name"].tolist() == ["export"] and '"table.xlsx"' in events["properties"].iloc[0]
+    con.close()

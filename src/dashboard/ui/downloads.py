@@ -76,10 +76,19 @@ def download_table(ctx: PageContext, df: pd.DataFrame, name: str, *, key: str, p
                          on_click=record, args=(ctx, "export", page), kwargs={"what": f"{safe}.csv", "rows": len(df)})
     # Written only when clicked (a callable runs outside the script, so the provenance line is fixed now):
     # building every table's workbook on every rerun took half of a 100,000-patient survival page's run.
-    right.download_button("Download XLSX", partial(_xlsx, df, safe, provenance(ctx)),
+    # The click must not rerun the page: Streamlit keeps a deferred callable only while the session's
+    # current run references it, and a rerun drops that reference, so the end of whichever run finished
+    # next (under load, another session's) deleted it before the click's request arrived ("Deferred file
+    # not found"). Without a callback, the callable records the export itself when the file is written.
+    right.download_button("Download XLSX", partial(_audited_xlsx, ctx, page, df, safe, provenance(ctx)),
                           f"{safe}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                          key=f"{key}_xlsx", on_click=record, args=(ctx, "export", page),
-                          kwargs={"what": f"{safe}.xlsx", "rows": len(df)})
+                          key=f"{key}_xlsx", on_click="ignore")
+
+
+def _audited_xlsx(ctx: PageContext, page: str, df: pd.DataFrame, name: str, provenance_line: str) -> bytes:
+    data = _xlsx(df, name, provenance_line)
+    record(ctx, "export", page, what=f"{name}.xlsx", rows=len(df))
+    return data
 
 
 def figure_downloads(ctx: PageContext, fig, name: str, *, key: str, page: str) -> None:
