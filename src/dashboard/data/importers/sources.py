@@ -5,12 +5,16 @@ stripped (ADaM AVISIT carries leading spaces) and blank strings become missing; 
 values that some XPORT readers return for zero (pandas issue 50670) become 0. Zip members are read
 in memory, never extracted, and a member whose path leaves the archive's folder rejects the archive.
 
-A SAS XPORT file must prove it is whole (SAS TS-140):
-80-byte records, the library, member, NAMESTR and OBS header records where the spec puts them, and
-observations filling the data section exactly up to fewer than 80 blanks of padding; the rows the
-reader returns must be what those bytes hold. XPORT v5 stores no row count, so a file cut where both
-an observation and an 80-byte record end cannot be told from a shorter whole file: the check that
-every subject of the other files is in DM/ADSL (cdisc.subjects_in) is the guard there.
+A SAS XPORT file must prove it is whole (SAS TS-140): 80-byte records, the library, member, NAMESTR
+and OBS header records where the spec puts them, and observations filling the data section exactly
+up to fewer than 80 blanks of padding; the rows the reader returns must be what those bytes hold.
+XPORT v5 stores no row count, so a file cut where both an observation and an 80-byte record end
+cannot be told from a shorter whole file: the check that every subject of the other files is in
+DM/ADSL (cdisc.subjects_in) is the guard there.
+
+Sizes are held to ``limits`` before anything is read: a data file in a folder by its size, a zip by its
+own size and its members' declared sizes and compression ratios; while a member is expanded, reading
+stops at the limit (a declared size can lie).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import os
 import struct
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -28,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
+from dashboard.data.importers import limits
 from dashboard.data.importers.problems import Problems
 
 SUFFIXES = (".xpt", ".csv", ".parquet")
@@ -36,10 +42,11 @@ RECORD = 80  # SAS XPORT files are 80-byte records
 XPORT_WHOLE = ("a complete SAS XPORT file: 80-byte records, library, member, NAMESTR and OBS headers, then "
                "whole observations and fewer than 80 blanks of padding (cut short or changed in transfer? "
                "export or copy it again)")
+CHUNK = 1024**2
 
 
 class Incomplete(ValueError):
-    """A delivered file that does not prove it is whole."""
+    """A delivered file that does not prove it is whole or within the size limits."""
 
     def __init__(self, found: str, expected: str = XPORT_WHOLE):
         super().__init__(found)
@@ -68,7 +75,8 @@ class Delivery:
         if self.path.is_dir():
             for f in sorted(self.path.iterdir()):
                 if f.is_file() and f.suffix.lower() in SUFFIXES:
-                    self._add(f.stem.lower(), f.name, f)
+                    if self._within(f.name, f.stat().st_size, limits.MAX_FILE_BYTES, "data file"):
+                        self._add(f.stem.lower(), f.name, f)
         elif self.path.is_file() and self.path.suffix.lower() == ".zip":
             self._open_zip()
         else:
@@ -80,25 +88,63 @@ class Delivery:
                               f"one file per table; remove one of the two files named {stem}")
         self._members[stem] = (name, content)
 
+    def _within(self, name: str, size: int, limit: int, what: str) -> bool:
+        if size <= limit:
+            return True
+        self.problems.add(name, None, None, f"{size:,} bytes", f"at most {limit:,} bytes per {what} (importers/limits.py; "
+                          "docs/importing.md, Size limits); the file was not read")
+        return False
+
     def _open_zip(self) -> None:
+        if not self._within(self.path.name, self.path.stat().st_size, limits.MAX_ARCHIVE_BYTES, ".zip archive"):
+            return
         try:
             archive = zipfile.ZipFile(self.path)
         except zipfile.BadZipFile as exc:
             self.problems.add(self.path.name, None, None, str(exc), "a readable .zip archive")
             return
         with archive:
-            for info in archive.infolist():
-                name = info.filename.replace("\\", "/")
-                parts = PurePosixPath(name).parts
-                if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in parts:
-                    self.problems.add(self.path.name, None, None, info.filename,
-                                      "archive members inside the archive's folder (no absolute path, no '..'); "
-                                      "the archive was not read")
-                    continue
-                if info.is_dir() or PurePosixPath(name).suffix.lower() not in SUFFIXES:
-                    continue
-                member = PurePosixPath(name)
-                self._add(member.stem.lower(), f"{self.path.name}:{name}", archive.read(info))
+            members = self._zip_members(archive)
+            if members is None:
+                return
+            budget = limits.MAX_TOTAL_BYTES
+            for name, info in members:
+                try:
+                    content = _expand(archive, info, min(limits.MAX_FILE_BYTES, budget))
+                except Incomplete as exc:
+                    self.problems.add(name, None, None, exc.found, exc.expected)
+                    return
+                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+                    self.problems.add(name, None, None, f"{type(exc).__name__}: {exc}", "a readable .zip member")
+                    return
+                budget -= len(content)
+                self._add(PurePosixPath(name.split(":", 1)[1]).stem.lower(), name, content)
+
+    def _zip_members(self, archive: zipfile.ZipFile) -> list[tuple[str, zipfile.ZipInfo]] | None:
+        """The data members to read, or None (problems added) when a path or declared size rejects the archive."""
+        members, problems_before = [], self.problems.total
+        for info in archive.infolist():
+            name = info.filename.replace("\\", "/")
+            parts = PurePosixPath(name).parts
+            if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in parts:
+                self.problems.add(self.path.name, None, None, info.filename,
+                                  "archive members inside the archive's folder (no absolute path, no '..'); "
+                                  "the archive was not read")
+                continue
+            if info.is_dir() or PurePosixPath(name).suffix.lower() not in SUFFIXES:
+                continue
+            member = f"{self.path.name}:{name}"
+            if not self._within(member, info.file_size, limits.MAX_FILE_BYTES, "data file (size declared in the .zip)"):
+                continue
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > limits.RATIO_FROM_BYTES and ratio > limits.MAX_RATIO:
+                self.problems.add(member, None, None, f"{info.compress_size:,} bytes expanding to {info.file_size:,} "
+                                  f"({ratio:,.0f}:1)", f"at most {limits.MAX_RATIO}:1 (a zip bomb?); the archive was not read")
+                continue
+            members.append((member, info))
+        total = sum(info.file_size for _, info in members)
+        self._within(self.path.name, total, limits.MAX_TOTAL_BYTES, ".zip, all data members expanded")
+        return members if self.problems.total == problems_before else None
 
     def stems(self) -> list[str]:
         return sorted(self._members)
@@ -138,6 +184,19 @@ def _read(name: str, content: bytes | Path, problems: Problems) -> SourceTable |
     if df is None:
         return None
     return SourceTable(name, _clean(df))
+
+
+def _expand(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """A member's bytes, reading no more than ``limit`` + one chunk whatever its header declares."""
+    out = io.BytesIO()
+    with archive.open(info) as member:
+        while chunk := member.read(CHUNK):
+            if out.tell() + len(chunk) > limit:
+                raise Incomplete(f"more than {limit:,} bytes when expanded (declared {info.file_size:,})",
+                                 "a member no larger than the limits of importers/limits.py (a zip bomb?); "
+                                 "the archive was not read further")
+            out.write(chunk)
+    return out.getvalue()
 
 
 def _read_xport(content: bytes | Path, raw: bytes) -> pd.DataFrame:
