@@ -25,7 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
 
-SERVER_ERRORS = re.compile(r"Deferred file .* not found|connection is busy|ResourceInUse|Traceback|Error executing deferred")
+SERVER_ERRORS = re.compile(r"Deferred file .* not found|connection is busy|ResourceInUse|Traceback|Error executing deferred| 404 ")
 
 
 async def _session(browser, base: str, i: int, rounds: int, out: Path, results: list) -> None:
@@ -53,7 +53,7 @@ async def _session(browser, base: str, i: int, rounds: int, out: Path, results: 
                     ok = target.stat().st_size > 0
                     results.append((label, i, ok, time.perf_counter() - t0, "" if ok else "empty file"))
                 except Exception as exc:  # a download that never arrives: count it, go on
-                    results.append((label, i, False, time.perf_counter() - t0, type(exc).__name__))
+                    results.append((label, i, False, time.perf_counter() - t0, f"{type(exc).__name__}: {str(exc)[:70]}"))
     except Exception as exc:
         results.append(("login", i, False, 0.0, f"{type(exc).__name__}: {str(exc)[:120]}"))
     finally:

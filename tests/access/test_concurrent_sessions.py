@@ -62,11 +62,12 @@ def test_simultaneous_sessions_construct_views_and_query_on_one_connection(trial
     con.close()
 
 
-def test_the_xlsx_download_does_not_rerun_on_click_and_audits_when_written(trial_db, tmp_path, monkeypatch):
+def test_a_small_xlsx_is_built_with_the_page_a_large_one_on_click_without_rerun(trial_db, tmp_path, monkeypatch):
     """Streamlit keeps a deferred download's callable only while the session's current run references it:
     the rerun a click starts drops the reference, and the next end of any session's run (under load, some
     other session's) deletes the callable before the click's request reaches it ("Deferred file not
-    found"). So the XLSX button must not rerun on click; its callable records the export itself."""
+    found"). So a small table's XLSX is built with the page; a large one's deferred button does not rerun
+    on click, and its callable records the export itself."""
     import io
 
     import openpyxl
@@ -86,6 +87,9 @@ def test_the_xlsx_download_does_not_rerun_on_click_and_audits_when_written(trial
     audit = AuditLog(tmp_path / "audit.jsonl")
     con = connect_readonly(trial_db)
     ctx = PageContext(TrialView(con, ROLE_VIEWERS["investigator"], trial_db), SubjectFilter(), audit)
+    downloads.download_table(ctx, pd.DataFrame({"x": [1, 2]}), "table", key="k", page="overview")
+    assert isinstance(buttons["Download XLSX"][0], bytes)
+    monkeypatch.setattr(downloads, "EAGER_XLSX_ROWS", 1)
     downloads.download_table(ctx, pd.DataFrame({"x": [1, 2]}), "table", key="k", page="overview")
     data, kwargs = buttons["Download XLSX"]
     assert callable(data) and kwargs.get("on_click") == "ignore"

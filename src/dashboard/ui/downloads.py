@@ -13,6 +13,9 @@ import streamlit as st
 from dashboard.ui.context import PageContext, record
 from dashboard.ui.header import provenance
 
+# Tables up to this many rows get their XLSX built with the page (a few milliseconds); larger ones on click.
+EAGER_XLSX_ROWS = 5000
+
 
 def _file_stem(name: str) -> str:
     """A download's file name without characters that browsers or file systems reject."""
@@ -74,14 +77,19 @@ def download_table(ctx: PageContext, df: pd.DataFrame, name: str, *, key: str, p
     left, right = st.columns(2)
     left.download_button("Download CSV", table_csv(ctx, df), f"{safe}.csv", "text/csv", key=f"{key}_csv",
                          on_click=record, args=(ctx, "export", page), kwargs={"what": f"{safe}.csv", "rows": len(df)})
-    # Written only when clicked (a callable runs outside the script, so the provenance line is fixed now):
-    # building every table's workbook on every rerun took half of a 100,000-patient survival page's run.
-    # The click must not rerun the page: Streamlit keeps a deferred callable only while the session's
-    # current run references it, and a rerun drops that reference, so the end of whichever run finished
-    # next (under load, another session's) deleted it before the click's request arrived ("Deferred file
-    # not found"). Without a callback, the callable records the export itself when the file is written.
-    right.download_button("Download XLSX", partial(_audited_xlsx, ctx, page, df, safe, provenance(ctx)),
-                          f"{safe}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    xlsx = f"{safe}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    if len(df) <= EAGER_XLSX_ROWS:
+        # Built now: Streamlit keeps a deferred callable only while the session's current run references it;
+        # a rerun drops the reference and the end of whichever run finishes next (under load, another
+        # session's) deletes it, so a click on the button still on screen got "Deferred file not found".
+        # A file built now survives one such clean-up (it is marked first, deleted on the next).
+        right.download_button("Download XLSX", _xlsx(df, safe, provenance(ctx)), *xlsx, key=f"{key}_xlsx",
+                              on_click=record, args=(ctx, "export", page), kwargs={"what": xlsx[0], "rows": len(df)})
+        return
+    # Large tables are written only when clicked (building every table's workbook on every rerun took half of
+    # a 100,000-patient survival page's run), and the click does not rerun, so this run's reference stays;
+    # the callable records the export itself (it runs outside the script: the provenance line is fixed now).
+    right.download_button("Download XLSX", partial(_audited_xlsx, ctx, page, df, safe, provenance(ctx)), *xlsx,
                           key=f"{key}_xlsx", on_click="ignore")
 
 
