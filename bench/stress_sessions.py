@@ -25,7 +25,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
 
-SERVER_ERRORS = re.compile(r"Deferred file .* not found|connection is busy|ResourceInUse|Traceback|Error executing deferred| 404 ")
+SERVER_ERRORS = re.compile(r"Deferred file .* not found|connection is busy|ResourceInUse|Traceback|Error executing deferred"
+                           r"| 404 ")
 
 
 async def _session(browser, base: str, i: int, rounds: int, out: Path, results: list) -> None:
