@@ -340,5 +340,5 @@ def meld_trends_of(con: Con, usubjids: Sequence[str]) -> pd.DataFrame:
     """MELD by study day of the given patients (the sparklines of the rows /patients shows)."""
     return con.execute("""
         SELECT usubjid, list(value ORDER BY study_day) AS meld_trend FROM lab_results
-        WHERE paramcd = 'MELD' AND usubjid IN (SELECT unnest($ids)) GROUP BY usubjid""",
+        WHERE paramcd = 'MELD' AND usubjid IN (SELECT unnest($ids)) GROUP BY usubjid ORDER BY usubjid""",
                        {"ids": list(usubjids)}).df()
