@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime
+import inspect
 import sys
 import threading
 from collections import OrderedDict
@@ -126,6 +127,14 @@ class ResultCache:
 
 
 RESULTS = ResultCache()
+
+
+def call_arguments(signature: inspect.Signature, view: Any, args: tuple, kwargs: dict) -> tuple:
+    """The arguments after ``view`` of a call to a function of ``signature``, bound with its defaults applied
+    (so a call spelling a default out shares the entry of one that does not), lists as tuples: a cache key."""
+    bound = signature.bind(view, *args, **kwargs)
+    bound.apply_defaults()
+    return tuple(tuple(v) if isinstance(v, list) else v for v in list(bound.arguments.values())[1:])
 
 
 def cached(cache_key: tuple, name: str, args: tuple, compute: Callable[[], Any]) -> Any:

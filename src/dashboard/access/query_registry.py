@@ -27,10 +27,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
-from dashboard.cache import cached
+from dashboard.cache import cached, call_arguments
 
 Kind = Literal["patient_level", "aggregate", "metadata"]
-KINDS: tuple[Kind, ...] = ("patient_level", "aggregate", "metadata")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -57,10 +56,6 @@ class QuerySpec:
 QUERIES: dict[str, QuerySpec] = {}
 
 
-def _key_argument(value: Any) -> Hashable:
-    return tuple(value) if isinstance(value, list) else value
-
-
 def _declare(kind: Kind, method: F | None = None, /, *, arms_only: bool = False,
              depends_on_disk: Callable[[Any], Hashable] | None = None) -> Any:
     """Register ``method`` as a ``kind`` query and cache it; usable bare (``@aggregate``) or with options
@@ -75,20 +70,16 @@ def _declare(kind: Kind, method: F | None = None, /, *, arms_only: bool = False,
 
         @functools.wraps(method)
         def run(view: QueryView, *args: Any, **kwargs: Any) -> Any:
-            bound = signature.bind(view, *args, **kwargs)
-            bound.apply_defaults()
-            key = tuple(_key_argument(v) for v in list(bound.arguments.values())[1:])
-            view.authorise(spec, key)
+            arguments = call_arguments(signature, view, args, kwargs)
+            view.authorise(spec, arguments)
             try:
-                hash(key)
+                hash(arguments)
             except TypeError:
                 raise TypeError(f"{name}: arguments must be hashable to be cached (tuples, not sets or dicts), "
-                                f"got {key!r}") from None
-            if depends_on_disk is not None:
-                key = (*key, ("on disk", depends_on_disk(view)))
-            return cached(view.cache_key, name, key, lambda: method(*bound.args, **bound.kwargs))
+                                f"got {arguments!r}") from None
+            key = arguments if depends_on_disk is None else (*arguments, ("on disk", depends_on_disk(view)))
+            return cached(view.cache_key, name, key, lambda: method(view, *arguments))
 
-        run.query = spec  # type: ignore[attr-defined]
         return run  # type: ignore[return-value]
 
     return declare if method is None else declare(method)

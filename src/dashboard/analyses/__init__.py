@@ -14,26 +14,20 @@ import inspect
 from collections.abc import Callable
 from typing import TypeVar
 
-from dashboard.cache import cached
+from dashboard.cache import cached, call_arguments
 
 F = TypeVar("F", bound=Callable)
 
-ANALYSES: dict[str, Callable] = {}
-
 
 def analysis(fn: F) -> F:
-    """Register ``fn(view, ...)`` as an analysis and cache it by the view's cut and blinding and its arguments
-    (hashable: filters are frozen dataclasses, lists are passed as tuples). Arguments are bound to ``fn``'s
-    signature with its defaults first, so a call that spells a default out shares the entry of one that does not."""
+    """Cache ``fn(view, ...)`` by the view's cut and blinding and its arguments (hashable: filters are frozen
+    dataclasses, lists become tuples), bound to ``fn``'s signature (:func:`dashboard.cache.call_arguments`)."""
     name = f"{fn.__module__}.{fn.__qualname__}"
     signature = inspect.signature(fn)
 
     @functools.wraps(fn)
     def cached_analysis(view, *args, **kwargs):
-        bound = signature.bind(view, *args, **kwargs)
-        bound.apply_defaults()
-        arguments = tuple(bound.arguments.values())[1:]
+        arguments = call_arguments(signature, view, args, kwargs)
         return cached(view.cache_key, name, arguments, lambda: fn(view, *arguments))
 
-    ANALYSES[name] = cached_analysis
     return cached_analysis  # type: ignore[return-value]

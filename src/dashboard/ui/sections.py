@@ -52,7 +52,3 @@ CONTROLS: tuple[Control, ...] = (
 def control(key: str) -> Control:
     """The registered control with widget key ``key``."""
     return next(c for c in CONTROLS if c.key == key)
-
-
-def options(key: str) -> tuple:
-    return control(key).options
