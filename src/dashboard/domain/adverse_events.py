@@ -253,8 +253,9 @@ def sae_listing(ae: pd.DataFrame, *, group_col: str | None = None) -> pd.DataFra
     return out[cols].sort_values(["group", "usubjid", "onset_day", "ae_id"]).reset_index(drop=True)
 
 
-def _study_day(date: pd.Series, day1: pd.Series) -> pd.Series:
-    # CDISC study day: day 1 is the first infusion and there is no day 0 (DESIGN §3).
+def study_day(date: pd.Series, day1: pd.Series) -> pd.Series:
+    """CDISC study day of ``date``: day 1 is the first infusion (``day1``) and there is no day 0 (DESIGN §3).
+    Shared by the death listing and the charter's safety rules (days since the last infusion)."""
     diff = (pd.to_datetime(date) - pd.to_datetime(day1)).dt.days
     return diff.where(diff < 0, diff + 1).astype("Int64")
 
@@ -274,7 +275,7 @@ def death_listing(subjects: pd.DataFrame, ae: pd.DataFrame, *, group_col: str | 
         raise ValueError(f"{func}: argument subjects needs a death_day or a day1_on column to give the study day.")
     dead = with_group(subjects[subjects["death_on"].notna()], group_col)
     if "death_day" not in dead.columns:
-        dead["death_day"] = _study_day(dead["death_on"], dead["day1_on"])
+        dead["death_day"] = study_day(dead["death_on"], dead["day1_on"])
     fatal = ae[(ae["outcome"] == FATAL_OUTCOME) | (ae["grade"] == 5)]
     terms = fatal.groupby("usubjid")["term"].agg(lambda t: "; ".join(dict.fromkeys(t)))
     dead["fatal_ae"] = dead["usubjid"].map(terms).fillna("")
