@@ -17,7 +17,7 @@ from dashboard.domain.checks import check_conf_level
 from dashboard.domain.km import _prepare, _z
 from dashboard.errors import InsufficientData
 
-__all__ = ["COX_COLUMNS", "CoxResult", "LogrankResult", "cox_hr", "logrank_test"]
+__all__ = ["COX_COLUMNS", "CoxResult", "LogrankResult", "LogrankZ", "cox_hr", "logrank_test", "logrank_z"]
 
 COX_COLUMNS = ("group", "reference", "hr", "lower", "upper", "p")
 
@@ -46,6 +46,38 @@ def logrank_test(df: pd.DataFrame, *, group_col: str, groups: Sequence[str] | No
     return _logrank_of_prepared(*_prepare("logrank_test", df, group_col, groups))
 
 
+@dataclass(frozen=True)
+class LogrankZ:
+    """The two-arm log-rank statistic with a sign: ``z = (expected - observed) / sqrt(variance)`` of the
+    experimental arm's events, so that z > 0 favours it (fewer deaths than expected). ``z**2`` is R
+    ``survdiff``'s chi-square; ``events`` counts both arms' events (the information of a group-sequential
+    log-rank test)."""
+
+    z: float
+    observed: float
+    expected: float
+    variance: float
+    events: int
+
+
+def logrank_z(df: pd.DataFrame, *, group_col: str, experimental: str, control: str) -> LogrankZ:
+    """Signed two-arm log-rank statistic of ``experimental`` against ``control`` (rows of other groups
+    dropped). Raises InsufficientData without an event or without patients in both arms."""
+    data, order = _prepare("logrank_z", df, group_col, (experimental, control))
+    if len(order) < 2:
+        raise InsufficientData("The log-rank statistic compares two arms; one of them has no patients.")
+    event = data["event"].to_numpy(int)
+    if not event.any():
+        raise InsufficientData("No events yet: the log-rank statistic needs at least one.")
+    member = np.stack([(data["group"] == g).to_numpy() for g in order])
+    observed, expected, var = _logrank_parts(data["time_days"].to_numpy(float), event, member)
+    variance = float(var[0, 0])
+    if variance <= 0:
+        raise InsufficientData("The log-rank statistic has no variance yet (no event with both arms at risk).")
+    return LogrankZ(float((expected[0] - observed[0]) / math.sqrt(variance)), float(observed[0]),
+                    float(expected[0]), variance, int(event.sum()))
+
+
 def _logrank_of_prepared(data: pd.DataFrame, order: tuple[str, ...]) -> LogrankResult:
     """:func:`logrank_test` of rows :func:`_prepare` already checked."""
     if len(order) < 2:
@@ -59,11 +91,10 @@ def _logrank_of_prepared(data: pd.DataFrame, order: tuple[str, ...]) -> LogrankR
     return LogrankResult(chi2, dof, p, "Log-rank test (R survdiff).")
 
 
-def _logrank(time: np.ndarray, event: np.ndarray, member: np.ndarray) -> tuple[float, int]:
-    """Log-rank chi-square and df (R ``survdiff``); ``member`` is a k x n boolean group indicator.
-
-    Not lifelines' multivariate_logrank_test: p 0.11 off R (never_at_risk: df counts a group never at risk); 38 vs 7 ms at 100k.
-    """
+def _logrank_parts(time: np.ndarray, event: np.ndarray,
+                   member: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed and expected events per group and their covariance (R ``survdiff``'s ``obs``, ``exp``,
+    ``var``); ``member`` is a k x n boolean group indicator."""
     event_times = np.unique(time[event == 1])
     # Per group: at risk at t = patients with time >= t; deaths at t counted by the event time's index.
     risk = np.stack([m.sum() - np.searchsorted(np.sort(time[m]), event_times, side="left") for m in member])  # k x T
@@ -75,12 +106,21 @@ def _logrank(time: np.ndarray, event: np.ndarray, member: np.ndarray) -> tuple[f
     factor = np.where(n > 1, d * (n - d) / np.maximum(n - 1, 1), 0.0) / n
     var = np.einsum("t,jt->j", factor, risk)[:, None] * np.eye(len(member)) - \
         np.einsum("t,jt,kt->jk", factor / n, risk, risk)
+    return dead.sum(1), expected, var
+
+
+def _logrank(time: np.ndarray, event: np.ndarray, member: np.ndarray) -> tuple[float, int]:
+    """Log-rank chi-square and df (R ``survdiff``).
+
+    Not lifelines' multivariate_logrank_test: p 0.11 off R (never_at_risk: df counts a group never at risk); 38 vs 7 ms at 100k.
+    """
+    observed, expected, var = _logrank_parts(time, event, member)
     # Groups at risk at no event time (expected 0) are left out, and the df with them (survdiff).
     keep = expected > 0
     dof = int(keep.sum()) - 1
     if dof < 1:
         return 0.0, 0
-    diff = (dead.sum(1) - expected)[keep][1:]
+    diff = (observed - expected)[keep][1:]
     return float(diff @ np.linalg.solve(var[np.ix_(keep, keep)][1:, 1:], diff)), dof
 
 
