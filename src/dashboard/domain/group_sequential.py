@@ -373,35 +373,45 @@ def operating_characteristics(design: Design, drift: float, r: int = GRID_R) -> 
 
 def conditional_rejection(z_now: float, information_now: float, future_information: Sequence[float],
                           future_efficacy_z: Sequence[float], theta: float, sides: int = 1,
-                          r: int = GRID_R) -> float:
-    """P(the efficacy boundary is crossed at a later look | Z = ``z_now`` at ``information_now``) when the
-    drift per unit information is ``theta`` (S ~ N(theta I, I)); futility ignored (non-binding).
-    Informations are on one absolute scale (e.g. events x r / (1 + r)^2 for the log-rank)."""
+                          future_futility_z: Sequence[float | None] | None = None, r: int = GRID_R) -> float:
+    """P(the upper (benefit) efficacy boundary is crossed at a later look | Z = ``z_now`` at
+    ``information_now``) when the drift per unit information is ``theta`` (S ~ N(theta I, I)).
+
+    As rpact's conditional power: the looks ahead stop at their efficacy boundaries (both of a two-sided
+    design, only the upper one counted) and at their futility boundaries when given, non-binding or not
+    (rpact enters ``futilityBounds`` regardless). Informations share one scale (events x r / (1 + r)^2
+    for the log-rank); a look's futility boundary of None means none.
+    """
     s_now = z_now * math.sqrt(information_now)
     ahead = np.asarray(future_information, dtype=float) - information_now
     if ahead.size == 0:
         return 0.0
     if np.any(ahead <= 0) or np.any(np.diff(ahead) <= 0):
         raise ValueError("Later looks need more information than the current one.")
+    futility = list(future_futility_z) if future_futility_z is not None else [None] * ahead.size
     recursion = _Recursion(ahead, theta, r)
     total = 0.0
     for k, z in enumerate(future_efficacy_z):
-        # S_j >= z sqrt(I_j)  <=>  S_j - S_now >= z sqrt(I_j) - S_now
-        bound = z * math.sqrt(future_information[k]) - s_now
-        lower = (-z * math.sqrt(future_information[k]) - s_now) if sides == 2 else -np.inf
-        total += recursion.upper_exit(bound) + (recursion.lower_exit(lower) if sides == 2 else 0.0)
+        # S_j >= c sqrt(I_j)  <=>  S_j - S_now >= c sqrt(I_j) - S_now
+        root_info = math.sqrt(future_information[k])
+        upper = z * root_info - s_now
+        total += recursion.upper_exit(upper)
         if k < ahead.size - 1:
-            recursion.advance((lower, bound))
+            lower = -z * root_info - s_now if sides == 2 else -np.inf
+            if futility[k] is not None:
+                lower = max(lower, futility[k] * root_info - s_now)
+            recursion.advance((lower, upper))
     return float(total)
 
 
 def predictive_power(z_now: float, information_now: float, future_information: Sequence[float],
-                     future_efficacy_z: Sequence[float], sides: int = 1, nodes: int = 64,
+                     future_efficacy_z: Sequence[float], sides: int = 1,
+                     future_futility_z: Sequence[float | None] | None = None, nodes: int = 64,
                      r: int = GRID_R) -> float:
-    """Conditional rejection probability averaged over the posterior of the drift under a flat prior,
+    """:func:`conditional_rejection` averaged over the posterior of the drift under a flat prior,
     ``theta ~ N(S/I, 1/I)`` (Spiegelhalter, Freedman & Blackburn 1986), by Gauss-Hermite quadrature."""
     x, w = np.polynomial.hermite_e.hermegauss(nodes)
     centre, spread = z_now / math.sqrt(information_now), 1.0 / math.sqrt(information_now)
     values = [conditional_rejection(z_now, information_now, future_information, future_efficacy_z,
-                                    centre + spread * xi, sides, r) for xi in x]
+                                    centre + spread * xi, sides, future_futility_z, r) for xi in x]
     return float(np.dot(w, values) / math.sqrt(2.0 * math.pi))
