@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.data.charters import demo_charter
 from dashboard.data.database import write_trial
 from dashboard.data.simulate import SimulationSettings, simulate_trial
 
@@ -18,7 +19,10 @@ UNUSUAL_ARMS = ("Zorblax-7Q", "Quuxomab-Ctl")
 
 @contextmanager
 def _built(path: Path, **settings):
-    write_trial(simulate_trial(SimulationSettings(**settings)), path, source="test fixture")
+    """A simulated trial written as `simulate` writes it, with the shipped DSMB charter."""
+    charter, charter_source = demo_charter(SimulationSettings(**settings).patients)
+    write_trial(simulate_trial(SimulationSettings(**settings)), path, source="test fixture", charter=charter,
+                charter_source=charter_source)
     yield path
 
 

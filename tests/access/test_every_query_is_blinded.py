@@ -51,7 +51,7 @@ def _first_visits(view: TrialView) -> tuple:
 # Every registered query -> its arguments on the unusual-arms trial.
 ARGUMENTS: dict[str, Callable[[TrialView], tuple]] = {
     **dict.fromkeys(("study", "arms", "cut", "cuts", "earlier_cuts", "filter_choices", "visit_schedule",
-                     "lab_parameters", "tte_parameters"), _nothing),
+                     "lab_parameters", "tte_parameters", "charter", "charter_record"), _nothing),
     **dict.fromkeys(("count_subjects", "subjects", "subject_dates", "first_randomized", "subject_exits", "dish_peaks",
                      "ascites_rows", "ascites_grade_counts", "ascites_measure_summaries", "ascites_resolution_times",
                      "temperature_summary", "infusion_rows", "vital_rows", "fever_counts", "ae_overview_counts",

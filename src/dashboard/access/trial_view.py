@@ -29,6 +29,7 @@ from dashboard.data import (
     shift_aggregates,
 )
 from dashboard.data.importers.cuts import kept_cut_path
+from dashboard.domain.charter import Charter, parse_charter
 from dashboard.domain.cut_changes import CutChanges
 from dashboard.domain.labplots import MAX_POINTS
 from dashboard.domain.safety import FEVER_THRESHOLDS
@@ -122,6 +123,18 @@ class TrialView:
     @metadata
     def cuts(self) -> pd.DataFrame:
         return queries.all_cuts(self._cursor())
+
+    @metadata
+    def charter(self) -> Charter | None:
+        """The DSMB charter in force for this cut (docs/charter.md), or None when the cut has none."""
+        row = queries.charter_row(self._cursor())
+        return None if row is None else parse_charter(row["text"], str(row["source"]))
+
+    @metadata
+    def charter_record(self) -> dict | None:
+        """How this cut's charter was loaded: version, title, sha256, source, loaded_at (UTC); None without one."""
+        row = queries.charter_row(self._cursor())
+        return None if row is None else {k: v for k, v in row.items() if k != "text"}
 
     @metadata
     def filter_choices(self) -> dict[str, tuple[str, ...]]:

@@ -6,6 +6,7 @@ import argparse
 import time
 from datetime import date
 
+from dashboard.data.charters import demo_charter
 from dashboard.data.database import write_trial
 from dashboard.data.simulate import SimulationSettings, simulate_trial
 
@@ -36,11 +37,13 @@ def build(settings: SimulationSettings, out: str, progress=print) -> int:
     started = time.perf_counter()
     tables = simulate_trial(settings)
     simulated = time.perf_counter()
+    charter, charter_source = demo_charter(settings.patients)
     cut = write_trial(tables, out, source=f"simulate --patients {settings.patients} --seed {settings.seed} "
-                                          f"--effect {settings.effect}")
+                                          f"--effect {settings.effect}", charter=charter, charter_source=charter_source)
     done = time.perf_counter()
     rows = sum(len(t) for t in tables.values())
     progress(f"Simulated {settings.patients:,} patients ({rows:,} rows) in {simulated - started:.1f} s, "
              f"wrote {out} in {done - simulated:.1f} s: {settings.patients / (done - started):,.0f} patients/s, "
-             f"{rows / (done - started):,.0f} rows/s. Data cut {cut['cut_date']}, checksum {cut['checksum'][:12]}.")
+             f"{rows / (done - started):,.0f} rows/s. Data cut {cut['cut_date']}, checksum {cut['checksum'][:12]}; "
+             f"DSMB charter {charter.version} ({charter.planned_events} planned events).")
     return 0

@@ -16,10 +16,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dashboard.data.schema import TABLES, create_tables, table_columns
+from dashboard.data.schema import CUT_METADATA_TABLES, TABLES, create_tables, table_columns
+from dashboard.domain.charter import Charter
 
 # lab_results is stored ordered by paramcd, usubjid so DuckDB skips other labs' row groups (DESIGN §7).
 STORAGE_ORDER = {"lab_results": "paramcd, usubjid, study_day", "vital_signs": "usubjid, infusion_num, hours_after"}
+# What of a table the content checksum covers, where not the whole row: a charter is its text's hash (when and
+# from where it was loaded is provenance, so the same trial and charter give the same checksum).
+CHECKSUM_OF = {"charter": "hash(sha256)"}
 
 
 def connect_readonly(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
@@ -44,14 +48,28 @@ def content_checksum(con: duckdb.DuckDBPyConnection) -> str:
     for table in TABLES:
         if table == "data_cuts":
             continue
-        count, agg = con.execute(f"SELECT count(*), coalesce(bit_xor(hash({table})), 0) FROM {table}").fetchone()
+        row_hash = CHECKSUM_OF.get(table, f"hash({table})")
+        count, agg = con.execute(f"SELECT count(*), coalesce(bit_xor({row_hash}), 0) FROM {table}").fetchone()
         digest.update(f"{table}:{count}:{agg};".encode())
     return digest.hexdigest()
 
 
+def charter_frame(charter: Charter, source: str) -> pd.DataFrame:
+    """The ``charter`` table's row for ``charter`` loaded now from ``source``."""
+    return pd.DataFrame([{"version": charter.version, "title": charter.title, "sha256": charter.sha256,
+                          "source": source, "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None),
+                          "text": charter.text}])
+
+
 def write_trial(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *, source: str,
-                previous_cuts: pd.DataFrame | None = None) -> dict:
-    """Write ``tables`` to a new DuckDB file and atomically rename it to ``path``; return the cut record."""
+                previous_cuts: pd.DataFrame | None = None, charter: Charter | None = None,
+                charter_source: str | None = None) -> dict:
+    """Write ``tables`` to a new DuckDB file and atomically rename it to ``path``; return the cut record.
+
+    ``charter`` (loaded from ``charter_source``) becomes the file's ``charter`` row; without it the file holds
+    ``tables["charter"]`` if given (a charter carried forward), else none."""
+    if charter is not None:
+        tables = {**tables, "charter": charter_frame(charter, charter_source or "charter")}
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -103,7 +121,8 @@ def _record_cut(con, tables, source, previous_cuts) -> dict:
         con.execute("INSERT INTO data_cuts SELECT * FROM previous_cuts")
         con.unregister("previous_cuts")
     cut_id = 1 if previous_cuts is None or not len(previous_cuts) else int(previous_cuts["cut_id"].max()) + 1
-    counts = {name: int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]) for name in TABLES if name != "data_cuts"}
+    counts = {name: int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]) for name in TABLES
+              if name not in CUT_METADATA_TABLES}
     cut_date = con.execute("SELECT data_cut_date FROM study").fetchone()[0]
     record = {
         "cut_id": cut_id,

@@ -45,6 +45,17 @@ def all_cuts(con: Con) -> pd.DataFrame:
     return con.execute("SELECT * FROM data_cuts ORDER BY cut_id DESC").df()
 
 
+def charter_row(con: Con) -> dict | None:
+    """The cut's DSMB charter row (version, title, sha256, source, loaded_at, text), or None when the cut has
+    none (files written before the charter table existed have no such table)."""
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'charter' "
+                         "AND table_catalog = current_database() AND table_schema = current_schema()").fetchone()[0]
+    if not exists:
+        return None
+    rows = con.execute("SELECT version, title, sha256, source, loaded_at, text FROM charter LIMIT 1").df()
+    return rows.iloc[0].to_dict() if len(rows) else None
+
+
 def filter_choices(con: Con, include_arm: bool) -> dict[str, tuple[str, ...]]:
     """Distinct values for the sidebar's list filters (arms only when they may be shown)."""
     columns = {"site": "site_id", "sex": "sex", "etiology": "etiology", "lf_type": "lf_type", "status": "status"}

@@ -64,7 +64,14 @@ TABLES: dict[str, str] = {
     "data_cuts": """
         cut_id INTEGER NOT NULL, cut_date DATE NOT NULL, loaded_at TIMESTAMP NOT NULL,
         source VARCHAR NOT NULL, row_counts VARCHAR NOT NULL, checksum VARCHAR NOT NULL""",
+    # The DSMB charter in force for this cut (docs/charter.md): at most one row, the TOML text as loaded.
+    # A cut loaded without a charter carries the previous cut's row forward unchanged.
+    "charter": """
+        version VARCHAR NOT NULL, title VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, source VARCHAR NOT NULL,
+        loaded_at TIMESTAMP NOT NULL, text VARCHAR NOT NULL""",
 }
+# Tables about the cut rather than the trial's records: not counted in data_cuts.row_counts.
+CUT_METADATA_TABLES = ("data_cuts", "charter")
 
 SUBJECT_STATUSES = ("on study", "completed", "died", "transplanted", "withdrawn", "lost to follow-up")
 

@@ -26,6 +26,8 @@ import duckdb
 import pandas as pd
 
 from dashboard.data.database import replace_durably, write_trial
+from dashboard.data.queries import charter_row
+from dashboard.domain.charter import Charter
 from dashboard.errors import DashboardError
 
 LOCK_WAIT_SECONDS = 10.0
@@ -51,6 +53,16 @@ def previous_cuts(db: str | os.PathLike) -> pd.DataFrame | None:
         return None
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute("SELECT * FROM data_cuts ORDER BY cut_id").df()
+
+
+def previous_charter(db: str | os.PathLike) -> pd.DataFrame | None:
+    """The current database's charter row as a one-row table, to carry forward into the next cut; None when
+    there is no database or it has no charter."""
+    if not Path(db).exists():
+        return None
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = charter_row(con)
+    return None if row is None else pd.DataFrame([row])
 
 
 def lock_path(db: str | os.PathLike) -> Path:
@@ -112,9 +124,14 @@ def _copy_atomically(src: Path, dst: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def write_cut(tables: dict[str, pd.DataFrame], db: str | os.PathLike, *, source: str) -> tuple[dict, Path]:
+def write_cut(tables: dict[str, pd.DataFrame], db: str | os.PathLike, *, source: str, charter: Charter | None = None,
+              charter_source: str | None = None) -> tuple[dict, Path]:
     """Write ``tables`` as the next cut of ``db`` under the publishing lock; return the cut record and the
-    kept copy's path. Raises DatabaseBusy, having written nothing, when another import holds the lock."""
+    kept copy's path. Raises DatabaseBusy, having written nothing, when another import holds the lock.
+
+    The new cut holds ``charter`` (loaded from ``charter_source``) when given, else ``tables["charter"]`` when
+    given, else the previous cut's charter row carried forward unchanged; the earlier cut's kept copy keeps its
+    own."""
     db = Path(db)
     with publish_lock(db):
         remove_stale_temporaries(db)
@@ -124,7 +141,12 @@ def write_cut(tables: dict[str, pd.DataFrame], db: str | os.PathLike, *, source:
             latest = int(previous["cut_id"].max())
             if not kept_cut_path(db, latest).exists():
                 _copy_atomically(db, kept_cut_path(db, latest))
-        cut = write_trial(tables, db, source=source, previous_cuts=previous)
+        if charter is None and "charter" not in tables:
+            carried = previous_charter(db)
+            if carried is not None:
+                tables = {**tables, "charter": carried}
+        cut = write_trial(tables, db, source=source, previous_cuts=previous, charter=charter,
+                          charter_source=charter_source)
         kept = kept_cut_path(db, int(cut["cut_id"]))
         _copy_atomically(db, kept)
     return cut, kept

@@ -1,7 +1,9 @@
 """Data layer: one import run. Read the delivery, validate all of it, and only then write the cut.
 
 Nothing is written while any problem remains: the previous database stays byte-identical, and the
-caller gets one :class:`ImportValidationError` listing file, row, column, value and expectation.
+caller gets one :class:`ImportValidationError` listing file, row, column, value and expectation. A DSMB
+charter given with the delivery is read and validated first; an invalid one raises
+:class:`~dashboard.domain.charter.CharterError` before the delivery is read.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboard.data.charters import read_charter_file
 from dashboard.data.importers import BY_FORMAT, assemble
 from dashboard.data.importers.cuts import write_cut
 from dashboard.data.importers.mapping import load_mapping
 from dashboard.data.importers.problems import Problems
 from dashboard.data.importers.sources import Delivery
+from dashboard.domain.charter import Charter
 
 DEFAULT_REFERENCE_ARM = "Placebo"
 
@@ -36,6 +40,12 @@ class ImportSettings:
     # How the cut's source is recorded (study.source, data_cuts.source); default: the absolute path.
     # /data passes the uploaded file's name, not the temporary file it was saved to.
     source_label: str | None = None
+    # The DSMB charter (TOML, docs/charter.md) loaded with this cut; without one the previous cut's is kept.
+    charter: str | None = None
+    # How the charter is named in messages (default: the path as given) and recorded (charter.source, default:
+    # the absolute path); /data passes the uploaded file's name, and records it with the uploader.
+    charter_label: str | None = None
+    charter_source_label: str | None = None
 
     def __post_init__(self) -> None:
         if self.format not in BY_FORMAT:
@@ -45,6 +55,12 @@ class ImportSettings:
     def recorded_source(self) -> str:
         return self.source_label or str(Path(self.source).resolve())
 
+    @property
+    def recorded_charter_source(self) -> str | None:
+        if self.charter is None:
+            return None
+        return self.charter_source_label or str(Path(self.charter).resolve())
+
 
 @dataclass
 class ImportResult:
@@ -53,11 +69,15 @@ class ImportResult:
     cut: dict | None = None
     kept: Path | None = None
     seconds: float = 0.0
+    charter: Charter | None = None
 
 
 def build_tables(settings: ImportSettings) -> ImportResult:
-    """Read and validate; return the data-model tables. Raises ImportValidationError on any problem."""
+    """Read and validate; return the data-model tables. Raises CharterError on an invalid charter (before the
+    delivery is read) and ImportValidationError on any problem of the delivery."""
     started = time.perf_counter()
+    charter = None if settings.charter is None else read_charter_file(settings.charter,
+                                                                      settings.charter_label or settings.charter)
     mapping = load_mapping(settings.mapping)
     problems = Problems()
     delivery = Delivery(settings.source, problems)
@@ -71,14 +91,15 @@ def build_tables(settings: ImportSettings) -> ImportResult:
     tables = assemble.finish(bundle, settings.cut_date, problems)
     tables["study"] = _study_row(settings, bundle, mapping.study, tables["subjects"], problems)
     problems.raise_if_any()
-    return ImportResult(tables, problems.warnings, seconds=time.perf_counter() - started)
+    return ImportResult(tables, problems.warnings, seconds=time.perf_counter() - started, charter=charter)
 
 
 def import_cut(settings: ImportSettings) -> ImportResult:
     """Validate, then write the new cut atomically and keep a copy under <db dir>/cuts/."""
     started = time.perf_counter()
     result = build_tables(settings)
-    result.cut, result.kept = write_cut(result.tables, settings.db, source=settings.recorded_source)
+    result.cut, result.kept = write_cut(result.tables, settings.db, source=settings.recorded_source,
+                                        charter=result.charter, charter_source=settings.recorded_charter_source)
     result.seconds = time.perf_counter() - started
     return result
 
