@@ -1,5 +1,6 @@
-"""Data cuts (/data), for data managers: upload a delivery, see every validation problem, publish it as
-the next data cut; and every cut this database has held.
+"""Data cuts (/data), for data managers: upload a delivery (and optionally the DSMB charter in force from it),
+see every validation problem, publish it as the next data cut; every cut this database has held, and the
+current cut's charter.
 
 Nothing is written until the whole delivery has passed validation, and the cut is swapped in
 atomically, so a broken delivery never touches the current cut. Every publish is audited.
@@ -12,9 +13,10 @@ import streamlit as st
 from dashboard import config
 from dashboard.access.viewer import require
 from dashboard.data.importers import IMPORTERS
+from dashboard.domain.charter import CharterError, charter_summary
 from dashboard.domain.cut_changes import cuts_table
 from dashboard.ui.context import current, record
-from dashboard.ui.data_import import Delivery, Outcome, run_delivery
+from dashboard.ui.data_import import Delivery, Outcome, preview_charter, run_delivery
 from dashboard.ui.downloads import download_table
 
 ctx = current()
@@ -35,6 +37,21 @@ with st.container(border=True, key="data_delivery"):
                                  help="The arm the others are compared with; left blank: Placebo when there is one.")
     mapping = st.file_uploader("Mapping file for non-standard codes, units or domains (.toml, optional)",
                                type=["toml"], key="data_mapping")
+    charter = st.file_uploader("DSMB charter in force from this cut (.toml, optional; without one the current "
+                               "cut's charter is kept)", type=["toml"], key="data_charter",
+                               help="Versioned TOML file: endpoint, planned events and looks, alpha spending, "
+                                    "futility, safety rules (docs/charter.md).")
+    if charter is not None:
+        try:
+            preview = preview_charter(charter.name, charter.getvalue())
+        except CharterError as exc:
+            st.error(f"{charter.name} is not a valid DSMB charter ({len(exc.problems)} problem(s)); a cut cannot be "
+                     "published with it. Correct it and upload it again.", icon=":material/error:")
+            st.code(str(exc), language=None, wrap_lines=True)
+        else:
+            st.markdown(f"**Charter {preview.version}** ({charter.name}), checked: it takes effect with the cut "
+                        "you publish.")
+            st.table(charter_summary(preview).set_index("item"))
     buttons = st.container(horizontal=True)
     check = buttons.button("Check", key="data_check", icon=":material/fact_check:", disabled=upload is None)
     publish = buttons.button("Publish as new cut", key="data_publish", type="primary", icon=":material/publish:",
@@ -45,7 +62,8 @@ with st.container(border=True, key="data_delivery"):
 
 if upload is not None and (check or publish):
     delivery = Delivery(upload.name, upload.getvalue(), fmt, cut_date, reference.strip() or None,
-                        mapping.name if mapping else None, mapping.getvalue() if mapping else None)
+                        mapping.name if mapping else None, mapping.getvalue() if mapping else None,
+                        charter.name if charter else None, charter.getvalue() if charter else None)
     with st.status(f"{'Publishing' if publish else 'Checking'} {upload.name} ...", expanded=True) as status:
         st.write(f"Received {upload.name} ({upload.size / 1024:,.0f} KB). Reading its {fmt.upper()} files and "
                  "validating every record; nothing is written unless all of them pass.")
@@ -58,7 +76,7 @@ if upload is not None and (check or publish):
         cut = outcome.cut or {}
         record(ctx, "import", "data", upload=upload.name, format=fmt, cut_date=cut_date.isoformat(),
                outcome="published" if outcome.ok else "rejected", problems=outcome.total_problems,
-               cut_id=cut.get("cut_id"), checksum=cut.get("checksum"))
+               cut_id=cut.get("cut_id"), checksum=cut.get("checksum"), charter=charter.name if charter else None)
     st.session_state["data_outcome"] = outcome
     if publish and outcome.ok:
         st.rerun()  # show the new cut now: header, cut list and the "new data cut loaded" notice
@@ -100,3 +118,14 @@ st.dataframe(cuts, hide_index=True, key="data_cuts_table", column_config={
     "checksum": st.column_config.TextColumn("Checksum (SHA-256)", width="small")})
 st.caption(f"Newest first; cut {view.cut_id} is shown now. Row counts per table; the checksum covers every "
            f"table's content. Each cut is kept as cuts/{config.db_path().stem}/cut-<id>.duckdb beside the database.")
+
+st.subheader("DSMB charter of this cut")
+in_force = view.charter_record()
+if in_force is None:
+    st.info("This cut has no DSMB charter. Upload one with the next delivery (docs/charter.md).",
+            icon=":material/info:")
+else:
+    st.markdown(f"Version **{in_force['version']}** · SHA-256 `{in_force['sha256'][:12]}` · loaded "
+                f"{in_force['loaded_at']:%Y-%m-%d %H:%M} UTC")
+    st.caption(f"{in_force['title']}. Source: {in_force['source']}. Read-only: a new version is loaded with a new cut; "
+               "earlier cuts keep theirs.")

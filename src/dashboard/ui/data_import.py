@@ -3,7 +3,9 @@
 The upload is written to a temporary file and handed to the importer as it is: the importer's own
 reader opens the .zip in memory and refuses members whose path leaves the archive, so nothing is
 ever extracted here. Checking and publishing run the same validation; publishing then swaps the new
-cut in atomically (``import_cut``), so a rejected delivery leaves the database byte-identical.
+cut in atomically (``import_cut``), so a rejected delivery leaves the database byte-identical. A DSMB
+charter uploaded beside the delivery is previewed as soon as it is chosen (:func:`preview_charter`) and is
+checked again, first, when the delivery is checked or published.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboard.data.charters import charter_from_bytes
 from dashboard.data.importers.cuts import DatabaseBusy
 from dashboard.data.importers.pipeline import ImportSettings, build_tables, import_cut
 from dashboard.data.importers.problems import ImportValidationError
 from dashboard.data.schema import ARM_REVEALING_SOURCE_COLUMNS
+from dashboard.domain.charter import Charter, CharterError
 
 REPORT_COLUMNS = ("file", "row", "column", "found", "expected")
 # The delivery's arm and product columns (listed once, in the schema): a data manager is a blinded role,
@@ -43,6 +47,8 @@ class Delivery:
     reference_arm: str | None = None
     mapping_name: str | None = None
     mapping: bytes | None = None
+    charter_name: str | None = None
+    charter: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,28 @@ def problem_report(exc: ImportValidationError, file_names: dict[str, str] | None
     return report
 
 
+def preview_charter(name: str, content: bytes) -> Charter:
+    """The uploaded charter, parsed as the import will parse it; raises CharterError naming the upload."""
+    return charter_from_bytes(content, name)
+
+
+def charter_report(exc: CharterError, name: str) -> pd.DataFrame:
+    """file, row, column, found, expected: one row per charter problem ("<name>: <field>: <reason> (got <value>)"
+    becomes column = field, found = value, expected = reason)."""
+    rows = []
+    for problem in exc.problems:
+        rest = problem.removeprefix(f"{name}: ")
+        field, _, detail = rest.partition(": ")
+        reason, got, found = detail.rpartition(" (got ")
+        if not got:  # not in the usual form: show it whole
+            field, reason, found = None, rest, ""
+        rows.append({"file": name, "row": None, "column": field, "found": found.removesuffix(")"),
+                     "expected": reason})
+    report = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+    report["row"] = report["row"].astype("Int64")
+    return report
+
+
 def _safe_name(name: str, suffix: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).stem) or "delivery"
     return f"{stem}{suffix}"
@@ -99,16 +127,27 @@ def run_delivery(delivery: Delivery, db: Path, *, publish: bool, who: str) -> Ou
         if delivery.mapping is not None:
             mapping = Path(tmp) / _safe_name(delivery.mapping_name or "mapping", ".toml")
             mapping.write_bytes(delivery.mapping)
+        charter = None
+        if delivery.charter is not None:
+            charter = Path(tmp) / _safe_name(delivery.charter_name or "charter", ".charter.toml")
+            charter.write_bytes(delivery.charter)
         try:
             settings = ImportSettings(format=delivery.format, source=str(source), cut_date=delivery.cut_date,
                                       db=str(db), mapping=str(mapping) if mapping else None,
                                       reference_arm=delivery.reference_arm or None,
-                                      source_label=f"{delivery.name} (uploaded by {who})")
+                                      source_label=f"{delivery.name} (uploaded by {who})",
+                                      charter=str(charter) if charter else None,
+                                      charter_label=delivery.charter_name or "charter",
+                                      charter_source_label=f"{delivery.charter_name} (uploaded by {who})")
             if publish:
                 with _PUBLISH_LOCK:
                     result = import_cut(settings)
             else:
                 result = build_tables(settings)
+        except CharterError as exc:
+            name = delivery.charter_name or "charter"
+            return Outcome(publish, delivery.name, charter_report(exc, name), len(exc.problems),
+                           seconds=time.perf_counter() - started)
         except ImportValidationError as exc:
             return Outcome(publish, delivery.name, problem_report(exc, {str(source): delivery.name}), exc.total,
                            seconds=time.perf_counter() - started)
