@@ -5,15 +5,26 @@ shows the current cut's charter read-only."""
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 from dashboard.data.charters import demo_charter
 from dashboard.data.importers.cuts import kept_cut_path
 from tests.domain.test_charter import GOOD as CHARTER
 from tests.pages.apptest_helpers import run_page
-from tests.pages.test_data_page import GOOD, audit_events, db, sha256, upload, zipped  # noqa: F401 (db: fixture)
+from tests.pages.test_data_page import GOOD, audit_events, sha256, upload, zipped
 
 BAD = CHARTER.replace("alpha = 0.025", "alpha = 1.2").replace("alpha_", "").replace("threshold = 3", "threshold = 0")
 V2 = CHARTER.replace('version = "1.0"', 'version = "2.0"')
+
+
+@pytest.fixture
+def db(app_env, monkeypatch, trial_db):
+    """A private copy of the demo trial (with the shipped charter): publishing replaces it and keeps cuts."""
+    path = app_env / "db" / "trial.duckdb"
+    path.parent.mkdir()
+    path.write_bytes(trial_db.read_bytes())
+    monkeypatch.setenv("DASHBOARD_DB", str(path))
+    return path
 
 
 def with_charter(at, name: str, text: str):
