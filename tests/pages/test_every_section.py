@@ -100,6 +100,9 @@ def test_every_page_explains_an_empty_selection(database, page, role):
     at = run_page(page.file, role, params)
     _checked(at, role, f"{page.url_path} with an empty selection")
     shown = " ".join(m.value for m in at.info)
+    if page.url_path == "monitoring":  # the charter's rules cover the whole trial: the page says it ignores filters
+        assert "do not apply here" in shown or "no DSMB charter" in shown, shown
+        return
     assert "No patients match" in shown or "not among the patients selected" in shown, shown
 
 

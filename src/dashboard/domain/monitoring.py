@@ -91,6 +91,20 @@ def look_fractions(observed_events: Sequence[int], spec: DesignSpec) -> tuple[tu
 
 
 @dataclass(frozen=True)
+class ObservedLook:
+    """The data at one point: a data cut (``cut_id``) or an as-of date of the current cut; the signed
+    log-rank Z and its hazard ratio are None for a blinded viewer or before an event."""
+
+    label: str
+    on: date
+    cut_id: int | None
+    events: int
+    information: float
+    z: float | None
+    hazard_ratio: float | None
+
+
+@dataclass(frozen=True)
 class DesignPower:
     """What the planned events buy: power under the design hazard ratio (efficacy boundaries only; with
     futility obeyed when the design has futility boundaries), and the events the same design would need
