@@ -9,7 +9,7 @@ import sys
 
 from dashboard.config import SETTINGS
 
-COMMAND_MODULES = ("simulate", "import_cut", "survival", "deck", "users", "audit")
+COMMAND_MODULES = ("simulate", "import_cut", "survival", "boundaries", "monitoring", "deck", "users", "audit")
 
 
 def build_parser() -> argparse.ArgumentParser:
