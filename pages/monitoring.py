@@ -62,13 +62,13 @@ if m.design is None:
             "shown to the DSMB only. Blinded viewers see the pooled events, the information and the next look.")
     st.stop()
 
-experimental = selected_arms(view, EVERYONE)[0]
+experimental, control = selected_arms(view, EVERYONE)[0], selected_arms(view, EVERYONE)[-1]
 st.subheader("Stopping boundaries")
 if m.status is not None:
     shown = st.error if (m.status.efficacy_crossed or m.status.harm_crossed) else (
         st.warning if m.status.futility_crossed else st.success)
     shown(m.status.message + " The DSMB decides; the charter's rules are guidance.")
-chart(ctx, boundary_figure(m.design, m.planned_design, m.cuts, m.path, experimental), key="monitoring_boundaries",
+chart(ctx, boundary_figure(m.design, m.planned_design, m.cuts, m.path, experimental, control), key="monitoring_boundaries",
       page="monitoring", name="stopping_boundaries")
 looks = looks_display(m.looks_table, m.spec.sides)
 st.dataframe(looks, hide_index=True, key="monitoring_looks")

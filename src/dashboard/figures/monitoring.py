@@ -18,7 +18,7 @@ EFFICACY, FUTILITY, OBSERVED, PATH = "#D55E00", "#009E73", "#0072B2", "#56B4E9"
 
 
 def boundary_figure(design: Design, planned: Design, cuts: Sequence[ObservedLook], path: Sequence[ObservedLook],
-                    experimental: str) -> go.Figure:
+                    experimental: str, control: str) -> go.Figure:
     """Efficacy (and futility, and the lower two-sided) boundaries at the observed information, the planned
     boundaries dotted, the log-rank Z at each data cut (markers) and at the first of each month (path)."""
     fig = go.Figure()
@@ -60,8 +60,9 @@ def boundary_figure(design: Design, planned: Design, cuts: Sequence[ObservedLook
     top = max(4.5, float(np.nanmax(efficacy)) + 0.3)
     fig.update_xaxes(title_text="Information fraction (events / planned events)", range=[0, 1.05],
                      tickformat=".0%")
-    fig.update_yaxes(title_text=f"Log-rank Z (above 0 favours {experimental})", range=[-top if design.sides == 2
-                                                                                       else -3, top])
+    bottom = -top if design.sides == 2 else -3.0
+    fig.update_yaxes(title_text=f"Log-rank Z, {experimental} vs {control} (> 0 favours {experimental})",
+                     range=[bottom, top])
     base_layout(fig, height=520)
     fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.02),
                       margin=dict(r=20, t=30))

@@ -18,10 +18,12 @@ import plotly.graph_objects as go
 from dashboard.access.trial_view import TrialView
 from dashboard.analyses import ascites, labs, safety, survival
 from dashboard.analyses.common import selected_arms
+from dashboard.analyses.monitoring import monitoring
 from dashboard.analyses.overview import study_status
 from dashboard.domain import survival_tables
 from dashboard.domain.endpoints import ENDPOINTS, OVERALL_SURVIVAL
 from dashboard.domain.labs import lab
+from dashboard.domain.monitoring_tables import looks_display
 from dashboard.domain.safety import FEVER_THRESHOLDS
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.domain.survival import SurvivalAnalysis
@@ -29,6 +31,7 @@ from dashboard.errors import InsufficientData
 from dashboard.figures.ascites import grade_bars_figure
 from dashboard.figures.km import km_figure
 from dashboard.figures.labs import mean_by_visit_figure
+from dashboard.figures.monitoring import boundary_figure
 from dashboard.figures.overview import enrolment_figure
 from dashboard.figures.style import arm_colors
 
@@ -69,18 +72,31 @@ def deck_data(view: TrialView, subject_filter: SubjectFilter) -> DeckData:
 
 
 def content_slides(data: DeckData) -> list[Slide]:
-    """The deck's slides after the title slide, in meeting order (titles: :func:`content_titles`)."""
+    """The deck's slides after the title slide, in meeting order (titles: :func:`content_titles`); the
+    DSMB's deck of a cut with a charter ends with the interim-monitoring slide."""
     builders: list[Callable[[], Slide]] = [
         lambda: status_slide(data), lambda: survival_slide(data),
         *[lambda code=code: lab_slide(data, code) for code in KEY_LABS],
         lambda: ascites_slide(data), lambda: fever_slide(data), lambda: adverse_event_slide(data)]
-    return [_titled(title, build) for title, build in zip(content_titles(), builders, strict=True)]
+    with_monitoring = monitored(data)
+    if with_monitoring:
+        builders.append(lambda: monitoring_slide(data))
+    return [_titled(title, build) for title, build in zip(content_titles(with_monitoring), builders, strict=True)]
 
 
-def content_titles() -> list[str]:
+MONITORING_TITLE = "Interim monitoring: stopping boundaries (DSMB)"
+
+
+def content_titles(with_monitoring: bool = False) -> list[str]:
     return ["Study status and enrolment", "Overall survival",
             *[f"Key labs over time: {lab(code).name}" for code in KEY_LABS],
-            "Ascites", "Infusion safety: fever after infusion", "Adverse events"]
+            "Ascites", "Infusion safety: fever after infusion", "Adverse events",
+            *([MONITORING_TITLE] if with_monitoring else [])]
+
+
+def monitored(data: DeckData) -> bool:
+    """The monitoring slide compares the arms against the charter: the DSMB's deck of a cut with one."""
+    return len(selected_arms(data.view, SubjectFilter())) > 1 and data.view.charter() is not None
 
 
 def _titled(title: str, build: Callable[[], Slide]) -> Slide:
@@ -219,3 +235,26 @@ def adverse_event_slide(data: DeckData) -> Slide:
                  tables=(table,), notes=result.method)
 
 
+
+
+def monitoring_slide(data: DeckData) -> Slide:
+    """/monitoring's boundaries, looks and conditional power: always the whole trial, whatever the filter."""
+    m = monitoring(data.view)
+    lines = [f"{m.events} of {m.spec.planned_events} planned events ({m.information:.0%} information). "
+             + (m.status.message if m.status else "")]
+    if m.conditional is not None:
+        cp = m.conditional
+        lines.append(f"Conditional power: {cp.trend:.0%} under the current trend (HR {cp.trend_hazard_ratio:.2f}), "
+                     f"{cp.design:.0%} under the design HR {cp.design_hazard_ratio:g}, {cp.null:.0%} under H0; "
+                     f"predictive power {cp.predictive:.0%}.")
+    if any(r.met for r in m.safety):
+        lines.append("Safety rules met: " + "; ".join(r.rule.description for r in m.safety if r.met) + ".")
+    arms = selected_arms(data.view, SubjectFilter())
+    figure = boundary_figure(m.design, m.planned_design, m.cuts, m.path, arms[0], arms[-1])
+    looks = looks_display(m.looks_table, m.spec.sides)[["Look", "Data", "Events", "Information", "Log-rank Z",
+                                                        "Efficacy boundary Z", "Hazard ratio", "Repeated CI"]]
+    return Slide(subtitle=f"DSMB charter {m.charter.version}: {m.design.describe()}; the whole trial",
+                 lines=tuple(lines), figures=(figure,), tables=(looks,),
+                 notes="Boundaries recomputed at the information each data cut reached (alpha spending), equal to R "
+                       "rpact. Z > 0 favours the experimental arm. Repeated CIs keep their coverage at every look. "
+                       "The DSMB decides; the charter's rules are guidance.")
