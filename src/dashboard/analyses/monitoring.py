@@ -144,7 +144,7 @@ def _observed(view: TrialView, endpoint: str, spec: DesignSpec) -> tuple[tuple[O
     first = view.first_randomized(EVERYONE)
     path = [_look(f"As of {day:%Y-%m-%d}", day, None, look_statistic(view, endpoint, day), spec)
             for day in (accrual_dates(first, cut_date)[:-1] if first else ())]
-    return tuple(cuts), tuple(path)
+    return tuple(cuts), tuple(path) + (cuts[-1],)  # the path ends at the current cut
 
 
 def _projection(view: TrialView, rows: pd.DataFrame, study: dict, cut_date: date) -> EventProjection | None:

@@ -60,7 +60,8 @@ def boundary_figure(design: Design, planned: Design, cuts: Sequence[ObservedLook
     top = max(4.5, float(np.nanmax(efficacy)) + 0.3)
     fig.update_xaxes(title_text="Information fraction (events / planned events)", range=[0, 1.05],
                      tickformat=".0%")
-    bottom = -top if design.sides == 2 else -3.0
+    lowest = min([look.z for look in (*cuts, *path)], default=0.0)
+    bottom = -top if design.sides == 2 else min(-1.5, lowest - 0.5)
     fig.update_yaxes(title_text=f"Log-rank Z, {experimental} vs {control} (> 0 favours {experimental})",
                      range=[bottom, top])
     base_layout(fig, height=520)
