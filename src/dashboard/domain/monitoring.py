@@ -228,13 +228,15 @@ def project_events(rows: pd.DataFrame, cut: date, follow_up_days: int, to_enrol:
     pending = to_enrol if accrual_per_day else 0
     horizon = int(follow_up_days + (pending / accrual_per_day if pending else 0)) + 1
     days = np.arange(horizon + 1, dtype=float)
-    start = _cumulative_hazard(followed, edges, rates)
-    ends = np.minimum(followed[None, :] + days[:, None], max(follow_up_days, 0))
-    expected = (1.0 - np.exp(-(_cumulative_hazard(ends, edges, rates) - start[None, :]))).sum(1)
+    # Patients on the same study day share a future: one column per distinct day, weighted by how many.
+    on_day, count = np.unique(followed, return_counts=True)
+    start = _cumulative_hazard(on_day, edges, rates)
+    ends = np.minimum(on_day[None, :] + days[:, None], max(follow_up_days, 0))
+    expected = (1.0 - np.exp(-(_cumulative_hazard(ends, edges, rates) - start[None, :]))) @ count
     if pending:
-        entry = np.arange(1, pending + 1) / accrual_per_day
-        on_study = np.clip(days[:, None] - entry[None, :], 0.0, follow_up_days)
-        expected += (1.0 - np.exp(-_cumulative_hazard(on_study, edges, rates))).sum(1)
+        entry_day, entering = np.unique(np.ceil(np.arange(1, pending + 1) / accrual_per_day), return_counts=True)
+        on_study = np.clip(days[:, None] - entry_day[None, :], 0.0, follow_up_days)
+        expected += (1.0 - np.exp(-_cumulative_hazard(on_study, edges, rates))) @ entering
     curve = pd.DataFrame({"date": [cut + timedelta(days=int(d)) for d in days], "expected_events": expected})
     return EventProjection(curve, tuple(float(v) * 365.25 for v in rates), int(followed.size), pending,
                            accrual_per_day * 30.4375 if accrual_per_day else None)
