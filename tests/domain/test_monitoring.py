@@ -130,3 +130,15 @@ def test_projection_reaches_the_expected_events():
     assert projection.most_events == pytest.approx(expected_at_end, rel=1e-12)
     assert projection.date_reaching(expected_at_end + 0.01) is None
     assert projection.date_reaching(100 * (1 - math.exp(-10 / 505))) == date(2026, 1, 11)
+
+
+def test_projection_counts_the_patients_still_to_enrol():
+    """Nobody followed; 10 patients enrol one a day from the cut and are followed 20 days at one rate."""
+    rows = pd.DataFrame({"time_days": [5.0, 5.0], "event": [1, 0], "followed": [False, False]})
+    rate = 1 / 10  # 1 event in 10 patient-days, all in the first interval
+    projection = project_events(rows, date(2026, 1, 1), 20, 10, 1.0)
+    day = 15
+    expected = sum(1 - math.exp(-rate * min(max(day - j, 0), 20)) for j in range(1, 11))
+    curve = projection.curve.set_index("date")["expected_events"]
+    assert curve[date(2026, 1, 16)] == pytest.approx(expected, rel=1e-12)
+    assert projection.to_enrol == 10 and projection.accrual_per_month == pytest.approx(30.4375)
