@@ -5,6 +5,7 @@ row-by-row count of the database's tables written here, independently of the dom
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import duckdb
 import pytest
@@ -81,6 +82,14 @@ def test_the_filter_selects_the_patients_counted(views):
         assert set(r.patients) <= set(everyone[r.rule.id].patients)
         if r.rule.scope == "each_arm":
             assert r.counts == {UNUSUAL_ARMS[0]: everyone[r.rule.id].counts[UNUSUAL_ARMS[0]]}
+
+
+def test_another_charter_may_be_given(views):
+    charter = views["dsmb"].charter()
+    stricter = replace(charter, safety_rules=tuple(replace(r, threshold=1) for r in charter.safety_rules))
+    results = safety_rules(views["dsmb"], SubjectFilter(), stricter)
+    assert [r.rule for r in results] == list(stricter.safety_rules)
+    assert [r.met for r in results] == [sum(r.counts.values()) > 0 for r in results]
 
 
 def test_no_charter_gives_no_results(tmp_path, trial_db):
