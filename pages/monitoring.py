@@ -26,20 +26,21 @@ charter = m.charter
 if ctx.subject_filter != EVERYONE:
     st.info(f"The sidebar's filters ({ctx.subject_filter.describe()}) do not apply here: the charter's stopping "
             "rules are about the whole trial, so every number on this page counts all patients.")
-st.caption(f"DSMB charter {charter.version} ({charter.title}) · {m.endpoint_label} · data cut "
-           f"{m.cut_date:%Y-%m-%d}. The whole trial is monitored: the sidebar's filters do not apply here.")
+st.caption(f"{charter.title} (version {charter.version}) · {m.endpoint_label} · data cut {m.cut_date:%Y-%m-%d}. "
+           "The whole trial is monitored: the sidebar's filters do not apply here.")
 
 events_column, information_column, next_column = st.columns(3)
-events_column.metric("Events (both arms)", f"{m.events} of {m.spec.planned_events}",
-                     help="Pooled events of the charter's primary endpoint; the planned events are the charter's.")
+events_column.metric("Events (pooled)", f"{m.events} of {m.spec.planned_events}",
+                     help="Events of the charter's primary endpoint in both arms together; the planned events are "
+                          "the charter's.")
 information_column.metric("Information fraction", f"{m.information:.0%}")
 if m.next_look is None:
     next_column.metric("Next look", "final analysis reached")
 else:
-    next_column.metric(f"Next look: look {m.next_look.number} at {m.next_look.events} events",
-                       f"{m.next_look.expected_on:%Y-%m-%d}" if m.next_look.expected_on else "not projected",
+    next_column.metric(f"Next: {m.next_look.label} at {m.next_look.events} events",
+                       f"{m.next_look.expected_on:%Y-%m-%d}" if m.next_look.expected_on else "not expected",
                        help=m.next_look.note)
-    st.caption(f"Next look: {m.next_look.note}.")
+    st.caption(f"Next: {m.next_look.label} at {m.next_look.events} events, {m.next_look.note}.")
 
 left, right = st.columns([3, 2])
 with left:
@@ -47,12 +48,17 @@ with left:
           page="monitoring", name="events_and_projection")
 with right:
     st.dataframe(planned_looks_display(m.planned_looks), hide_index=True, key="monitoring_planned_looks")
+    st.caption("Every data cut is an analysis: a planned look that a cut went past is analysed at that cut.")
     if m.projection is not None:
-        rates = ", ".join(f"{rate:.2f}" for rate in m.projection.hazard_per_year)
-        st.caption(f"Projection: the pooled death rate so far per patient-year in study days 0-28, 29-90, 91-365 "
-                   f"and later ({rates}), applied to the {m.projection.followed} patients still followed to the "
-                   f"end of their follow-up, and to {m.projection.to_enrol} patients still to enrol"
-                   + (f" at {m.projection.accrual_per_month:.1f} a month." if m.projection.accrual_per_month else "."))
+        p = m.projection
+        rates = ", ".join(f"{rate:.2f}" for rate in p.hazard_per_year)
+        enrolling = (f", and to {p.to_enrol} patients still to enrol at {p.accrual_per_month:.1f} a month"
+                     if p.to_enrol else "")
+        silent = (" No event after day 365 so far, so none is projected after it." if p.hazard_per_year[-1] == 0
+                  else "")
+        st.caption(f"Projection: the pooled event rate so far per patient-year in study days 0-28, 29-90, 91-365 "
+                   f"and later ({rates}), applied to the {p.followed} patients still followed to the end of their "
+                   f"follow-up{enrolling}.{silent}")
 
 with st.expander("The charter"):
     st.dataframe(charter_summary(charter), hide_index=True, key="monitoring_charter")
@@ -68,10 +74,14 @@ if m.status is not None:
     shown = st.error if (m.status.efficacy_crossed or m.status.harm_crossed) else (
         st.warning if m.status.futility_crossed else st.success)
     shown(m.status.message + " The DSMB decides; the charter's rules are guidance.")
+met = [r for r in m.safety if r.met]
+if met:
+    st.error("Safety rule met: " + "; ".join(f"{r.rule.description} ({', '.join(f'{g} {n}' for g, n in r.counts.items())})"
+                                            f" — {r.rule.action}" for r in met) + ". See the safety rules below.")
 chart(ctx, boundary_figure(m.design, m.planned_design, m.cuts, m.path, experimental, control), key="monitoring_boundaries",
       page="monitoring", name="stopping_boundaries")
 looks = looks_display(m.looks_table, m.spec.sides)
-st.dataframe(looks, hide_index=True, key="monitoring_looks")
+st.dataframe(looks, hide_index=True, key="monitoring_looks", width="stretch")
 st.caption(f"{m.design.describe()}. Boundaries are recomputed at the information each data cut reached "
            "(every cut is a look; the planned looks ahead keep their fractions) by recursive numerical integration "
            "(Jennison & Turnbull ch. 19), equal to R rpact. Z is the two-arm log-rank statistic, positive when "
@@ -94,7 +104,7 @@ else:
                f"{cp.additional_events} more events to the final analysis at {m.spec.planned_events}. As rpact: the "
                "looks ahead stop at their efficacy and futility boundaries.")
 power = m.power
-st.caption(f"What the plan buys: {m.spec.planned_events} events give {power.power:.0%} power at the design hazard ratio "
+st.caption(f"Power of the plan: {m.spec.planned_events} events give {power.power:.0%} power at the design hazard ratio "
            f"{m.spec.design_hazard_ratio:g} with these boundaries; 80% power would need about "
            f"{power.events_for_80:.0f} events ({power.fixed_sample_events_for_80:.0f} with a single analysis, "
            "Schoenfeld).")
@@ -104,7 +114,11 @@ if not m.safety:
     st.info("The charter sets no safety rules.")
 else:
     rules = safety_rules_display(m.safety)
-    st.dataframe(rules, hide_index=True, key="monitoring_safety_rules")
+    st.dataframe(rules.style.map(lambda v: "background-color: #F8D7DA; font-weight: bold" if v == "MET" else "",
+                                 subset=["Status"]),
+                 hide_index=True, key="monitoring_safety_rules", width="stretch",
+                 column_config={"Rule": st.column_config.TextColumn(width="large"),
+                                "Patients": st.column_config.TextColumn(width="medium")})
     download_table(ctx, rules, "monitoring_safety_rules", key="monitoring_safety_download", page="monitoring")
     counted = sorted({p for r in m.safety for p in r.patients})
     if counted:

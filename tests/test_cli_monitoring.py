@@ -58,13 +58,13 @@ def test_monitoring_command_prints_the_page_numbers(app_env, trial_db, capsys, a
     at = run_page("pages/monitoring.py", "dsmb")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Information fraction"] == f"{report['information']:.0%}"
-    assert metrics["Events (both arms)"] == f"{report['events']} of {report['charter']['planned_events']}"
+    assert metrics["Events (pooled)"] == f"{report['events']} of {report['charter']['planned_events']}"
     cp = report["conditional_power"]
     assert metrics["Predictive power (flat prior)"] == f"{cp['predictive']:.1%}"
     assert metrics[f"Design hazard ratio ({cp['design_hazard_ratio']:g})"] == f"{cp['design']:.1%}"
-    looks = next(d.value for d in at.dataframe if "Log-rank Z" in d.value.columns)
-    assert looks["Log-rank Z"].iloc[0] == f"{report['observed'][-1]['z']:.3f}"
-    assert looks["Efficacy boundary Z"].iloc[0] == f"{report['boundaries']['looks'][0]['efficacy_z']:.3f}"
+    looks = next(d.value for d in at.dataframe if "Boundary Z" in d.value.columns)
+    assert looks["Z"].iloc[0] == f"{report['observed'][-1]['z']:.3f}"
+    assert looks["Boundary Z"].iloc[0] == f"{report['boundaries']['looks'][0]['efficacy_z']:.3f}"
     assert [r["id"] for r in report["safety_rules"]] == ["early-deaths", "early-severe-saes", "infusion-reactions"]
     events = [json.loads(line) for line in audit_trail_of_the_test.read_text().splitlines()]
     assert any(e.get("page") == "cli monitoring" or "monitoring" in json.dumps(e) for e in events)

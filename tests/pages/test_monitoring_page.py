@@ -50,16 +50,16 @@ def test_dsmb_sees_boundaries_at_both_cuts_conditional_power_and_safety_rules(mo
     assert "Information fraction" in labels
     assert any(label.startswith("Current trend") for label in labels)
     assert "Predictive power (flat prior)" in labels
-    looks = _frame(at, "Log-rank Z")
+    looks = _frame(at, "Boundary Z")
     # Both cuts are looks with a Z; the final planned look follows.
     assert list(looks["Data"][:2]) == ["Cut 1", "Cut 2"]
-    assert looks["Log-rank Z"].iloc[-1] == "—"
+    assert looks["Z"].iloc[-1] == "—" and looks["Data"].iloc[-1] == "planned final analysis"
     rules = _frame(at, "Action when met")
     assert len(rules) == 3 and set(rules["Status"]) <= {"MET", "not met"}
     assert "rpact" in _text(at)
     figure = next(c for c in at.get("plotly_chart") if "monitoring_boundaries" in str(c.proto.id))
     names = [t["name"] for t in __import__("json").loads(figure.proto.spec)["data"]]
-    assert "Log-rank Z at each data cut" in names and "Efficacy boundary (at observed information)" in names
+    assert "Log-rank Z at each data cut" in names and "Efficacy boundary at the observed information" in names
 
 
 @pytest.mark.parametrize("role", ["investigator", "data_manager"])
@@ -67,7 +67,7 @@ def test_blinded_roles_see_the_pooled_parts_only(monitored, role):
     at = run_page(PAGE, role)
     assert not at.exception
     assert "Information fraction" in [m.label for m in at.metric]
-    assert _frame(at, "Log-rank Z") is None and _frame(at, "Action when met") is None
+    assert _frame(at, "Boundary Z") is None and _frame(at, "Action when met") is None
     assert "shown to the DSMB only" in _text(at)
     sent = sent_bytes(at)
     assert not [arm for arm in UNUSUAL_ARMS if arm.encode() in sent]

@@ -88,7 +88,10 @@ def _kept_cut_statistic(view: TrialView, path: str, endpoint: str) -> LookStatis
 
 @dataclass(frozen=True)
 class NextLook:
+    """The charter's next planned look: its number, "final analysis" or "interim look k", its events."""
+
     number: int
+    label: str
     events: int
     expected_on: date | None
     note: str
@@ -115,9 +118,9 @@ class Monitoring:
     planned_looks: pd.DataFrame
     next_look: NextLook | None
     projection: EventProjection | None
+    cuts: tuple[ObservedLook, ...]  # every kept cut: pooled events; Z and HR only for the DSMB
     # Comparative: None (or empty) for a blinded viewer.
     power: DesignPower | None
-    cuts: tuple[ObservedLook, ...]
     path: tuple[ObservedLook, ...]
     design: Design | None
     planned_design: Design | None
@@ -134,17 +137,22 @@ def _look(label: str, on: date, cut_id: int | None, statistic: LookStatistic, sp
                 None if z is None else hazard_ratio_from_z(z, statistic.events, spec.allocation_ratio))
 
 
-def _observed(view: TrialView, endpoint: str, spec: DesignSpec) -> tuple[tuple[ObservedLook, ...], tuple[ObservedLook, ...]]:
-    """The kept earlier cuts and the current cut, then the current cut at the first of every month."""
+def _cut_looks(view: TrialView, endpoint: str, spec: DesignSpec) -> tuple[ObservedLook, ...]:
+    """The kept earlier cuts and the current cut: pooled events for everyone, Z for the DSMB."""
     earlier = view.earlier_cuts()
     cuts = [_look(f"Cut {cut_id}", pd.Timestamp(on).date(), int(cut_id), _kept_cut_statistic(view, path, endpoint), spec)
             for cut_id, on, path in earlier[["cut_id", "cut_date", "path"]].itertuples(index=False)]
     cut_date = view.study()["data_cut_date"].date()
     cuts.append(_look(f"Cut {view.cut_id}", cut_date, view.cut_id, look_statistic(view, endpoint), spec))
+    return tuple(cuts)
+
+
+def _monthly_path(view: TrialView, endpoint: str, spec: DesignSpec, current: ObservedLook) -> tuple[ObservedLook, ...]:
+    """The current cut re-censored at the first of every month (the survival page's as-of dates), ending
+    at the cut itself."""
     first = view.first_randomized(EVERYONE)
-    path = [_look(f"As of {day:%Y-%m-%d}", day, None, look_statistic(view, endpoint, day), spec)
-            for day in (accrual_dates(first, cut_date)[:-1] if first else ())]
-    return tuple(cuts), tuple(path) + (cuts[-1],)  # the path ends at the current cut
+    return tuple(_look(f"As of {day:%Y-%m-%d}", day, None, look_statistic(view, endpoint, day), spec)
+                 for day in (accrual_dates(first, current.on)[:-1] if first else ())) + (current,)
 
 
 def _projection(view: TrialView, rows: pd.DataFrame, study: dict, cut_date: date) -> EventProjection | None:
@@ -198,8 +206,9 @@ def _looks_table(design: Design, observed: list[ObservedLook], spec: DesignSpec)
         lower = upper = None
         if seen is not None and seen.z is not None:
             lower, upper = repeated_ci(seen.z, seen.events, spec.allocation_ratio, bound.efficacy_z)
+        planned = "planned final analysis" if k == len(design.looks) - 1 else "planned interim look"
         rows.append({
-            "look": k + 1, "label": seen.label if seen else "planned", "date": seen.on if seen else None,
+            "analysis": k + 1, "label": seen.label if seen else planned, "date": seen.on if seen else None,
             "events": seen.events if seen else round(bound.information * scale),
             "information": bound.information, "z": seen.z if seen else None,
             "efficacy_z": bound.efficacy_z, "nominal_p": bound.efficacy_p_nominal,
@@ -209,8 +218,8 @@ def _looks_table(design: Design, observed: list[ObservedLook], spec: DesignSpec)
 
 
 def _comparative(view: TrialView, charter: Charter, spec: DesignSpec, endpoint: str,
-                 current: LookStatistic) -> dict:
-    cuts, path = _observed(view, endpoint, spec)
+                 current: LookStatistic, cuts: tuple[ObservedLook, ...]) -> dict:
+    path = _monthly_path(view, endpoint, spec, cuts[-1])
     # Only cuts that added events are looks (look_fractions drops the others the same way).
     observed: list[ObservedLook] = []
     for cut in cuts:
@@ -222,7 +231,7 @@ def _comparative(view: TrialView, charter: Charter, spec: DesignSpec, endpoint: 
     if current.logrank is not None and looks_done:
         conditional = conditional_power(current.logrank.z, current.events, spec, design, looks_done)
         status = _status(charter, design, looks_done - 1, current.logrank.z, conditional)
-    return dict(power=design_power(spec), cuts=cuts, path=path, design=design, planned_design=spec.design(),
+    return dict(power=design_power(spec), path=path, design=design, planned_design=spec.design(),
                 looks_done=looks_done, conditional=conditional, looks_table=_looks_table(design, observed, spec),
                 status=status)
 
@@ -251,19 +260,22 @@ def monitoring(view: TrialView, charter: Charter | None = None) -> Monitoring:
         if expected_on is not None:
             note = f"{needed} more events expected by {expected_on:%Y-%m-%d}"
         elif projection is not None:
-            note = (f"{needed} more events are not expected before follow-up ends: about "
-                    f"{projection.most_events:.1f} more expected at the current event rate")
+            note = (f"not expected to be reached: only about {projection.most_events:.1f} of the {needed} missing "
+                    "events are expected before follow-up ends, at the event rate so far")
         else:
             note = f"{needed} more events needed; no event rate to project from yet"
-        next_look = NextLook(next_number + 1, planned_events[next_number], expected_on, note)
+        final = next_number == len(planned_events) - 1
+        next_look = NextLook(next_number + 1, "final analysis" if final else f"interim look {next_number + 1}",
+                             planned_events[next_number], expected_on, note)
+    cuts = _cut_looks(view, endpoint, spec)
     planned_looks = pd.DataFrame({
         "look": range(1, len(planned_events) + 1), "information": spec.fractions, "events": planned_events,
-        "reached": [current.events >= e for e in planned_events]})
+        "reached_by": [next((c.label for c in cuts if c.events >= e), None) for e in planned_events]})
     blinded = not view.sees_arms or len(selected_arms(view, EVERYONE)) < 2
-    comparative = dict(power=None, cuts=(), path=(), design=None, planned_design=None, looks_done=0,
+    comparative = dict(power=None, path=(), design=None, planned_design=None, looks_done=0,
                        conditional=None, looks_table=None, status=None)
     if not blinded:
-        comparative = _comparative(view, charter, spec, endpoint, current)
+        comparative = _comparative(view, charter, spec, endpoint, current, cuts)
     return Monitoring(charter, spec, ENDPOINTS[endpoint].label, cut_date, current.events,
-                      current.events / spec.planned_events, planned_looks, next_look, projection,
+                      current.events / spec.planned_events, planned_looks, next_look, projection, cuts=cuts,
                       safety=() if blinded else safety_rules(view, EVERYONE, charter), **comparative)

@@ -27,12 +27,14 @@ def boundary_figure(design: Design, planned: Design, cuts: Sequence[ObservedLook
     hover = [f"Look {k + 1}<br>information {t:.0%}<br>boundary Z {c:.3f}<br>nominal p {look.efficacy_p_nominal:.4f}"
              f"<br>cumulative alpha {look.cumulative_alpha:.4f}"
              for k, (t, c, look) in enumerate(zip(x, efficacy, design.looks))]
-    fig.add_trace(go.Scatter(x=x, y=efficacy, mode="lines+markers", name="Efficacy boundary (at observed information)",
+    fig.add_trace(go.Scatter(x=x, y=efficacy, mode="lines+markers", name="Efficacy boundary at the observed information",
                              line=dict(color=EFFICACY, width=3), marker=dict(size=9), hovertext=hover,
                              hoverinfo="text"))
-    fig.add_trace(go.Scatter(x=planned.information, y=planned.efficacy_z, mode="lines+markers",
-                             name="Efficacy boundary (as planned)", line=dict(color=EFFICACY, width=1.5, dash="dot"),
-                             marker=dict(size=6, symbol="circle-open"), hoverinfo="x+y"))
+    # Markers only: between looks there is no boundary, and a line joining the planned ones reads as one.
+    fig.add_trace(go.Scatter(x=planned.information, y=planned.efficacy_z, mode="markers",
+                             name="Efficacy boundary as planned", marker=dict(color=EFFICACY, size=9,
+                                                                              symbol="circle-open", line=dict(width=2)),
+                             hoverinfo="x+y"))
     if design.sides == 2:
         fig.add_trace(go.Scatter(x=x, y=-efficacy, mode="lines+markers", name="Lower boundary (harm)",
                                  line=dict(color=EFFICACY, width=3, dash="dash"), marker=dict(size=9)))
@@ -64,9 +66,9 @@ def boundary_figure(design: Design, planned: Design, cuts: Sequence[ObservedLook
     bottom = -top if design.sides == 2 else min(-1.5, lowest - 0.5)
     fig.update_yaxes(title_text=f"Log-rank Z, {experimental} vs {control} (> 0 favours {experimental})",
                      range=[bottom, top])
-    base_layout(fig, height=520)
-    fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.02),
-                      margin=dict(r=20, t=30))
+    base_layout(fig, height=560)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.16, xanchor="left", x=0),
+                      margin=dict(r=20, t=30, b=120))
     return fig
 
 

@@ -251,8 +251,8 @@ def monitoring_slide(data: DeckData) -> Slide:
         lines.append("Safety rules met: " + "; ".join(r.rule.description for r in m.safety if r.met) + ".")
     arms = selected_arms(data.view, SubjectFilter())
     figure = boundary_figure(m.design, m.planned_design, m.cuts, m.path, arms[0], arms[-1])
-    looks = looks_display(m.looks_table, m.spec.sides)[["Look", "Data", "Events", "Information", "Log-rank Z",
-                                                        "Efficacy boundary Z", "Hazard ratio", "Repeated CI"]]
+    looks = looks_display(m.looks_table, m.spec.sides)[["Analysis", "Data", "Events", "Information", "Z",
+                                                        "Boundary Z", "HR", "Repeated CI"]]
     return Slide(subtitle=f"DSMB charter {m.charter.version}: {m.design.describe()}; the whole trial",
                  lines=tuple(lines), figures=(figure,), tables=(looks,),
                  notes="Boundaries recomputed at the information each data cut reached (alpha spending), equal to R "
