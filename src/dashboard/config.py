@@ -23,9 +23,12 @@ DASHBOARD_AUDIT = Setting("DASHBOARD_AUDIT", "data/audit.jsonl", "Append-only au
 DASHBOARD_AUTH = Setting("DASHBOARD_AUTH", "local",
                          "Login method: 'local' (users file) or 'oidc' (st.login, .streamlit/secrets.toml).")
 DASHBOARD_OIDC_ROLES = Setting("DASHBOARD_OIDC_ROLES", "data/oidc_roles.toml", "OIDC e-mail to role mapping.")
+DASHBOARD_STATE = Setting("DASHBOARD_STATE", "data/state.sqlite",
+                           "State store (SQLite, WAL): DSMB meetings, report copies, recommendations on record.")
 DASHBOARD_IDLE_MINUTES = Setting("DASHBOARD_IDLE_MINUTES", "30", "Minutes of inactivity after which a session is logged out.")
 
-SETTINGS = (DASHBOARD_DB, DASHBOARD_USERS, DASHBOARD_AUDIT, DASHBOARD_AUTH, DASHBOARD_OIDC_ROLES, DASHBOARD_IDLE_MINUTES)
+SETTINGS = (DASHBOARD_DB, DASHBOARD_USERS, DASHBOARD_AUDIT, DASHBOARD_AUTH, DASHBOARD_OIDC_ROLES, DASHBOARD_IDLE_MINUTES,
+            DASHBOARD_STATE)
 
 
 def db_path() -> Path:

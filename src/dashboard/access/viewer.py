@@ -16,6 +16,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view_trial": frozenset(ROLES),
     "see_arms_while_blinded": frozenset({"dsmb"}),
     "import_data": frozenset({"data_manager"}),
+    "attend_dsmb_meeting": frozenset({"dsmb"}),
     "view_audit": frozenset({"data_manager"}),
 }
 
