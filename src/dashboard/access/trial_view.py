@@ -290,3 +290,53 @@ class TrialView:
         # A boolean Series, not a list: an empty list would select no columns instead of no rows.
         on_disk = earlier["path"].map(lambda path: Path(path).exists()).astype(bool)
         return earlier.loc[on_disk, ["cut_id", "cut_date", "path"]]
+
+    # --- DSMB report tables (issue 16): aggregates of data/report_queries.py ---------------------------------
+
+    @aggregate
+    def report_consort_counts(self, f: SubjectFilter) -> pd.DataFrame:
+        """CONSORT counts per group (and the total over arms): randomised, infusions received, statuses."""
+        from dashboard.data import report_queries
+        return report_queries.consort_counts(self._cursor(), self._checked(f), self.sees_arms)
+
+    @aggregate
+    def report_enrolment_counts(self, f: SubjectFilter) -> pd.DataFrame:
+        """Patients randomised per site and calendar month (never by arm)."""
+        from dashboard.data import report_queries
+        return report_queries.enrolment_counts(self._cursor(), self._checked(f))
+
+    @aggregate
+    def report_infusion_compliance(self, f: SubjectFilter) -> pd.DataFrame:
+        """Per group and scheduled infusion: received, on time, early, late, missed, not due by reason."""
+        from dashboard.data import report_queries
+        return report_queries.infusion_compliance(self._cursor(), self._checked(f), self.sees_arms)
+
+    @aggregate(arms_only=True)
+    def report_dose_summary(self, f: SubjectFilter) -> pd.DataFrame:
+        """Per arm and infusion: dose received per kg against the plan (the dose reveals the arm)."""
+        from dashboard.data import report_queries
+        return report_queries.dose_summary(self._cursor(), self._checked(f), str(self.study()["active_arm"]))
+
+    @aggregate
+    def report_eligibility_counts(self, f: SubjectFilter) -> pd.DataFrame:
+        """Per group and site: patients whose baseline breaks an entry criterion."""
+        from dashboard.data import report_queries
+        return report_queries.eligibility_counts(self._cursor(), self._checked(f), self.sees_arms)
+
+    @aggregate
+    def report_visit_window_counts(self, f: SubjectFilter) -> pd.DataFrame:
+        """Per group and site: patient-visits assessed and those with an assessment outside the visit window."""
+        from dashboard.data import report_queries
+        return report_queries.visit_window_counts(self._cursor(), self._checked(f), self.sees_arms)
+
+    @aggregate
+    def report_baseline_continuous(self, f: SubjectFilter, paramcds: tuple[str, ...]) -> pd.DataFrame:
+        """Per group and variable: n, mean, SD, median, quartiles, min, max of the baseline values."""
+        from dashboard.data import report_queries
+        return report_queries.baseline_continuous(self._cursor(), self._checked(f), self.sees_arms, paramcds)
+
+    @aggregate
+    def report_baseline_categorical(self, f: SubjectFilter) -> pd.DataFrame:
+        """Per group, variable (sex, etiology, LF type, ascites grade) and category: patients."""
+        from dashboard.data import report_queries
+        return report_queries.baseline_categorical(self._cursor(), self._checked(f), self.sees_arms)

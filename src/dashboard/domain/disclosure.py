@@ -1,0 +1,89 @@
+"""Domain layer: small-cell disclosure control, in one place.
+
+The rule (issue 16): "The open report pools every arm-dependent table and suppresses any cell below 5
+patients ("<5"), as does every blinded view of the app (a threshold in one place; tested)." A count of
+1 to 4 patients (and the percentage written with it) becomes ``"<5"``; 0 stays 0 (an empty cell tells
+nobody about a patient), and 5 or more is shown.
+
+What is a count in a display table: a :class:`dashboard.domain.report_format.Count` cell (what the report
+formatters write), a cell written ``n (x%)`` (``12 (17.1%)``, ``3 (4%)``) by anyone else, or a whole number
+in a column the caller names in ``count_columns`` (the same text in, say, a median column is not a count).
+Means, medians, SDs and dates are never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from numbers import Integral
+
+import pandas as pd
+
+from dashboard.domain.report_format import Count
+
+SMALL_CELL = 5
+SUPPRESSED = f"<{SMALL_CELL}"
+# "n (x%)" or "n (x.x%)", as written by fmt_n_pct and by hand.
+_N_PCT = re.compile(r"^\s*(\d+)\s*\(\s*\d+(?:\.\d+)?\s*%\s*\)\s*$")
+_N = re.compile(r"^\s*(\d+)\s*$")
+
+
+def is_small(n: int) -> bool:
+    """True for a count that must not be shown: 0 < n < SMALL_CELL."""
+    return 0 < n < SMALL_CELL
+
+
+def _count_of(cell, whole_numbers: bool) -> int | None:
+    if isinstance(cell, Count):
+        return cell.n
+    if isinstance(cell, str):
+        match = _N_PCT.match(cell) or (_N.match(cell) if whole_numbers else None)
+        return int(match.group(1)) if match else None
+    if whole_numbers and isinstance(cell, Integral) and not isinstance(cell, bool):
+        return int(cell)
+    if whole_numbers and isinstance(cell, float) and cell.is_integer():
+        return int(cell)
+    return None
+
+
+def suppress_small_cells(table: pd.DataFrame, count_columns: Iterable[str] = ()) -> pd.DataFrame:
+    """A copy of the display ``table`` with every count of 1 to ``SMALL_CELL - 1`` (and its %) written ``"<5"``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A display table (strings), e.g. the output of a ``*_display`` formatter.
+    count_columns : iterable of str
+        Columns whose bare whole numbers are counts too (``Count`` cells and ``n (x%)`` cells are found in
+        every column without being named).
+
+    Returns
+    -------
+    DataFrame
+        The same shape, index and columns; suppressed cells hold ``"<5"``, the rest are unchanged.
+        ``attrs["suppressed"]`` is the number of cells replaced.
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(f"suppress_small_cells: argument table must be a pandas DataFrame, got {type(table).__name__}.")
+    named = set(count_columns)
+    unknown = named - set(table.columns)
+    if unknown:
+        raise ValueError(f"suppress_small_cells: argument count_columns={sorted(unknown)}; allowed values: columns "
+                         f"of table ({list(table.columns)}).")
+    out = table.astype(object)
+    replaced = 0
+    for j, column in enumerate(out.columns):
+        values = out.iloc[:, j].tolist()
+        whole_numbers = column in named
+        new = []
+        for cell in values:
+            n = _count_of(cell, whole_numbers)
+            if n is not None and is_small(n):
+                new.append(SUPPRESSED)
+                replaced += 1
+            else:
+                new.append(cell)
+        out.iloc[:, j] = pd.Series(new, index=out.index, dtype=object).to_numpy()
+    out.attrs = {**table.attrs, "suppressed": replaced,
+                 "disclosure": f"Counts of 1 to {SMALL_CELL - 1} patients are shown as {SUPPRESSED}."}
+    return out
