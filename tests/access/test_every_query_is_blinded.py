@@ -68,10 +68,16 @@ ARGUMENTS: dict[str, Callable[[TrialView], tuple]] = {
     "lab_comparison_aggregates": lambda view: (EVERYONE, "MELD", *UNUSUAL_ARMS),
     "patient": lambda view: (view.subject_ids(EVERYONE)[0],),
     "imported_tte_rows": lambda view: (EVERYONE, "OS"),
+    # The DSMB report tables (analyses/report.py).
+    **dict.fromkeys(("report_consort_counts", "report_enrolment_counts", "report_infusion_compliance",
+                     "report_dose_summary", "report_eligibility_counts", "report_visit_window_counts",
+                     "report_baseline_categorical"), _everyone),
+    "report_baseline_continuous": lambda view: (EVERYONE, ("BILI", "INR", "SODIUM")),
 }
 # Patient-level and aggregate queries that never carry the arm, even for the DSMB (counts, ids, dates);
 # every other one must show the DSMB the arm names. Metadata that names the arms for the DSMB:
-POOLED_FOR_EVERYONE = {"count_subjects", "first_randomized", "subject_ids", "meld_trends_of", "visit_completeness"}
+POOLED_FOR_EVERYONE = {"count_subjects", "first_randomized", "subject_ids", "meld_trends_of", "visit_completeness",
+                       "report_enrolment_counts"}
 ARM_METADATA = {"study", "arms", "filter_choices"}
 
 
