@@ -28,6 +28,7 @@ USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 # Demo-only accounts with short published passwords: they bypass the password policy and only work while
 # the loaded trial is simulated (see authenticate).
 DEMO_ACCOUNTS = (("dsmb", "dsmb-demo", "dsmb", "DSMB member (demo)"),
+                 ("dsmb2", "dsmb2-demo", "dsmb", "DSMB member 2 (demo)"),
                  ("investigator", "investigator-demo", "investigator", "Principal investigator (demo)"),
                  ("datamanager", "datamanager-demo", "data_manager", "Data manager (demo)"))
 # Every entry of 12 or more characters in SecLists' Passwords/Common-Credentials/10-million-password-list-top-10000.txt
@@ -151,7 +152,7 @@ class UserStore:
             users[username] = replace(_existing(users, username), hash=hashed)
 
     def ensure_demo_accounts(self) -> None:
-        """Create the three demo accounts if the users file does not exist yet (simulated trials only).
+        """Create the demo accounts if the users file does not exist yet (simulated trials only).
 
         Idempotent under concurrency: the first of several simultaneous first logins writes them, the others
         find them under the lock and leave the file alone."""

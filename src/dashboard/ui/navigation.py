@@ -28,6 +28,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/survival.py", "Survival", "survival", ":material/monitor_heart:"),
     PageSpec("pages/safety.py", "Safety", "safety", ":material/health_and_safety:"),
     PageSpec("pages/monitoring.py", "Interim monitoring", "monitoring", ":material/show_chart:"),
+    PageSpec("pages/meetings.py", "DSMB meetings", "meetings", ":material/gavel:", action="attend_dsmb_meeting"),
     PageSpec("pages/data.py", "Data cuts", "data", ":material/upload_file:", action="import_data"),
     PageSpec("pages/audit.py", "Audit trail", "audit", ":material/policy:", action="view_audit"),
 )
