@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from dashboard.errors import AccessDenied
 
-ROLES: tuple[str, ...] = ("dsmb", "investigator", "data_manager")
-ROLE_LABELS = {"dsmb": "DSMB", "investigator": "Investigator", "data_manager": "Data manager"}
+ROLES: tuple[str, ...] = ("dsmb", "investigator", "data_manager", "auditor")
+ROLE_LABELS = {"dsmb": "DSMB", "investigator": "Investigator", "data_manager": "Data manager", "auditor": "Auditor"}
 UNBLINDED_BANNER = "UNBLINDED: DSMB closed session"
 BLINDED_BANNER = "BLINDED: pooled data"
 
@@ -17,7 +17,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "see_arms_while_blinded": frozenset({"dsmb"}),
     "import_data": frozenset({"data_manager"}),
     "attend_dsmb_meeting": frozenset({"dsmb"}),
-    "view_audit": frozenset({"data_manager"}),
+    "view_audit": frozenset({"data_manager", "auditor"}),
+    # The audit trail whole, arm values and unblinded sessions' details included (others read it redacted).
+    "read_whole_audit": frozenset({"dsmb", "auditor"}),
 }
 
 
