@@ -238,7 +238,7 @@ _TABLE_IDS = itertools.count(1)
 def table_html(ctx: ReportContext, df: pd.DataFrame, *, title: str = "", note: str = "", stub: str | None = None,
                group: str | None = None, spanners: dict[str, list[str]] | None = None,
                labels: dict[str, str] | None = None, left: Sequence[str] = (), widths: dict[str, str] | None = None,
-               bold_rows: Sequence[int] = (), indent_rows: Sequence[int] = ()) -> str:
+               bold_rows: Sequence[int] = ()) -> str:
     """A display table as great-tables HTML: title, column spanners, row groups, a source note.
 
     The open report's tables pass through :func:`dashboard.domain.disclosure.suppress_small_cells` here,
@@ -249,6 +249,10 @@ def table_html(ctx: ReportContext, df: pd.DataFrame, *, title: str = "", note: s
         df = suppress_small_cells(df)
         note = (note + _suppression_note(ctx)).strip()
     df = df.map(lambda v: NOT_ESTIMABLE if _missing(v) or (isinstance(v, str) and v == rf.MISSING) else str(v))
+    # A label indented with spaces (a statistic under its characteristic) keeps its indent: HTML would collapse
+    # the spaces, and WeasyPrint lets great-tables' cell padding win over an inline padding.
+    first = df.columns[0]
+    df[first] = [f"{chr(0xA0) * 3 * (len(v) - len(v.lstrip(' ')))}{v.lstrip(' ')}" for v in df[first]]
     gt = GT(df, rowname_col=stub, groupname_col=group, id=f"t{next(_TABLE_IDS)}", auto_align=False)
     if title:
         gt = gt.tab_header(title=title)
@@ -269,12 +273,11 @@ def table_html(ctx: ReportContext, df: pd.DataFrame, *, title: str = "", note: s
         gt = gt.tab_source_note(note)
     if bold_rows:
         gt = gt.tab_style(style=style.text(weight="bold"), locations=loc.body(rows=list(bold_rows)))
-    if indent_rows:
-        gt = gt.tab_style(style=style.css("padding-left: 14px"), locations=loc.body(columns=[df.columns[0]],
-                                                                                     rows=list(indent_rows)))
     gt = gt.tab_options(table_font_size="8.5pt", heading_title_font_size="10pt", heading_align="left",
                         column_labels_font_weight="bold", data_row_padding="2px", column_labels_padding="3px",
-                        source_notes_font_size="7.5pt", table_width="100%", container_overflow_x="visible",
+                        source_notes_font_size="7.5pt", container_overflow_x="visible", table_margin_left="0",
+                        # A pooled table of one or two columns at full width puts its numbers far from the labels.
+                        table_width="100%" if len(df.columns) > 3 else "70%",
                         container_overflow_y="visible", container_padding_y="4px", row_group_font_weight="bold",
                         row_group_padding="3px", table_font_names=["Liberation Sans", "DejaVu Sans", "Arial",
                                                                    "sans-serif"])
@@ -438,12 +441,11 @@ def baseline_section(ctx: ReportContext) -> str:
     table = _report_table(ctx, "baseline", "baseline", "baseline_display")
     groups = _group_labels(ctx, table.columns)
     heading = [i for i, row in enumerate(table[groups].itertuples(index=False)) if all(str(v) == "" for v in row)]
-    indent = [i for i in range(len(table)) if i not in heading and i != 0]
     labels = {}
     if "SMD" in table.columns:
         labels["SMD"] = "Standardised difference"
     return table_html(ctx, table, title="Baseline characteristics", left=("Characteristic",), labels=labels,
-                      bold_rows=heading, indent_rows=indent, note=table.attrs.get("note", ""))
+                      bold_rows=heading, note=table.attrs.get("note", ""))
 
 
 def efficacy_section(ctx: ReportContext) -> str:
@@ -529,7 +531,7 @@ def monitoring_section(ctx: ReportContext) -> str:
     fig.update_yaxes(title_text=f"Log-rank Z, {arms[0]} vs {arms[-1]}<br>(> 0 favours {arms[0]})")
     body = _paragraphs(*lines) + figure_html(
         fig, caption="Figure: efficacy boundaries at the observed information with the log-rank Z at each data cut "
-                     "and at the first of each month.", height=500)
+                     "and at the first of each month.", height=440)
     looks = looks_display(m.looks_table, m.spec.sides)
     body += table_html(ctx, looks, title="Analyses at the observed information and planned looks",
                        left=("Analysis", "Data"),
@@ -666,6 +668,8 @@ def sae_death_section(ctx: ReportContext) -> str:
     for col in ("Onset day", "End day", "Grade"):
         sae[col] = sae[col].map(lambda v: NOT_ESTIMABLE if _missing(v) else f"{int(v)}")
     sae["Outcome"] = sae["Outcome"].map(lambda v: NOT_ESTIMABLE if _missing(v) else str(v).capitalize())
+    if ctx.closed:  # the arms in study order (active first), as every other table; rows keep their order within
+        sae = sae.sort_values("Arm", key=lambda arm: arm.map(ctx.groups.index), kind="stable")
     body = table_html(ctx, sae, title=f"Listing of serious adverse events ({len(sae)} events)",
                       group="Arm" if ctx.closed else None,
                       left=("Event (preferred term)", "System organ class", "Outcome", "Patient"),
@@ -687,7 +691,9 @@ def _death_listing(ctx: ReportContext, deaths: pd.DataFrame, saes: pd.DataFrame)
                      "Days since last infusion": NOT_ESTIMABLE if infusion is None else str(infusion[1]),
                      "Narrative": _narrative(r, infusion, saes[saes["usubjid"] == r.usubjid])})
     table = pd.DataFrame(rows)
-    if not ctx.closed:
+    if ctx.closed:
+        table = table.sort_values("Arm", key=lambda arm: arm.map(ctx.groups.index), kind="stable")
+    else:
         table = table.drop(columns="Arm")
     return table_html(ctx, table, title=f"Listing of deaths ({len(table)} patients)",
                       group="Arm" if ctx.closed else None, left=("Patient", "Cause", "Narrative"),
@@ -698,7 +704,7 @@ def _death_listing(ctx: ReportContext, deaths: pd.DataFrame, saes: pd.DataFrame)
 
 def _narrative(r, infusion: tuple[int | None, int] | None, saes: pd.DataFrame) -> str:
     """One line a DSMB member can read aloud: the patient's last infusion, serious events and death."""
-    parts = []
+    parts = ["No infusion before death."] if infusion is None and not _missing(r.death_day) else []
     if infusion is not None and infusion[0] is not None:
         parts.append(f"Last infusion: number {infusion[0]}.")
     events = [f"{e.term} (grade {int(e.grade)}, day {int(e.onset_day)}" + (", related" if e.related is True else "") + ")"
