@@ -77,7 +77,8 @@ st.markdown(f"**{meeting.title}** on {meeting.meeting_on:%Y-%m-%d}, reviewing da
             f"{meeting.cut.cut_date:%Y-%m-%d}.")
 st.caption(f"Cut checksum {meeting.cut.checksum[:16]}…"
            + (f" · charter SHA-256 {meeting.cut.charter_sha256[:16]}…" if meeting.cut.charter_sha256 else " · no charter")
-           + f" · attendees: {', '.join(who.values())} · created by {meeting.created_by} at {meeting.created_at} UTC")
+           + f" · attendees: {', '.join(who.values())} · created by {meeting.created_by} at "
+           f"{rules.utc_label(meeting.created_at)}")
 
 # --- reports --------------------------------------------------------------------------------------------
 st.subheader("Reports")
@@ -98,7 +99,7 @@ for column, kind in ((left, "open"), (right, "closed")):
 copies = store.copies(meeting.meeting_id)
 if copies:
     st.dataframe(pd.DataFrame([{"report": c.kind, "copy": c.number, "recipient": c.recipient,
-                                "generated (UTC)": c.generated_at,
+                                "generated": rules.utc_label(c.generated_at),
                                 "SHA-256": (c.sha256 or "not delivered")[:16]} for c in copies]),
                  hide_index=True, key="meetings_copies")
 else:
@@ -142,10 +143,11 @@ else:
         st.markdown(f"### {rec.decision_label}")
         st.markdown(rec.rationale)
         st.caption(f"Record #{rec.recommendation_id}, recorded by {who.get(rec.recorded_by, rec.recorded_by)} at "
-                   f"{rec.recorded_at} UTC" + (f"; corrects record #{rec.corrects_id}" if rec.corrects_id else ""))
+                   f"{rules.utc_label(rec.recorded_at)}" + (f"; corrects record #{rec.corrects_id}" if rec.corrects_id else ""))
         if rec.confirmations:
-            st.dataframe(pd.DataFrame([{"member": who.get(c.username, c.username), "confirmed at (UTC)": c.confirmed_at}
-                                       for c in rec.confirmations]), hide_index=True, key="meetings_confirmations")
+            st.dataframe(pd.DataFrame([{"member": who.get(c.username, c.username),
+                                        "confirmed at": rules.utc_label(c.confirmed_at)} for c in rec.confirmations]),
+                         hide_index=True, key="meetings_confirmations")
         if rec.locked:
             st.success(rules.status_line(meeting, rec), icon=":material/lock:")
             st.download_button("Download the record (PDF)",
@@ -178,7 +180,7 @@ else:
     if earlier:
         with st.expander(f"Corrected records ({len(earlier)})"):
             for old in earlier:
-                st.markdown(f"**#{old.recommendation_id}: {old.decision_label}** (locked {old.locked_at} UTC, "
+                st.markdown(f"**#{old.recommendation_id}: {old.decision_label}** (locked {rules.utc_label(old.locked_at)}, "
                             f"corrected by #{old.corrected_by_id})\n\n{old.rationale}")
 
 # --- minutes --------------------------------------------------------------------------------------------
@@ -191,8 +193,8 @@ for tab, session in zip(st.tabs(list(rules.SESSIONS.values())), rules.SESSIONS, 
             text = st.text_area(rules.SESSIONS[session], saved.text if saved else "", height=200,
                                 max_chars=rules.MAX_MINUTES)
             if saved:
-                st.caption(f"Version {saved.version}, saved by {saved.written_by} at {saved.written_at} UTC; earlier "
-                           "versions are kept.")
+                st.caption(f"Version {saved.version}, saved by {saved.written_by} at "
+                           f"{rules.utc_label(saved.written_at)}; earlier versions are kept.")
             if st.form_submit_button("Save minutes", disabled=not attending):
                 try:
                     actions.save_minutes(store, meeting, session, text, viewer, audit)

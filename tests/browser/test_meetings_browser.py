@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from dashboard.domain.meetings import utc_label
 from dashboard.state import StateStore
 from tests.browser.conftest import running_app, screenshot, wait_idle
 
@@ -117,7 +118,7 @@ def test_meeting_reports_recommendation_and_two_confirmations(meetings_server, b
     assert rec.locked and rec.confirmed_by == ("dsmb", "dsmb2") and rec.rationale == RATIONALE
     record_text = " ".join(_pdf_text(record).split())
     for expected in ("Continue with modification", "DSMB member (demo) (dsmb)", "DSMB member 2 (demo) (dsmb2)",
-                     *(c.confirmed_at for c in rec.confirmations)):
+                     *(utc_label(c.confirmed_at) for c in rec.confirmations)):
         assert expected in record_text, expected
     assert [(c.kind, c.number, c.recipient) for c in store.copies(meeting.meeting_id)] == [
         ("closed", 1, "dsmb"), ("open", 1, "dsmb")]

@@ -15,7 +15,7 @@ from dashboard.access.opening import open_trial_view
 from dashboard.access.viewer import Viewer
 from dashboard.data.importers.cuts import kept_cut_path, write_cut
 from dashboard.data.simulate import SimulationSettings, simulate_trial
-from dashboard.domain.meetings import Attendee, MeetingRuleError
+from dashboard.domain.meetings import Attendee, MeetingRuleError, utc_label
 from dashboard.errors import AccessDenied
 from dashboard.state import StateStore, actions
 from dashboard.state.record_pdf import record_html, record_pdf
@@ -188,8 +188,8 @@ def test_the_locked_record_exports_with_names_and_times(store, trial_db, tmp_pat
     out.write_bytes(pdf)
     text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout
     for expected in ("DSMB recommendation", "Continue with modification", "24 h temperature check",
-                     "DSMB member (dsmb)", "DSMB member 2 (dsmb2)", locked.confirmations[0].confirmed_at,
-                     locked.confirmations[1].confirmed_at, "2 of 2 attendees", meeting.cut.checksum[:20]):
+                     "DSMB member (dsmb)", "DSMB member 2 (dsmb2)", utc_label(locked.confirmations[0].confirmed_at),
+                     utc_label(locked.confirmations[1].confirmed_at), "2 of 2 attendees", meeting.cut.checksum[:20]):
         assert expected in " ".join(text.split()) or expected in text, expected
 
 

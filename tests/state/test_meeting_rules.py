@@ -81,7 +81,8 @@ def test_completion_awaiting_and_status():
     assert not m.complete(MEETING, ["a"]) and m.complete(MEETING, ["b", "a"])
     assert m.awaiting(MEETING, rec(confirmed=("b",))) == ("a",)
     assert m.status_line(MEETING, rec(confirmed=("b",))) == "Confirmed by 1 of 2 attendees; awaiting a."
-    assert m.status_line(MEETING, rec(confirmed=("a", "b"), locked="2026-03-09T10:00:00+00:00")).startswith("Locked")
+    assert m.status_line(MEETING, rec(confirmed=("a", "b"), locked="2026-03-09T10:00:00+00:00")) == (
+        "Locked 2026-03-09 10:00:00 UTC: confirmed by all 2 attendees.")
 
 
 def test_on_record_and_the_correction_chain():
@@ -94,3 +95,8 @@ def test_on_record_and_the_correction_chain():
 def test_file_names_name_no_arm_and_carry_the_copy():
     assert m.copy_filename(MEETING, "closed", 3) == "dsmb_closed_report_meeting7_cut2026-03-01_copy3.pdf"
     assert m.record_filename(MEETING, rec(4)) == "dsmb_recommendation_meeting7_record4.pdf"
+
+
+def test_utc_label():
+    assert m.utc_label("2026-03-09T10:04:31+00:00") == "2026-03-09 10:04:31 UTC"
+    assert m.utc_label(None) == ""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from dashboard.errors import DashboardError
 
@@ -143,6 +143,16 @@ class MeetingEvent:
     details: dict
 
 
+def utc_label(timestamp: str | None) -> str:
+    """A stored UTC time (ISO 8601) as people read it: '2026-03-09 10:04:31 UTC'."""
+    if not timestamp:
+        return ""
+    try:
+        return f"{datetime.fromisoformat(timestamp):%Y-%m-%d %H:%M:%S} UTC"
+    except ValueError:
+        return str(timestamp)
+
+
 def default_title(cut_date: date) -> str:
     return f"DSMB meeting, data cut {cut_date:%Y-%m-%d}"
 
@@ -259,7 +269,7 @@ def correction_chain(recommendations: Sequence[Recommendation], rec: Recommendat
 def status_line(meeting: Meeting, rec: Recommendation) -> str:
     """'Locked on ...' or 'Confirmed by 1 of 2; awaiting dsmb2'."""
     if rec.locked:
-        return f"Locked {rec.locked_at} UTC: confirmed by all {len(meeting.attendees)} attendees."
+        return f"Locked {utc_label(rec.locked_at)}: confirmed by all {len(meeting.attendees)} attendees."
     waiting = awaiting(meeting, rec)
     return (f"Confirmed by {len(rec.confirmations)} of {len(meeting.attendees)} attendees; awaiting "
             f"{', '.join(waiting)}.")

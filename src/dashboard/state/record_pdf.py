@@ -8,7 +8,7 @@ import html
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from dashboard.domain.meetings import Meeting, Recommendation
+from dashboard.domain.meetings import Meeting, Recommendation, utc_label
 
 STYLE = """
 @page { size: A4; margin: 22mm 20mm 20mm 20mm;
@@ -46,18 +46,18 @@ def record_html(meeting: Meeting, rec: Recommendation, corrects: Sequence[Recomm
         meeting_rows.append(("Charter (SHA-256)", cut.charter_sha256))
     meeting_rows.append(("Attendees", "; ".join(a.label for a in meeting.attendees)))
     record_rows = [("Record", f"#{rec.recommendation_id}"),
-                   ("Recorded by", f"{names.get(rec.recorded_by, rec.recorded_by)} at {rec.recorded_at} UTC"),
-                   ("Locked", f"{rec.locked_at} UTC" if rec.locked else "not locked: awaiting confirmations")]
+                   ("Recorded by", f"{names.get(rec.recorded_by, rec.recorded_by)} at {utc_label(rec.recorded_at)}"),
+                   ("Locked", utc_label(rec.locked_at) if rec.locked else "not locked: awaiting confirmations")]
     if rec.corrects_id is not None:
         record_rows.append(("Corrects", f"record #{rec.corrects_id}"))
     if rec.corrected_by_id is not None:
         record_rows.append(("Corrected by", f"record #{rec.corrected_by_id} (this record is no longer the one on "
                                             "record)"))
-    confirmations = "".join(f"<tr><td>{_e(names.get(c.username, c.username))}</td><td>{_e(c.confirmed_at)} UTC</td></tr>"
+    confirmations = "".join(f"<tr><td>{_e(names.get(c.username, c.username))}</td><td>{_e(utc_label(c.confirmed_at))}</td></tr>"
                             for c in rec.confirmations)
     history = "".join(
         f"<p><b>Record #{r.recommendation_id}</b> ({_e(r.decision_label)}), recorded by "
-        f"{_e(names.get(r.recorded_by, r.recorded_by))}, locked {_e(r.locked_at)} UTC.</p>" for r in corrects)
+        f"{_e(names.get(r.recorded_by, r.recorded_by))}, locked {_e(utc_label(r.locked_at))}.</p>" for r in corrects)
     return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>DSMB recommendation #{rec.recommendation_id}</title>
 </head><body>
 <h1>DSMB recommendation</h1>
