@@ -9,7 +9,8 @@ import sys
 
 from dashboard.config import SETTINGS
 
-COMMAND_MODULES = ("simulate", "import_cut", "survival", "boundaries", "monitoring", "deck", "users", "audit")
+COMMAND_MODULES = ("simulate", "import_cut", "survival", "boundaries", "monitoring", "deck", "report", "users", "audit",
+                   "state")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,8 @@ body { font-family: "DejaVu Sans", sans-serif; font-size: 10pt; line-height: 1.3
 h1 { font-size: 16pt; margin: 0 0 4mm 0; }
 h2 { font-size: 11pt; margin: 6mm 0 2mm 0; border-bottom: 0.5pt solid #999; }
 table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 1.2mm 2mm; border-bottom: 0.4pt solid #ccc; vertical-align: top; }
+th, td { text-align: left; padding: 1.2mm 2mm; border-bottom: 0.4pt solid #ccc; vertical-align: top;
+         overflow-wrap: anywhere; }
 th { width: 35%; font-weight: bold; }
 .decision { font-size: 14pt; font-weight: bold; margin: 2mm 0; }
 .rationale { white-space: pre-wrap; border-left: 2pt solid #999; padding-left: 3mm; }
