@@ -1,10 +1,12 @@
-"""Commands that read or change trial data leave an audit event under the operating-system user who ran
-them, as the app does for its users: survival reports and decks (exports), imports (published or rejected)."""
+"""Commands that read or change trial data leave an audit event: survival reports and decks (exports) under
+the dashboard user who logged in, with the operating-system user beside it; imports (published or rejected)
+under the operating-system user who ran them."""
 
 import getpass
 import json
 
 from dashboard.cli import main
+from tests.cli_login import log_in
 from tests.conftest import UNUSUAL_ARMS
 from tests.data.test_import_validation import GOOD, write_delivery
 
@@ -13,11 +15,13 @@ def _events(audit_trail) -> list[dict]:
     return [json.loads(line) for line in audit_trail.read_text().splitlines()] if audit_trail.exists() else []
 
 
-def test_a_survival_report_from_the_database_is_an_audited_export(trial_db, audit_trail_of_the_test, capsys):
+def test_a_survival_report_from_the_database_is_an_audited_export(trial_db, audit_trail_of_the_test, capsys,
+                                                                   monkeypatch, tmp_path):
+    user = log_in(monkeypatch, tmp_path, "dsmb")
     assert main(["survival", "--db", str(trial_db), "--endpoint", "tfs", "--json"]) == 0
     (event,) = _events(audit_trail_of_the_test)
-    assert (event["name"], event["actor"], event["role"], event["page"]) == ("export", getpass.getuser(), "dsmb",
-                                                                              "cli survival")
+    assert (event["name"], event["actor"], event["role"], event["page"]) == ("export", user, "dsmb", "cli survival")
+    assert event["properties"]["os_user"] == getpass.getuser() and event["unblinded"] is True
     assert event["properties"]["endpoint"] == "tfs" and event["properties"]["db"] == str(trial_db)
 
 
@@ -30,12 +34,13 @@ def test_a_survival_report_from_a_csv_reads_no_trial_data_and_is_not_audited(tmp
 
 
 def test_a_blinded_deck_is_audited_with_its_blinding_and_filter(unusual_arms_db, tmp_path, audit_trail_of_the_test,
-                                                                capsys):
+                                                                capsys, monkeypatch):
+    user = log_in(monkeypatch, tmp_path, "investigator")
     out = tmp_path / "meeting.pptx"
-    assert main(["deck", "--db", str(unusual_arms_db), "--role", "investigator", "--sex", "F",
-                 "--out", str(out)]) == 0
+    assert main(["deck", "--db", str(unusual_arms_db), "--sex", "F", "--out", str(out)]) == 0
     (event,) = _events(audit_trail_of_the_test)
-    assert (event["name"], event["role"], event["page"]) == ("export", "investigator", "cli deck")
+    assert (event["name"], event["actor"], event["role"], event["page"]) == ("export", user, "investigator", "cli deck")
+    assert event["unblinded"] is False
     assert event["properties"]["what"] == "meeting.pptx" and event["properties"]["filters"] == {"sex": "F"}
     assert event["properties"]["blinding"].startswith("BLINDED")
     assert not any(arm in json.dumps(event) for arm in UNUSUAL_ARMS)

@@ -11,9 +11,15 @@ from pathlib import Path
 import pytest
 
 from dashboard.cli import main
+from tests.cli_login import log_in
 from tests.pages.apptest_helpers import run_page
 
 REFERENCE = json.loads((Path(__file__).parent / "domain" / "reference" / "group_sequential_designs.json").read_text())
+
+
+@pytest.fixture(autouse=True)
+def logged_in_as_dsmb(monkeypatch, tmp_path):
+    log_in(monkeypatch, tmp_path, "dsmb")
 
 
 def _json(argv: list[str], capsys) -> dict:

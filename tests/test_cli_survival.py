@@ -1,6 +1,6 @@
 """``python -m dashboard survival``: CSV mode equals R survival (fixtures of tests/domain/reference/veteran.R,
-four groups with tied times, to 1e-6); database mode gives the DSMB's two arms and the very numbers the
-/survival page shows."""
+four groups with tied times, to 1e-6); database mode, logged in as a DSMB member, gives the two arms and the
+very numbers the /survival page shows."""
 
 from __future__ import annotations
 
@@ -13,12 +13,18 @@ import pandas as pd
 import pytest
 
 from dashboard.commands import survival as command
+from tests.cli_login import log_in
 from tests.pages.apptest_helpers import run_page
 
 REF = Path(__file__).parent / "domain" / "reference"
 VETERAN = ["--csv", str(REF / "veteran_data.csv"), "--time", "time_days", "--event", "event", "--group", "arm",
            "--reference", "squamous", "--milestones", "30,90,180"]
 TOL = 1e-6
+
+
+@pytest.fixture(autouse=True)
+def logged_in_as_dsmb(monkeypatch, tmp_path):
+    log_in(monkeypatch, tmp_path, "dsmb")
 
 
 def run_cli(argv: list[str], capsys) -> str:

@@ -7,6 +7,7 @@ import pytest
 
 from dashboard.cli import main
 from dashboard.ui.navigation import PAGES
+from tests.cli_login import log_in
 from tests.conftest import needs_pilot
 from tests.pages.apptest_helpers import run_page, sent_bytes
 
@@ -55,7 +56,8 @@ def test_survival_page_offers_the_imported_ttde_endpoint_with_three_arms(pilot_a
     assert logrank["df"].iloc[0] == 2
 
 
-def test_survival_command_on_imported_ttde_equals_r(pilot_adam_env, capsys):
+def test_survival_command_on_imported_ttde_equals_r(pilot_adam_env, capsys, monkeypatch, tmp_path):
+    log_in(monkeypatch, tmp_path, "dsmb")  # the pilot is no simulated trial: a real (test) user, not a demo account
     assert main(["survival", "--db", str(pilot_adam_env), "--endpoint", "TTDE", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["logrank"]["chi2"] == pytest.approx(R["logrank_chi2"], abs=1e-6)

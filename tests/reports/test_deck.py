@@ -27,6 +27,7 @@ from dashboard.reports.deck_slides import MONITORING_TITLE, content_slides, cont
 from dashboard.reports.provenance import provenance_line, with_generated
 from dashboard.ui.context import PageContext
 from dashboard.ui.header import provenance
+from tests.cli_login import log_in
 from tests.conftest import UNUSUAL_ARMS
 
 GENERATED = datetime(2026, 2, 3, 14, 5, tzinfo=timezone.utc)
@@ -187,16 +188,18 @@ def test_the_app_and_the_command_line_write_the_same_provenance(views, tmp_path)
         assert line.endswith(" UTC")
 
 
-def run_command(argv: list[str]) -> int:
+def run_command(argv: list[str], role: str, monkeypatch, tmp_path) -> int:
+    """The deck command as a logged-in user of ``role`` (commands that read trial data log in)."""
+    log_in(monkeypatch, tmp_path, role)
     parser = argparse.ArgumentParser()
     command.configure(parser)
     return command.run(parser.parse_args(argv))
 
 
-def test_command_writes_a_filtered_blinded_deck(unusual_arms_db, tmp_path, capsys):
+def test_command_writes_a_filtered_blinded_deck(unusual_arms_db, tmp_path, capsys, monkeypatch):
     out = tmp_path / "deck.pptx"
-    assert run_command(["--db", str(unusual_arms_db), "--role", "investigator", "--out", str(out),
-                        "--site", "S01", "--age-min", "30"]) == 0
+    assert run_command(["--db", str(unusual_arms_db), "--out", str(out),
+                        "--site", "S01", "--age-min", "30"], "investigator", monkeypatch, tmp_path) == 0
     assert "BLINDED: pooled data" in capsys.readouterr().out
     prs = Presentation(str(out))
     title_text = prs.slides[0].shapes[-1].text_frame.text
@@ -204,21 +207,24 @@ def test_command_writes_a_filtered_blinded_deck(unusual_arms_db, tmp_path, capsy
     assert not [arm for t in texts(prs) for arm in UNUSUAL_ARMS if arm in t]
 
 
-def test_command_refuses_unknown_filter_values_and_a_missing_database(unusual_arms_db, tmp_path):
+def test_command_refuses_unknown_filter_values_and_a_missing_database(unusual_arms_db, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="--site S99: not in this trial; known values: S01, S02, S03"):
-        run_command(["--db", str(unusual_arms_db), "--role", "dsmb", "--site", "S99", "--out", str(tmp_path / "x")])
+        run_command(["--db", str(unusual_arms_db), "--site", "S99", "--out", str(tmp_path / "x")], "dsmb", monkeypatch,
+                    tmp_path)
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        run_command(["--db", str(tmp_path / "none.duckdb"), "--role", "dsmb"])
+        run_command(["--db", str(tmp_path / "none.duckdb")], "dsmb", monkeypatch, tmp_path)
 
 
-def test_command_says_when_no_patient_matches(unusual_arms_db, tmp_path):
+def test_command_says_when_no_patient_matches(unusual_arms_db, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="No patients match"):
-        run_command(["--db", str(unusual_arms_db), "--role", "dsmb", "--id-contains", "nobody", "--out", str(tmp_path / "x")])
+        run_command(["--db", str(unusual_arms_db), "--id-contains", "nobody", "--out", str(tmp_path / "x")], "dsmb",
+                    monkeypatch, tmp_path)
 
 
-def test_command_refuses_a_bound_the_app_would_drop_from_a_link(unusual_arms_db, tmp_path):
+def test_command_refuses_a_bound_the_app_would_drop_from_a_link(unusual_arms_db, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="age_min='200': outside 18-80"):
-        run_command(["--db", str(unusual_arms_db), "--role", "dsmb", "--age-min", "200", "--out", str(tmp_path / "x")])
+        run_command(["--db", str(unusual_arms_db), "--age-min", "200", "--out", str(tmp_path / "x")], "dsmb",
+                    monkeypatch, tmp_path)
 
 
 def test_reports_layer_does_not_import_streamlit():
@@ -237,12 +243,14 @@ def test_an_arm_filtered_dsmb_deck_shows_that_arms_survival(views):
     assert not [s.title for s in slides.values() if any("Not available" in line for line in s.lines)]
 
 
-def test_command_filters_by_arm_for_the_dsmb_and_refuses_it_for_blinded_roles(unusual_arms_db, tmp_path):
+def test_command_filters_by_arm_for_the_dsmb_and_refuses_it_for_blinded_roles(unusual_arms_db, tmp_path,
+                                                                               monkeypatch):
     out = tmp_path / "deck.pptx"
-    assert run_command(["--db", str(unusual_arms_db), "--role", "dsmb", "--arm", UNUSUAL_ARMS[1],
-                        "--id-contains", "0", "--out", str(out)]) == 0
+    assert run_command(["--db", str(unusual_arms_db), "--arm", UNUSUAL_ARMS[1], "--id-contains", "0",
+                        "--out", str(out)], "dsmb", monkeypatch, tmp_path) == 0
     title_text = Presentation(str(out)).slides[0].shapes[-1].text_frame.text
     assert f"arm = {UNUSUAL_ARMS[1]}" in title_text and "id contains '0'" in title_text
     for role in ("investigator", "data_manager"):
-        with pytest.raises(ValueError, match="--arm: a .* deck is blinded"):
-            run_command(["--db", str(unusual_arms_db), "--role", role, "--arm", UNUSUAL_ARMS[0], "--out", str(out)])
+        with pytest.raises(ValueError, match="--arm: the .* role's deck is blinded"):
+            run_command(["--db", str(unusual_arms_db), "--arm", UNUSUAL_ARMS[0], "--out", str(out)], role, monkeypatch,
+                        tmp_path)

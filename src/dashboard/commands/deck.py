@@ -1,7 +1,8 @@
-"""``python -m dashboard deck``: the meeting deck (PPTX) for a role and a patient selection, in one step.
+"""``python -m dashboard deck``: the meeting deck (PPTX) for the logged-in user and a patient selection.
 
-The deck is built as the app's button builds it (:func:`dashboard.reports.deck.build_deck`) for a viewer
-of the given role, so a blinded role gets pooled slides only. Filters take the app's URL values
+The deck is built as the app's button builds it (:func:`dashboard.reports.deck.build_deck`) for the user who
+logged in (``DASHBOARD_USER`` / ``DASHBOARD_PASSWORD`` or a prompt, see :func:`dashboard.commands.authenticate`),
+with that user's role, so a blinded role gets pooled slides only. Filters take the app's URL values
 (comma-separated lists), the same filters as the sidebar; a value the trial does not have is refused rather
 than silently dropped, and ``--arm`` is refused for a blinded role (filtering by arm would unblind the deck).
 """
@@ -13,8 +14,7 @@ from pathlib import Path
 
 from dashboard import config
 from dashboard.access.trial_view import TrialView
-from dashboard.access.viewer import ROLES, Viewer
-from dashboard.commands import record_action
+from dashboard.commands import authenticate, record_action
 from dashboard.data.database import connect_readonly
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import InsufficientData
@@ -28,9 +28,6 @@ RANGE_FILTERS = {"age_min": int, "age_max": int, "meld_min": float, "meld_max": 
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--role", choices=ROLES, required=True,
-                        help="viewer role: dsmb (by arm, DSMB closed session) or investigator / data_manager "
-                             "(blinded, pooled)")
     parser.add_argument("--out", default=None,
                         help="PPTX file to write (default: <study>_meeting_deck_cut<date>_<blinding>.pptx here)")
     parser.add_argument("--db", default=None, help=f"trial DuckDB file (default ${config.DASHBOARD_DB.name} or "
@@ -45,11 +42,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--id-contains", dest="q", default="", help="only patients whose id contains this text")
 
 
-def subject_filter(args: argparse.Namespace, choices: dict[str, tuple[str, ...]], sees_arms: bool) -> SubjectFilter:
+def subject_filter(args: argparse.Namespace, choices: dict[str, tuple[str, ...]], sees_arms: bool,
+                   role: str = "blinded") -> SubjectFilter:
     """The filter of the command-line values, parsed as the app parses its URL; unknown values are errors."""
     params = {key: getattr(args, key) for key in LIST_FILTERS if getattr(args, key)}
     if "arm" in params and not sees_arms:
-        raise ValueError(f"--arm: a {args.role} deck is blinded; filtering by arm would unblind it. "
+        raise ValueError(f"--arm: the {role} role's deck is blinded; filtering by arm would unblind it. "
                          "Only the DSMB role may filter by arm.")
     for key, raw in params.items():
         unknown = [v.strip() for v in raw.split(",") if v.strip() and v.strip() not in choices[key]]
@@ -69,15 +67,15 @@ def run(args: argparse.Namespace) -> int:
     db = Path(args.db) if args.db else config.db_path()
     if not db.exists():
         raise FileNotFoundError(f"{db} does not exist. Pass --db or build one with `python -m dashboard simulate`.")
-    view = TrialView(connect_readonly(db), Viewer("deck", args.role), db)
-    f = subject_filter(args, view.filter_choices(), view.sees_arms)
+    view = TrialView(connect_readonly(db), authenticate(db, NAME), db)
+    f = subject_filter(args, view.filter_choices(), view.sees_arms, view.viewer.role)
     try:
         deck = build_deck(view, f, provenance_line(view.study(), view.checksum, f, view.banner))
     except InsufficientData as exc:
         raise ValueError(str(exc)) from exc
     out = Path(args.out or deck_filename(view))
     out.write_bytes(deck)
-    record_action("export", args.role, NAME, what=out.name, db=str(db), filters=f.to_query_params(), blinding=view.banner,
-          cut_id=view.cut_id)
+    record_action("export", view.viewer, NAME, unblinded=view.sees_arms, what=out.name, db=str(db),
+                  filters=f.to_query_params(), blinding=view.banner, cut_id=view.cut_id)
     print(f"Wrote {out} ({len(deck) / 1e6:.1f} MB): {view.banner}; {f.describe()}.")
     return 0

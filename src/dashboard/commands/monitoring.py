@@ -1,5 +1,9 @@
 """``python -m dashboard monitoring``: /monitoring's numbers on the command line, from the same analysis
-(:func:`dashboard.analyses.monitoring.monitoring`), read as the DSMB statistician (by arm) and audited."""
+(:func:`dashboard.analyses.monitoring.monitoring`), read as the logged-in user (``DASHBOARD_USER`` /
+``DASHBOARD_PASSWORD`` or a prompt, see :func:`dashboard.commands.authenticate`) and audited. The DSMB gets
+everything by arm; a blinded role gets the pooled parts only, as on the page (events, information, the looks
+reached and the next look's projection), with no Z, hazard ratio, boundary status, conditional power or
+safety rule."""
 
 from __future__ import annotations
 
@@ -8,9 +12,8 @@ import json
 import math
 
 from dashboard.access.trial_view import TrialView
-from dashboard.access.viewer import Viewer
 from dashboard.analyses.monitoring import Monitoring, monitoring
-from dashboard.commands import record_action
+from dashboard.commands import authenticate, record_action
 from dashboard.commands.boundaries import design_report, format_design
 from dashboard.config import DASHBOARD_DB
 from dashboard.data.charters import read_charter_file
@@ -19,7 +22,8 @@ from dashboard.domain.monitoring_tables import looks_display, safety_rules_displ
 
 NAME = "monitoring"
 HELP = ("Interim monitoring against the DSMB charter: information, log-rank Z, boundaries at the observed looks, "
-        "conditional and predictive power, repeated CI, safety rules (by arm, audited).")
+        "conditional and predictive power, repeated CI, safety rules (logs in: by arm for the DSMB, pooled parts "
+        "for blinded roles; audited).")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -88,10 +92,11 @@ def format_monitoring(m: Monitoring, report: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     charter = read_charter_file(args.charter) if args.charter else None
-    with connect_readonly(args.db) as con:
-        result = monitoring(TrialView(con, Viewer("cli", "dsmb"), args.db), charter)
-        report = monitoring_report(result)
+    view = TrialView(connect_readonly(args.db), authenticate(args.db, NAME), args.db)
+    result = monitoring(view, charter)
+    report = monitoring_report(result)
     print(json.dumps(report, indent=2, allow_nan=False) if args.json else format_monitoring(result, report))
-    record_action("export", "dsmb", NAME, what="interim monitoring by arm", db=str(args.db),
-                  charter=report["charter"]["sha256"], format="json" if args.json else "text")
+    record_action("export", view.viewer, NAME, unblinded=view.sees_arms,
+                  what=f"interim monitoring {'by arm' if view.sees_arms else 'pooled'}", db=str(args.db),
+                  charter=report["charter"]["sha256"], format="json" if args.json else "text", blinding=view.banner)
     return 0

@@ -1,8 +1,9 @@
 """``python -m dashboard survival``: the survival page's numbers on the command line.
 
-Two sources: the trial database, read as the unblinded statistician through the analysis the page calls
-(:func:`dashboard.analyses.survival.survival`), so the command prints exactly what the page shows; or any CSV
-with a time, event and group column, through the same domain analysis (:func:`survival_report`).
+Two sources: the trial database, read as the logged-in user (see :func:`dashboard.commands.authenticate`)
+through the analysis the page calls (:func:`dashboard.analyses.survival.survival`), so the command prints
+exactly what the page shows that user (by arm for the DSMB, pooled for a blinded role); or any CSV with a
+time, event and group column, through the same domain analysis (:func:`survival_report`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from datetime import date
 import pandas as pd
 
 from dashboard.access.trial_view import TrialView
-from dashboard.access.viewer import Viewer
 from dashboard.analyses.survival import survival
-from dashboard.commands import record_action
+from dashboard.commands import authenticate, record_action
 from dashboard.data.database import connect_readonly
 from dashboard.domain.endpoints import ENDPOINTS, MILESTONES
 from dashboard.domain.subject_filter import SubjectFilter
@@ -29,7 +29,8 @@ KM_ENDPOINTS = tuple(k for k, e in ENDPOINTS.items() if not e.competing)
 
 def configure(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--db", help="trial DuckDB file (read as the DSMB statistician: by arm)")
+    source.add_argument("--db", help="trial DuckDB file, read as the logged-in user ($DASHBOARD_USER and "
+                                     "$DASHBOARD_PASSWORD, or a prompt): by arm for the DSMB, pooled for blinded roles")
     source.add_argument("--csv", help="CSV file with one row per subject")
     parser.add_argument("--endpoint", default="os",
                         help="with --db: os (death; transplant censored), tfs (death or transplant), or the "
@@ -53,16 +54,21 @@ def _days(text: str) -> tuple[float, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = _trial_report(args) if args.db else _csv_report(args)
+    if not args.db:
+        report = _csv_report(args)
+        print(json.dumps(report, indent=2, allow_nan=False) if args.json else format_report(report))
+        return 0
+    view = TrialView(connect_readonly(args.db), authenticate(args.db, NAME), args.db)
+    report = _trial_report(args, view)
     print(json.dumps(report, indent=2, allow_nan=False) if args.json else format_report(report))
-    if args.db:
-        record_action("export", "dsmb", NAME, what="survival report by arm", db=str(args.db), endpoint=args.endpoint,
-              as_of=args.as_of.isoformat() if args.as_of else None, format="json" if args.json else "text")
+    record_action("export", view.viewer, NAME, unblinded=view.sees_arms,
+                  what=f"survival report {'by arm' if view.sees_arms else 'pooled'}", db=str(args.db),
+                  endpoint=args.endpoint, as_of=args.as_of.isoformat() if args.as_of else None,
+                  format="json" if args.json else "text", blinding=view.banner)
     return 0
 
 
-def _trial_report(args: argparse.Namespace) -> dict:
-    view = TrialView(connect_readonly(args.db), Viewer("cli", "dsmb"), args.db)
+def _trial_report(args: argparse.Namespace, view: TrialView) -> dict:
     if args.endpoint not in KM_ENDPOINTS:
         imported = list(view.tte_parameters()["paramcd"])
         if args.endpoint not in imported:
@@ -70,6 +76,9 @@ def _trial_report(args: argparse.Namespace) -> dict:
                              f"of {args.db} ({', '.join(imported) or 'none imported'}).")
         if args.as_of:
             raise ValueError("--as-of needs event dates; imported ADTTE parameters carry only AVAL and CNSR.")
+    if args.reference is not None and not view.sees_arms:
+        raise ValueError(f"--reference: {view.viewer.label} gets a blinded, pooled report, which has no groups to "
+                         "compare.")
     if args.reference is not None and args.reference not in view.arms():
         raise ValueError(f"--reference {args.reference!r} is not a group; groups: {', '.join(view.arms())}.")
     return analysis_report(survival(view, SubjectFilter(), args.endpoint, args.as_of, args.conf_type,
