@@ -28,9 +28,11 @@ def _built(path: Path, **settings):
 
 @pytest.fixture(autouse=True)
 def audit_trail_of_the_test(monkeypatch, tmp_path) -> Path:
-    """Every test writes its audit events (the app's and the commands') to its own file, never to data/."""
+    """Every test writes its audit events (the app's and the commands') and its state (meetings) to its own
+    files, never to data/."""
     path = tmp_path / "audit.jsonl"
     monkeypatch.setenv("DASHBOARD_AUDIT", str(path))
+    monkeypatch.setenv("DASHBOARD_STATE", str(tmp_path / "state.sqlite"))
     return path
 
 
@@ -114,3 +116,11 @@ def pilot_sdtm(tmp_path_factory):
 def pilot_adam(tmp_path_factory):
     """The CDISC pilot imported from ADaM (with ADTTE's TTDE): (database path, ImportResult)."""
     return _import_pilot(tmp_path_factory, "adam")
+
+
+def connect_unblinded(path):
+    """A trial file with its randomisation attached, as an unblinded session reads it: every table of the data
+    model, arms included (blinded and unblinded views may share it in tests; the app never does)."""
+    from dashboard.data.database import connect_readonly, randomization_path
+
+    return connect_readonly(path, randomization_path(path))

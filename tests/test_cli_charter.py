@@ -15,6 +15,7 @@ import duckdb
 
 from dashboard.data.importers.cuts import kept_cut_path
 from dashboard.data.importers.pipeline import ImportSettings, import_cut
+from tests.conftest import connect_unblinded
 from tests.data.test_import_validation import GOOD, write_delivery
 from tests.domain.test_charter import GOOD as CHARTER
 
@@ -63,7 +64,7 @@ def test_a_valid_charter_is_stored_with_the_new_cut(tmp_path, audit_trail_of_the
                      "--charter", str(good), audit=audit_trail_of_the_test)
     assert done.returncode == 0, done.stderr
     assert "DSMB charter 1.0" in done.stdout and "in force from cut 2" in done.stdout
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_unblinded(db) as con:
         assert con.execute("SELECT version, source, text FROM charter").fetchall() == [("1.0", str(good), CHARTER)]
     with duckdb.connect(str(kept_cut_path(db, 1)), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM charter").fetchone()[0] == 0  # cut 1 was loaded without one

@@ -18,6 +18,10 @@ class Setting:
 
 
 DASHBOARD_DB = Setting("DASHBOARD_DB", "data/trial.duckdb", "Trial database the app reads (DuckDB file).")
+DASHBOARD_RANDOMIZATION = Setting(
+    "DASHBOARD_RANDOMIZATION", "",
+    "Randomisation file of DASHBOARD_DB (each patient's arm, kept apart; only unblinded sessions attach it). "
+    "Default: beside it, <name>.randomization.duckdb.")
 DASHBOARD_USERS = Setting("DASHBOARD_USERS", "data/users.toml", "Local users file (salted bcrypt hashes) for embedded login.")
 DASHBOARD_AUDIT = Setting("DASHBOARD_AUDIT", "data/audit.jsonl", "Append-only audit trail, kept outside the trial database.")
 DASHBOARD_AUTH = Setting("DASHBOARD_AUTH", "local",
@@ -27,8 +31,8 @@ DASHBOARD_STATE = Setting("DASHBOARD_STATE", "data/state.sqlite",
                            "State store (SQLite, WAL): DSMB meetings, report copies, recommendations on record.")
 DASHBOARD_IDLE_MINUTES = Setting("DASHBOARD_IDLE_MINUTES", "30", "Minutes of inactivity after which a session is logged out.")
 
-SETTINGS = (DASHBOARD_DB, DASHBOARD_USERS, DASHBOARD_AUDIT, DASHBOARD_AUTH, DASHBOARD_OIDC_ROLES, DASHBOARD_IDLE_MINUTES,
-            DASHBOARD_STATE)
+SETTINGS = (DASHBOARD_DB, DASHBOARD_RANDOMIZATION, DASHBOARD_USERS, DASHBOARD_AUDIT, DASHBOARD_AUTH,
+            DASHBOARD_OIDC_ROLES, DASHBOARD_IDLE_MINUTES, DASHBOARD_STATE)
 
 
 def db_path() -> Path:

@@ -21,7 +21,7 @@ from dashboard.ui.data_import import HIDDEN, problem_report
 @pytest.fixture(scope="module")
 def empty_trial():
     with duckdb.connect(":memory:") as con:
-        create_tables(con)
+        create_tables(con, with_arms=True)  # the data model as unblinded views show it
         yield con
 
 

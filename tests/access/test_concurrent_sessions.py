@@ -11,8 +11,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from dashboard.access.trial_view import TrialView
-from dashboard.data.database import connect_readonly
 from dashboard.domain.subject_filter import SubjectFilter
+from tests.conftest import connect_unblinded
 from tests.pages.apptest_helpers import ROLE_VIEWERS
 
 SESSIONS = 16
@@ -35,14 +35,14 @@ class _Watched:
 
 
 def test_the_constructor_queries_only_through_cursors(trial_db):
-    con = _Watched(connect_readonly(trial_db))
+    con = _Watched(connect_unblinded(trial_db))
     view = TrialView(con, ROLE_VIEWERS["investigator"], trial_db)
     view.count_subjects(SubjectFilter())
     assert con.direct_calls == [], "the shared connection was queried directly, not through its own cursor"
 
 
 def test_simultaneous_sessions_construct_views_and_query_on_one_connection(trial_db):
-    con = connect_readonly(trial_db)
+    con = connect_unblinded(trial_db)
     start = threading.Barrier(SESSIONS)
     roles = list(ROLE_VIEWERS)
 
@@ -85,7 +85,7 @@ def test_a_small_xlsx_is_built_with_the_page_a_large_one_on_click_without_rerun(
 
     monkeypatch.setattr(downloads.st, "columns", lambda n: [Column() for _ in range(n)])
     audit = AuditLog(tmp_path / "audit.jsonl")
-    con = connect_readonly(trial_db)
+    con = connect_unblinded(trial_db)
     ctx = PageContext(TrialView(con, ROLE_VIEWERS["investigator"], trial_db), SubjectFilter(), audit)
     downloads.download_table(ctx, pd.DataFrame({"x": [1, 2]}), "table", key="k", page="overview")
     assert isinstance(buttons["Download XLSX"][0], bytes)

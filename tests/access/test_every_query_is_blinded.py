@@ -13,7 +13,6 @@ import dataclasses
 from collections.abc import Callable
 from datetime import date
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -23,16 +22,18 @@ from dashboard.access.viewer import Viewer
 from dashboard.cache import RESULTS
 from dashboard.data.database import connect_readonly
 from dashboard.data.importers.cuts import write_cut
-from dashboard.data.schema import ARM_REVEALING_COLUMNS, TABLES
+from dashboard.data.schema import ARM_REVEALING_COLUMNS, RESTORED_FROM, TABLES
 from dashboard.data.simulate import SimulationSettings, simulate_trial
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import AccessDenied
 from tests.access.sql_recording import ViewSqlRecorder, columns_read
-from tests.conftest import UNUSUAL_ARMS
+from tests.conftest import UNUSUAL_ARMS, connect_unblinded
 
 DSMB = Viewer("d", "dsmb")
 BLINDED = (Viewer("i", "investigator"), Viewer("m", "data_manager"))
 REVEALING = {c for columns in ARM_REVEALING_COLUMNS.values() for c in columns}
+# Where a plan reads them: the randomisation tables an unblinded connection joins (a blinded one has none).
+READ_FROM = {source: ARM_REVEALING_COLUMNS[table] for table, (source, _) in RESTORED_FROM.items()}
 EVERYONE = SubjectFilter()
 
 
@@ -97,24 +98,26 @@ def trial(unusual_arms_db, tmp_path_factory):
     db = tmp_path_factory.mktemp("two_cuts") / "trial.duckdb"
     write_cut(simulate_trial(SimulationSettings(arms=UNUSUAL_ARMS, seed=7, cut_date=date(2025, 6, 30))), db,
               source="earlier cut")
-    with duckdb.connect(str(unusual_arms_db), read_only=True) as con:
+    with connect_unblinded(unusual_arms_db) as con:
         tables = {t: con.execute(f"SELECT * FROM {t}").df() for t in TABLES if t not in ("data_cuts", "time_to_event")}
     write_cut({**tables, "time_to_event": _imported_os(tables)}, db, source="unusual arms trial")
-    con = connect_readonly(db)
-    yield db, con
-    con.close()
+    # As the app opens them: a blinded viewer's connection has no randomisation attached, the DSMB's has.
+    connections = {False: connect_readonly(db), True: connect_unblinded(db)}
+    yield db, connections
+    for con in connections.values():
+        con.close()
 
 
 def _run(trial, viewer: Viewer, name: str):
     """(result, arm-revealing (table, column) pairs the SQL read), from an empty cache so SQL is sent."""
-    db, con = trial
-    recorder = ViewSqlRecorder(con)
+    db, connections = trial
+    recorder = ViewSqlRecorder(connections[viewer.role == "dsmb"])
     view = TrialView(recorder, viewer, db)
     args = ARGUMENTS[name](view)
     RESULTS.clear()
     recorder.statements.clear()
     result = getattr(view, name)(*args)
-    return result, columns_read(recorder.statements, ARM_REVEALING_COLUMNS)
+    return result, columns_read(recorder.statements, READ_FROM)
 
 
 def _parts(result):

@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 
-from dashboard.access.users import LoginThrottle, UserStore, check_password, check_username
+from dashboard.access.users import DEMO_ACCOUNTS, LoginThrottle, UserStore, check_password, check_username
 from dashboard.cli import main
 
 WEAK = ["        ", "password", "12345678", "            ", "  short-one  ", "qwerty123456", "Password1234",
@@ -127,7 +127,7 @@ def test_concurrent_first_logins_create_the_demo_accounts_once(tmp_path):
     for t in threads:
         t.join()
     assert errors == []
-    assert set(UserStore(path).load()) == {"dsmb", "investigator", "datamanager"}
+    assert set(UserStore(path).load()) == {name for name, *_ in DEMO_ACCOUNTS}
     assert list(tmp_path.iterdir()) == [path] or all(p.suffix == ".lock" for p in tmp_path.iterdir() if p != path)
 
 

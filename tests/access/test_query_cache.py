@@ -12,13 +12,12 @@ from dashboard.access.query_registry import QUERIES, metadata
 from dashboard.access.trial_view import TrialView
 from dashboard.access.viewer import Viewer
 from dashboard.cache import RESULTS
-from dashboard.data.database import connect_readonly
 from dashboard.data.importers.cuts import kept_cut_path, write_cut
 from dashboard.data.simulate import SimulationSettings, simulate_trial
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import AccessDenied
 from tests.access.sql_recording import ViewSqlRecorder
-from tests.conftest import UNUSUAL_ARMS
+from tests.conftest import UNUSUAL_ARMS, connect_unblinded
 
 DSMB, INVESTIGATOR = Viewer("d", "dsmb"), Viewer("i", "investigator")
 WOMEN = SubjectFilter(sex=("F",))
@@ -27,7 +26,7 @@ WOMEN = SubjectFilter(sex=("F",))
 @pytest.fixture
 def con(unusual_arms_db):
     RESULTS.clear()
-    with duckdb.connect(str(unusual_arms_db), read_only=True) as c:
+    with connect_unblinded(unusual_arms_db) as c:
         yield c
 
 
@@ -99,7 +98,7 @@ def test_a_kept_cut_removed_from_disk_is_seen_at_the_next_call(tmp_path):
     db = tmp_path / "trial.duckdb"
     for cut_date in (date(2025, 3, 31), date(2025, 9, 30)):
         write_cut(simulate_trial(SimulationSettings(patients=14, cut_date=cut_date)), db, source=f"{cut_date}")
-    view = TrialView(connect_readonly(db), DSMB, db)
+    view = TrialView(connect_unblinded(db), DSMB, db)
     assert view.changes_since_previous_cut(SubjectFilter()) is not None and len(view.earlier_cuts()) == 1
     kept_cut_path(db, 1).unlink()
     assert view.changes_since_previous_cut(SubjectFilter()) is None and view.earlier_cuts().empty

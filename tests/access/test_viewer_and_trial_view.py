@@ -3,11 +3,13 @@
 import duckdb
 import pytest
 
+from dashboard.access.opening import open_trial_view
 from dashboard.access.trial_view import TrialView
 from dashboard.access.viewer import BLINDED_BANNER, UNBLINDED_BANNER, Viewer, allowed, blinding_banner, sees_arms
+from dashboard.data.database import randomization_path
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import AccessDenied
-from tests.conftest import UNUSUAL_ARMS
+from tests.conftest import UNUSUAL_ARMS, connect_unblinded
 
 DSMB = Viewer("d", "dsmb")
 INVESTIGATOR = Viewer("i", "investigator")
@@ -37,7 +39,7 @@ def test_unknown_role_is_refused():
 
 @pytest.fixture(scope="module")
 def con(unusual_arms_db):
-    with duckdb.connect(str(unusual_arms_db), read_only=True) as c:
+    with connect_unblinded(unusual_arms_db) as c:
         yield c
 
 
@@ -76,7 +78,8 @@ def test_cache_keys_differ_between_blinded_and_unblinded_viewers(con):
 def test_every_role_sees_arms_once_the_trial_is_unblinded(unusual_arms_db, tmp_path):
     copy = tmp_path / "unblinded.duckdb"
     copy.write_bytes(unusual_arms_db.read_bytes())
+    randomization_path(copy).write_bytes(randomization_path(unusual_arms_db).read_bytes())
     with duckdb.connect(str(copy)) as c:
         c.execute("UPDATE study SET blinded = false")
-        view = TrialView(c, INVESTIGATOR)
-        assert view.sees_arms and set(view.subjects(SubjectFilter())["arm"]) == set(UNUSUAL_ARMS)
+    view = open_trial_view(INVESTIGATOR, copy)
+    assert view.sees_arms and set(view.subjects(SubjectFilter())["arm"]) == set(UNUSUAL_ARMS)

@@ -1,6 +1,5 @@
 """Analyses are cached per cut and blinding state: a blinded and an unblinded viewer never share a result."""
 
-import duckdb
 import pytest
 
 from dashboard.access.trial_view import TrialView
@@ -8,14 +7,14 @@ from dashboard.access.viewer import Viewer
 from dashboard.analyses import analysis, labs, safety
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.subject_filter import SubjectFilter
-from tests.conftest import UNUSUAL_ARMS
+from tests.conftest import UNUSUAL_ARMS, connect_unblinded
 
 DSMB, INVESTIGATOR = Viewer("dsmb", "dsmb", "DSMB"), Viewer("inv", "investigator", "Investigator")
 
 
 @pytest.fixture(scope="module")
 def views(unusual_arms_db):
-    with duckdb.connect(str(unusual_arms_db), read_only=True) as con:
+    with connect_unblinded(unusual_arms_db) as con:
         yield {v.role: TrialView(con, v, unusual_arms_db) for v in (DSMB, INVESTIGATOR)}
 
 

@@ -13,24 +13,24 @@ import pytest
 from dashboard.access.trial_view import TrialView
 from dashboard.access.viewer import Viewer
 from dashboard.analyses.safety_rules import safety_rules
-from dashboard.data.database import connect_readonly
+from dashboard.data.database import randomization_path
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.subject_filter import SubjectFilter
-from tests.conftest import UNUSUAL_ARMS
+from tests.conftest import UNUSUAL_ARMS, connect_unblinded
 
 DSMB, INVESTIGATOR = Viewer("dsmb", "dsmb", "DSMB"), Viewer("inv", "investigator", "Investigator")
 
 
 @pytest.fixture(scope="module")
 def views(unusual_arms_db):
-    con = connect_readonly(unusual_arms_db)
+    con = connect_unblinded(unusual_arms_db)
     yield {v.role: TrialView(con, v, unusual_arms_db) for v in (DSMB, INVESTIGATOR)}
     con.close()
 
 
 def oracle(db) -> dict[str, dict[str, int]]:
     """Per rule of the demo charter, counts per arm computed row by row from the tables."""
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_unblinded(db) as con:
         subjects = {u: (arm, day1, death) for u, arm, day1, death in
                     con.execute("SELECT usubjid, arm, day1_on, death_on FROM subjects").fetchall()}
         infusions: dict[str, list[int]] = {}
@@ -95,8 +95,9 @@ def test_another_charter_may_be_given(views):
 def test_no_charter_gives_no_results(tmp_path, trial_db):
     old = tmp_path / "old.duckdb"
     shutil.copyfile(trial_db, old)
+    shutil.copyfile(randomization_path(trial_db), randomization_path(old))
     with duckdb.connect(str(old)) as con:
         con.execute("DELETE FROM charter")
-    con = connect_readonly(old)
+    con = connect_unblinded(old)
     assert safety_rules(TrialView(con, DSMB, old), SubjectFilter()) == ()
     con.close()

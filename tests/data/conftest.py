@@ -1,12 +1,13 @@
 """Fixtures of the tests that compare a DuckDB aggregate with the pandas function it stands in for."""
 
-import duckdb
 import pytest
+
+from tests.conftest import connect_unblinded
 
 
 @pytest.fixture(scope="module")
 def demo_con(trial_db):
-    with duckdb.connect(str(trial_db), read_only=True) as c:
+    with connect_unblinded(trial_db) as c:
         yield c
 
 

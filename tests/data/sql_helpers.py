@@ -7,6 +7,8 @@ from pathlib import Path
 import duckdb
 
 from dashboard.data import queries
+from dashboard.data.database import randomization_path
+from dashboard.data.schema import create_unblinded_views
 
 
 def study_groups(con, include_arm: bool) -> list[str] | None:
@@ -19,7 +21,12 @@ def messy_copy(db: Path, tables: Sequence[str], mess: str) -> Iterator[duckdb.Du
     """An in-memory copy of ``tables`` of the trial at ``db``, changed by the SQL ``mess``: the untidy
     records (missing limits, repeated baselines, rows without a visit) a simulated trial does not have."""
     with duckdb.connect(":memory:") as c:
-        c.execute(f"ATTACH '{db}' AS src (READ_ONLY)")
+        c.execute(f"ATTACH '{db}' AS src_trial (READ_ONLY)")
+        c.execute(f"ATTACH '{randomization_path(db)}' AS src_randomization (READ_ONLY)")
+        c.execute("CREATE SCHEMA src")
+        c.execute("USE memory.src")
+        create_unblinded_views(c, "src_trial", "src_randomization")  # the tables with their arms, as unblinded
+        c.execute("USE memory.main")
         for table in tables:
             c.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
         c.execute(mess)

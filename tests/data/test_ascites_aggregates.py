@@ -9,10 +9,12 @@ import pytest
 
 from dashboard.data import ascites_aggregates as agg
 from dashboard.data import queries
+from dashboard.data.database import randomization_path
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.ascites import SHIFT_VISITS, grade_shift_from_counts, resolution_km_from_times, transitions_from_counts
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import InsufficientData
+from tests.conftest import connect_unblinded
 from tests.data.sql_helpers import SqlRecorder, study_groups
 from tests.oracle.ascites import grade_shift, grade_transitions, resolution_km, resolution_times
 from tests.oracle.labstats import add_exit_day
@@ -100,6 +102,7 @@ def messy_db(trial_db, tmp_path_factory):
     assessment repeated two days later with another grade)."""
     path = tmp_path_factory.mktemp("messy") / "trial.duckdb"
     shutil.copy(trial_db, path)
+    shutil.copy(randomization_path(trial_db), randomization_path(path))
     with duckdb.connect(str(path)) as c:
         # Patients with ascites at baseline still unresolved and assessed after day 10: their times change.
         late = [r[0] for r in c.execute("""
@@ -134,7 +137,7 @@ def messy_db(trial_db, tmp_path_factory):
 
 def test_repeated_assessments_and_early_exits_are_handled_as_in_pandas(messy_db, include_arm):
     f, group_col, visits = SubjectFilter(), ("arm" if include_arm else None), ["Baseline", "W1", "W4", "W12"]
-    with duckdb.connect(str(messy_db), read_only=True) as c:
+    with connect_unblinded(messy_db) as c:
         groups = study_groups(c, include_arm)
         rows, exit_days = _resolution_inputs(c, f, include_arm)
         shift = grade_shift_from_counts(agg.ascites_shift_counts(c, f, visits, include_arm), groups=groups, visits=visits)

@@ -1,6 +1,5 @@
 """Ascites and temperature aggregated in DuckDB equal the pandas functions on the fetched rows."""
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -10,6 +9,7 @@ from dashboard.domain import POOLED_LABEL, safety
 from dashboard.domain.ascites import MEASURES, distribution_from_counts, free_from_distribution
 from dashboard.domain.labstats import summary_from_aggregates
 from dashboard.domain.subject_filter import SubjectFilter
+from tests.conftest import connect_unblinded
 from tests.oracle import safety as safety_oracle
 from tests.oracle.ascites import free_of_ascites, grade_distribution, measure_by_visit
 
@@ -20,7 +20,7 @@ CLOSE = dict(check_exact=False, rtol=1e-9, atol=1e-9, check_dtype=False)
 
 @pytest.fixture(scope="module")
 def con(trial_db):
-    with duckdb.connect(str(trial_db), read_only=True) as c:
+    with connect_unblinded(trial_db) as c:
         yield c
 
 

@@ -15,11 +15,12 @@ from dashboard.access.trial_view import TrialView
 from dashboard.access.viewer import Viewer
 from dashboard.commands.simulate import build
 from dashboard.data.charters import demo_charter, read_charter_file
-from dashboard.data.database import connect_readonly
+from dashboard.data.database import randomization_path
 from dashboard.data.importers.cuts import kept_cut_path
 from dashboard.data.importers.pipeline import ImportSettings, import_cut
 from dashboard.data.simulate import SimulationSettings
 from dashboard.domain.charter import CharterError, parse_charter
+from tests.conftest import connect_unblinded
 from tests.data.test_import_validation import GOOD, write_delivery
 from tests.domain.test_charter import GOOD as CHARTER
 
@@ -31,7 +32,7 @@ def sha256(path: Path) -> str:
 
 
 def stored(db: Path) -> list[tuple]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_unblinded(db) as con:
         return con.execute("SELECT version, title, sha256, source, loaded_at, text FROM charter").fetchall()
 
 
@@ -121,16 +122,17 @@ def test_read_charter_file_names_unreadable_files(tmp_path):
 
 
 def test_trial_view_reads_the_cuts_charter_and_none_from_a_file_without_one(tmp_path, trial_db):
-    con = connect_readonly(trial_db)
+    con = connect_unblinded(trial_db)
     view = TrialView(con, Viewer("i", "investigator"), trial_db)
     assert view.charter() == demo_charter()[0]
     assert view.charter_record()["sha256"] == demo_charter()[0].sha256 and "text" not in view.charter_record()
     con.close()
     old = tmp_path / "old.duckdb"
     shutil.copyfile(trial_db, old)
+    shutil.copyfile(randomization_path(trial_db), randomization_path(old))
     with duckdb.connect(str(old)) as writable:
         writable.execute("DROP TABLE charter")  # as written before the charter table existed
-    con = connect_readonly(old)
+    con = connect_unblinded(old)
     view = TrialView(con, Viewer("d", "dsmb"), old)
     assert view.charter() is None and view.charter_record() is None
     con.close()

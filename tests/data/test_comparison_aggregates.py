@@ -13,6 +13,7 @@ from dashboard.data.comparison_aggregates import lab_comparison_aggregates
 from dashboard.domain.arm_comparison import AGGREGATE_COLUMNS, comparison_from_aggregates
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import UnsuitableData
+from tests.conftest import connect_unblinded
 from tests.oracle.arm_comparison import compare_arms_by_visit
 
 REF = Path(__file__).parents[1] / "domain" / "reference"
@@ -22,7 +23,7 @@ STATS = ["diff", "lower", "upper", "p", "p_wilcoxon"]
 
 @pytest.fixture(scope="module")
 def con(trial_db):
-    with duckdb.connect(str(trial_db), read_only=True) as c:
+    with connect_unblinded(trial_db) as c:
         yield c
 
 

@@ -10,10 +10,11 @@ import pytest
 
 from dashboard.access.trial_view import TrialView
 from dashboard.access.viewer import Viewer
-from dashboard.data.database import connect_readonly, write_trial
+from dashboard.data.database import write_trial
 from dashboard.data.importers.cuts import kept_cut_path, write_cut
 from dashboard.data.simulate import SimulationSettings, simulate_trial
 from dashboard.domain.subject_filter import SubjectFilter
+from tests.conftest import connect_unblinded
 
 DSMB, INVESTIGATOR = Viewer("dsmb", "dsmb"), Viewer("inv", "investigator")
 LAB_KEY = ["usubjid", "paramcd", "study_day"]
@@ -27,7 +28,7 @@ def _two_cuts(db, first: dict, second: dict):
 
 
 def _changes(db, viewer=DSMB, f=SubjectFilter()):
-    return TrialView(connect_readonly(db), viewer, db).changes_since_previous_cut(f)
+    return TrialView(connect_unblinded(db), viewer, db).changes_since_previous_cut(f)
 
 
 def _keys(df: pd.DataFrame, cols) -> set[tuple]:
@@ -130,7 +131,7 @@ def test_the_filter_restricts_the_changes_to_the_selected_patients(simulated):
 
 def test_repeated_calls_and_several_views_share_one_attachment(simulated):
     db = simulated[0]
-    con = connect_readonly(db)
+    con = connect_unblinded(db)
     views = [TrialView(con, v, db) for v in (DSMB, INVESTIGATOR, DSMB)]
     counts = [v.changes_since_previous_cut(SubjectFilter()).counts() for v in views]
     assert counts[0] == counts[1] == counts[2]

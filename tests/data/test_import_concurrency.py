@@ -11,12 +11,12 @@ import subprocess
 import sys
 from datetime import date
 
-import duckdb
 import pytest
 
 from dashboard.commands import import_cut as command
 from dashboard.data.importers import cuts
 from dashboard.data.importers.pipeline import ImportSettings, import_cut
+from tests.conftest import connect_unblinded
 from tests.data.test_import_validation import GOOD, sha256, write_delivery
 
 PARALLEL = 3
@@ -49,7 +49,7 @@ def test_parallel_imports_keep_every_published_cut(published, audit_trail_of_the
         else:  # a loser says to retry, and does not claim to have imported
             assert "Imported" not in out and "retry" in err.lower(), (out, err)
     assert claimed and len(set(claimed)) == len(claimed), outputs
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_unblinded(db) as con:
         ids = [r[0] for r in con.execute("SELECT cut_id FROM data_cuts ORDER BY cut_id").fetchall()]
     assert ids == [1, *sorted(claimed)], outputs
     for cut_id in ids:

@@ -2,12 +2,11 @@
 
 from datetime import date
 
-import duckdb
 import pyreadstat
 import pytest
 
 from dashboard.commands import import_cut as command
-from tests.conftest import PILOT, needs_pilot
+from tests.conftest import PILOT, connect_unblinded, needs_pilot
 
 ARMS = {"Placebo": 86, "Xanomeline High Dose": 84, "Xanomeline Low Dose": 84}
 pytestmark = needs_pilot
@@ -16,14 +15,14 @@ pytestmark = needs_pilot
 @pytest.fixture(scope="module")
 def sdtm(pilot_sdtm):
     db, result = pilot_sdtm
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_unblinded(db) as con:
         yield con, result
 
 
 @pytest.fixture(scope="module")
 def adam(pilot_adam):
     db, result = pilot_adam
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_unblinded(db) as con:
         yield con, result
 
 

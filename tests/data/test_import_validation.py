@@ -8,13 +8,13 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dashboard.commands import import_cut as command
 from dashboard.data.importers.cuts import kept_cut_path
 from dashboard.data.importers.pipeline import ImportSettings, build_tables, import_cut
 from dashboard.data.importers.problems import ImportValidationError
+from tests.conftest import connect_unblinded
 
 GOOD = {
     "subjects.csv": "usubjid,site_id,arm,day1_on,age,sex,death_on\n"
@@ -169,7 +169,7 @@ def test_second_cut_keeps_the_first_cut_row_and_copy(tmp_path, current):
     source = shutil.copytree(tmp_path / "good", tmp_path / "good2")
     result = import_cut(ImportSettings("csv", str(source), date(2024, 7, 1), db=str(current)))
     assert result.cut["cut_id"] == 2
-    with duckdb.connect(str(current), read_only=True) as con:
+    with connect_unblinded(current) as con:
         assert con.execute("SELECT cut_id, cut_date FROM data_cuts ORDER BY cut_id").fetchall() == \
             [(1, date(2024, 6, 1)), (2, date(2024, 7, 1))]
     assert sha256(kept_cut_path(current, 1)) == first and sha256(kept_cut_path(current, 2)) == sha256(current)
@@ -211,5 +211,5 @@ def test_import_over_a_simulated_trial_keeps_the_simulated_cut(tmp_path):
     simulated = sha256(db)
     result = import_cut(ImportSettings("csv", str(write_delivery(tmp_path / "good", GOOD)), date(2024, 6, 1), db=str(db)))
     assert result.cut["cut_id"] == 2 and sha256(kept_cut_path(db, 1)) == simulated
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_unblinded(db) as con:
         assert [r[0] for r in con.execute("SELECT source FROM data_cuts ORDER BY cut_id").fetchall()][0] == "simulate"

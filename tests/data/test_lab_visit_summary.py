@@ -1,6 +1,5 @@
 """The per-visit lab summary aggregated in DuckDB equals summarise_by_visit on the fetched rows."""
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -8,6 +7,7 @@ from dashboard.access.trial_view import TrialView
 from dashboard.access.viewer import Viewer
 from dashboard.domain.labstats import add_change_from_baseline, summary_from_aggregates
 from dashboard.domain.subject_filter import SubjectFilter
+from tests.conftest import connect_unblinded
 from tests.oracle.labstats import summarise_by_visit
 
 VIEWERS = {"by arm": Viewer("dsmb", "dsmb", "DSMB"), "pooled": Viewer("inv", "investigator", "Investigator")}
@@ -15,7 +15,7 @@ VIEWERS = {"by arm": Viewer("dsmb", "dsmb", "DSMB"), "pooled": Viewer("inv", "in
 
 @pytest.fixture(scope="module")
 def con(trial_db):
-    with duckdb.connect(str(trial_db), read_only=True) as c:
+    with connect_unblinded(trial_db) as c:
         yield c
 
 

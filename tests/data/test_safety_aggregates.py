@@ -18,6 +18,7 @@ from dashboard.data.safety_aggregates import _AE_CATEGORY_SQL, ae_overview_count
 from dashboard.data.schema import create_tables
 from dashboard.domain import POOLED_LABEL, adverse_events, safety
 from dashboard.domain.subject_filter import SubjectFilter
+from tests.conftest import connect_unblinded
 from tests.domain.test_safety import ARM, FEVER_38, OVERVIEW, ae_data, fever_data
 from tests.oracle import adverse_events as oracle_aes
 from tests.oracle import safety as safety_oracle
@@ -29,7 +30,7 @@ CLOSE = dict(check_exact=False, rtol=1e-9, atol=1e-9)
 
 @pytest.fixture(scope="module", params=["trial_db", "unusual_arms_db"])
 def con(request):
-    with duckdb.connect(str(request.getfixturevalue(request.param)), read_only=True) as c:
+    with connect_unblinded(request.getfixturevalue(request.param)) as c:
         yield c
 
 
@@ -141,7 +142,7 @@ def hand_db():
                                       "control_arm": "Placebo", "source": "test", "simulated": True,
                                       "follow_up_days": 365}])}
     with duckdb.connect() as c:
-        create_tables(c)
+        create_tables(c, with_arms=True)
         for name, df in tables.items():
             c.register("frame", df)
             c.execute(f"INSERT INTO {name} BY NAME SELECT * FROM frame")

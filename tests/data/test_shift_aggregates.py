@@ -5,7 +5,6 @@ without a baseline or a later value, an imported code without a registry range) 
 
 import re
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -14,7 +13,7 @@ from dashboard.data.shift_aggregates import lab_shift_counts
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.lab_safety import MISSING, shift_from_counts
 from dashboard.domain.subject_filter import SubjectFilter
-from tests.conftest import needs_pilot
+from tests.conftest import connect_unblinded, needs_pilot
 from tests.data.sql_helpers import SqlRecorder, messy_copy, study_groups
 from tests.oracle.lab_safety import shift_table
 
@@ -148,7 +147,7 @@ def test_pooled_query_never_reads_the_arm(demo_con):
 @needs_pilot
 def test_every_lab_of_the_cdisc_pilot_matches(pilot_sdtm, include_arm):
     db, _ = pilot_sdtm
-    with duckdb.connect(str(db), read_only=True) as c:
+    with connect_unblinded(db) as c:
         groups = study_groups(c, include_arm)
         codes = list(queries.lab_parameters(c)["paramcd"])
         refused = 0

@@ -2,7 +2,6 @@
 
 from datetime import date
 
-import duckdb
 import pandas as pd
 import pytest
 from lifelines import CoxPHFitter
@@ -10,6 +9,7 @@ from lifelines import CoxPHFitter
 from dashboard.data.simulate import SimulationSettings, simulate_trial
 from dashboard.domain.labs import BY_CODE
 from dashboard.domain.visits import INFUSION_DAYS, VISITS
+from tests.conftest import connect_unblinded
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,7 @@ def test_null_effect_gives_hazard_ratio_near_one():
 
 
 def test_written_database_stores_labs_ordered_by_paramcd_and_records_the_cut(trial_db):
-    with duckdb.connect(str(trial_db), read_only=True) as con:
+    with connect_unblinded(trial_db) as con:
         codes = [r[0] for r in con.execute("SELECT paramcd FROM lab_results").fetchall()]
         cut = con.execute("SELECT cut_id, checksum, row_counts FROM data_cuts").fetchall()
     assert codes == sorted(codes)

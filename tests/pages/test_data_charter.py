@@ -8,7 +8,9 @@ import duckdb
 import pytest
 
 from dashboard.data.charters import demo_charter
+from dashboard.data.database import randomization_path
 from dashboard.data.importers.cuts import kept_cut_path
+from tests.conftest import connect_unblinded
 from tests.domain.test_charter import GOOD as CHARTER
 from tests.pages.apptest_helpers import run_page
 from tests.pages.test_data_page import GOOD, audit_events, sha256, upload, zipped
@@ -23,6 +25,7 @@ def db(app_env, monkeypatch, trial_db):
     path = app_env / "db" / "trial.duckdb"
     path.parent.mkdir()
     path.write_bytes(trial_db.read_bytes())
+    randomization_path(path).write_bytes(randomization_path(trial_db).read_bytes())
     monkeypatch.setenv("DASHBOARD_DB", str(path))
     return path
 
@@ -60,7 +63,7 @@ def test_a_good_charter_is_summarised_before_import_and_stored_with_the_publishe
     at = upload(at, "good.zip", zipped(GOOD), "data_publish")
     assert not at.exception, [e.value for e in at.exception]
     assert "good.zip was published as cut 2" in at.success[0].value
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_unblinded(db) as con:
         assert con.execute("SELECT version, source, text FROM charter").fetchall() == [
             ("2.0", "charter-v2.toml (uploaded by datamanager)", V2)]
     with duckdb.connect(str(kept_cut_path(db, 1)), read_only=True) as con:

@@ -9,14 +9,14 @@ import json
 import zipfile
 from datetime import date
 
-import duckdb
 import pytest
 
 from dashboard.access.viewer import require
+from dashboard.data.database import randomization_path
 from dashboard.data.importers.cuts import kept_cut_path
 from dashboard.errors import AccessDenied
 from dashboard.ui.navigation import page_paths
-from tests.conftest import PILOT, needs_pilot
+from tests.conftest import PILOT, connect_unblinded, needs_pilot
 from tests.data.test_import_validation import GOOD
 from tests.pages.apptest_helpers import ROLE_VIEWERS, run_page
 
@@ -43,6 +43,7 @@ def db(app_env, monkeypatch, trial_db):
     path = app_env / "db" / "trial.duckdb"
     path.parent.mkdir()
     path.write_bytes(trial_db.read_bytes())
+    randomization_path(path).write_bytes(randomization_path(trial_db).read_bytes())
     monkeypatch.setenv("DASHBOARD_DB", str(path))
     return path
 
@@ -121,7 +122,7 @@ def test_good_csv_delivery_publishes_cut_2_keeps_cut_1_and_is_audited(app_env, d
     at = upload(run_page("pages/data.py", "data_manager"), "good.zip", zipped(GOOD), "data_publish")
     assert not at.exception, [e.value for e in at.exception]
     assert "good.zip was published as cut 2" in at.success[0].value
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_unblinded(db) as con:
         cuts = con.execute("SELECT cut_id, source FROM data_cuts ORDER BY cut_id").fetchall()
         assert con.execute("SELECT count(*) FROM subjects").fetchone()[0] == 3
     assert cuts == [(1, "test fixture"), (2, "good.zip (uploaded by datamanager)")]
@@ -141,7 +142,7 @@ def test_the_cdisc_pilot_sdtm_loads_through_data(app_env, db):
     at = upload(at, "cdiscpilot01_sdtm.zip", zipped(files), "data_publish", fmt="sdtm")
     assert not at.exception, [e.value for e in at.exception]
     assert "cdiscpilot01_sdtm.zip was published as cut 2" in at.success[0].value
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_unblinded(db) as con:
         assert con.execute("SELECT count(DISTINCT arm), count(*) FROM subjects").fetchone() == (3, 254)
 
 

@@ -15,7 +15,7 @@ from dashboard.data.importers.cuts import write_cut
 from dashboard.data.simulate import SimulationSettings, simulate_trial
 from dashboard.ui.navigation import PAGES
 from dashboard.ui.sections import CONTROLS
-from tests.conftest import UNUSUAL_ARMS
+from tests.conftest import UNUSUAL_ARMS, connect_unblinded
 from tests.pages.apptest_helpers import run_page, sent_bytes
 
 ROLES = ("dsmb", "investigator", "data_manager")
@@ -39,9 +39,8 @@ def database(request, app_env, monkeypatch, unusual_arms_db, two_cut_db):
 
 
 def _first_patient(db) -> str:
-    import duckdb
 
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_unblinded(db) as con:
         return con.execute("SELECT min(usubjid) FROM subjects").fetchone()[0]
 
 

@@ -9,13 +9,12 @@ import pandas as pd
 import pytest
 
 from dashboard.access.trial_view import TrialView
-from dashboard.data.database import connect_readonly
 from dashboard.data.importers.cuts import write_cut
 from dashboard.data.simulate import SimulationSettings, simulate_trial
 from dashboard.domain.cut_changes import CHANGED_LABS, NEW_PATIENT
 from dashboard.domain.profile import CHANGED_MARK
 from dashboard.domain.subject_filter import SubjectFilter
-from tests.conftest import UNUSUAL_ARMS
+from tests.conftest import UNUSUAL_ARMS, connect_unblinded
 from tests.pages.apptest_helpers import ROLE_VIEWERS, run_page, sent_bytes
 
 ROLES = tuple(ROLE_VIEWERS)
@@ -32,7 +31,7 @@ def two_cuts(tmp_path_factory):
             revised = labs.index[(labs["paramcd"] == "ALB") & (labs["collected_on"] <= pd.Timestamp("2025-03-01"))][:2]
             labs.loc[revised, "value"] += 1.5
         write_cut(tables, db, source="sim")
-    changes = TrialView(connect_readonly(db), ROLE_VIEWERS["dsmb"], db).changes_since_previous_cut(SubjectFilter())
+    changes = TrialView(connect_unblinded(db), ROLE_VIEWERS["dsmb"], db).changes_since_previous_cut(SubjectFilter())
     return db, changes
 
 

@@ -3,18 +3,17 @@ or filtered-out id, and blinding (no arm column, no arm name anywhere in what a 
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from dashboard.domain.subject_filter import SubjectFilter
-from tests.conftest import UNUSUAL_ARMS
+from tests.conftest import UNUSUAL_ARMS, connect_unblinded
 from tests.pages.apptest_helpers import ROLE_VIEWERS, run_page, sent_bytes
 
 ROLES = tuple(ROLE_VIEWERS)
 
 
 def _ids(db) -> list[str]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_unblinded(db) as con:
         return [r[0] for r in con.execute("SELECT usubjid FROM subjects ORDER BY usubjid").fetchall()]
 
 

@@ -11,7 +11,6 @@ import sys
 import zipfile
 from datetime import datetime, timezone
 
-import duckdb
 import pytest
 from PIL import Image
 from pptx import Presentation
@@ -28,7 +27,7 @@ from dashboard.reports.provenance import provenance_line, with_generated
 from dashboard.ui.context import PageContext
 from dashboard.ui.header import provenance
 from tests.cli_login import log_in
-from tests.conftest import UNUSUAL_ARMS
+from tests.conftest import UNUSUAL_ARMS, connect_unblinded
 
 GENERATED = datetime(2026, 2, 3, 14, 5, tzinfo=timezone.utc)
 ROLES = ("investigator", "dsmb")
@@ -36,7 +35,7 @@ ROLES = ("investigator", "dsmb")
 
 @pytest.fixture(scope="module")
 def views(unusual_arms_db):
-    con = duckdb.connect(str(unusual_arms_db), read_only=True)
+    con = connect_unblinded(unusual_arms_db)
     yield {role: TrialView(con, Viewer("deck", role), unusual_arms_db) for role in (*ROLES, "data_manager")}
     con.close()
 

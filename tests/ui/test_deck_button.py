@@ -12,15 +12,14 @@ def _script(role: str) -> None:
     import os
 
     from dashboard.access.audit import AuditLog
-    from dashboard.access.trial_view import TrialView
+    from dashboard.access.opening import open_trial_view
     from dashboard.access.viewer import Viewer
-    from dashboard.data.database import connect_readonly
     from dashboard.domain.subject_filter import SubjectFilter
     from dashboard.ui.context import PageContext
     from dashboard.ui.deck_button import deck_button
 
     db = os.environ["DASHBOARD_DB"]
-    view = TrialView(connect_readonly(db), Viewer("someone", role), db)
+    view = open_trial_view(Viewer("someone", role), db)
     deck_button(PageContext(view, SubjectFilter(sex=("F",)), AuditLog(os.environ["DASHBOARD_AUDIT"])))
 
 

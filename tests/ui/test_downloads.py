@@ -2,7 +2,6 @@
 
 import io
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -11,12 +10,13 @@ from dashboard.access.trial_view import TrialView
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.ui.context import PageContext
 from dashboard.ui.downloads import table_csv, table_xlsx
+from tests.conftest import connect_unblinded
 from tests.pages.apptest_helpers import ROLE_VIEWERS
 
 
 @pytest.fixture
 def contexts(trial_db, tmp_path):
-    con = duckdb.connect(str(trial_db), read_only=True)
+    con = connect_unblinded(trial_db)
     make = lambda role: PageContext(TrialView(con, ROLE_VIEWERS[role], trial_db), SubjectFilter(sex=("F",)),  # noqa: E731
                                     AuditLog(tmp_path / "a.jsonl"))
     yield {role: make(role) for role in ROLE_VIEWERS}

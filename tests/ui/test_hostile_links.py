@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.domain.subject_filter import AGE_RANGE, MELD_RANGE, SubjectFilter
 from dashboard.ui.navigation import PAGES
+from tests.conftest import connect_unblinded
 from tests.pages.apptest_helpers import APP, ROLE_VIEWERS
 
 CHOICES = {"site": ("S01", "S02"), "sex": ("F", "M"), "etiology": ("HBV",), "lf_type": ("ACLF",),
@@ -69,9 +70,8 @@ TRIAL_PAGES = [p for p in PAGES if p.action == "view_trial"]
 def test_a_hostile_link_renders_every_trial_page_with_a_notice(app_env, trial_db, page, link):
     params = dict(LINKS[link])
     if page.url_path == "patient":
-        import duckdb
 
-        with duckdb.connect(str(trial_db), read_only=True) as con:
+        with connect_unblinded(trial_db) as con:
             params["id"] = con.execute("SELECT min(usubjid) FROM subjects").fetchone()[0]
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.session_state["viewer"] = ROLE_VIEWERS["investigator"]

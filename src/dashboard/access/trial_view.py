@@ -29,6 +29,7 @@ from dashboard.data import (
     shift_aggregates,
 )
 from dashboard.data.importers.cuts import kept_cut_path
+from dashboard.data.schema import table_columns
 from dashboard.domain.charter import Charter, parse_charter
 from dashboard.domain.cut_changes import CutChanges
 from dashboard.domain.labplots import MAX_POINTS
@@ -70,6 +71,10 @@ class TrialView:
         blinded = bool(self._cursor().execute("SELECT blinded FROM study").fetchone()[0])
         self.trial_blinded = blinded
         self.sees_arms = sees_arms(viewer, blinded)
+        if self.sees_arms and not self._catalog_has_arms():
+            # Arms live in the randomisation file; this connection reads the trial file alone (opening.py).
+            raise AccessDenied("This connection has no randomisation attached, so arms cannot be shown; open the "
+                               "trial with dashboard.access.opening.open_trial_view.")
         self.banner = blinding_banner(viewer, blinded)
         cut = queries.latest_cut(self._cursor())
         self.cut_id = int(cut["cut_id"])
@@ -78,8 +83,13 @@ class TrialView:
         # is the one the connection reads (db_path may be left out); an in-memory database has no name
         # that outlives it, so its view shares nothing.
         file = self._cursor().execute(
-            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+            # An unblinded connection queries views in its in-memory catalog: the file is the attached trial's.
+            "SELECT path FROM duckdb_databases() WHERE database_name IN (current_database(), 'trial') "
+            "ORDER BY path IS NULL, database_name <> current_database() LIMIT 1").fetchone()[0]
         self.cache_key = (file or f"in-memory {uuid.uuid4().hex}", self.cut_id, self.checksum, self.sees_arms)
+
+    def _catalog_has_arms(self) -> bool:
+        return "arm" in table_columns(self._cursor(), "subjects")
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         # One connection is shared by Streamlit's threads; each query gets its own cursor (DuckDB docs).

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 
+from dashboard.access.opening import open_trial_view
 from dashboard.access.trial_view import TrialView
 from dashboard.analyses import analysis
 from dashboard.analyses.common import reference_arm, selected_arms
 from dashboard.analyses.safety_rules import safety_rules
 from dashboard.analyses.survival import survival_rows
-from dashboard.data.database import connect_readonly
 from dashboard.domain.charter import Charter, RuleResult
 from dashboard.domain.cox import LogrankZ, logrank_z
 from dashboard.domain.endpoints import ADMINISTRATIVE, ENDPOINTS, accrual_dates
@@ -82,8 +81,7 @@ def look_statistic(view: TrialView, endpoint: str, as_of: date | None = None) ->
 
 def _kept_cut_statistic(view: TrialView, path: str, endpoint: str) -> LookStatistic:
     """:func:`look_statistic` of a kept earlier cut, as delivered, for the same viewer."""
-    with connect_readonly(Path(path)) as con:
-        return look_statistic(TrialView(con, view.viewer, path), endpoint)
+    return look_statistic(open_trial_view(view.viewer, path), endpoint)
 
 
 @dataclass(frozen=True)

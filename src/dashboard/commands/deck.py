@@ -13,9 +13,8 @@ import argparse
 from pathlib import Path
 
 from dashboard import config
-from dashboard.access.trial_view import TrialView
+from dashboard.access.opening import open_trial_view
 from dashboard.commands import authenticate, record_action
-from dashboard.data.database import connect_readonly
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import InsufficientData
 from dashboard.reports.deck import build_deck, deck_filename
@@ -67,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     db = Path(args.db) if args.db else config.db_path()
     if not db.exists():
         raise FileNotFoundError(f"{db} does not exist. Pass --db or build one with `python -m dashboard simulate`.")
-    view = TrialView(connect_readonly(db), authenticate(db, NAME), db)
+    view = open_trial_view(authenticate(db, NAME), db)
     f = subject_filter(args, view.filter_choices(), view.sees_arms, view.viewer.role)
     try:
         deck = build_deck(view, f, provenance_line(view.study(), view.checksum, f, view.banner))

@@ -11,13 +11,12 @@ import argparse
 import json
 import math
 
-from dashboard.access.trial_view import TrialView
+from dashboard.access.opening import open_trial_view
 from dashboard.analyses.monitoring import Monitoring, monitoring
 from dashboard.commands import authenticate, record_action
 from dashboard.commands.boundaries import design_report, format_design
 from dashboard.config import DASHBOARD_DB
 from dashboard.data.charters import read_charter_file
-from dashboard.data.database import connect_readonly
 from dashboard.domain.monitoring_tables import looks_display, safety_rules_display
 
 NAME = "monitoring"
@@ -92,7 +91,7 @@ def format_monitoring(m: Monitoring, report: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     charter = read_charter_file(args.charter) if args.charter else None
-    view = TrialView(connect_readonly(args.db), authenticate(args.db, NAME), args.db)
+    view = open_trial_view(authenticate(args.db, NAME), args.db)
     result = monitoring(view, charter)
     report = monitoring_report(result)
     print(json.dumps(report, indent=2, allow_nan=False) if args.json else format_monitoring(result, report))

@@ -14,10 +14,10 @@ from datetime import date
 
 import pandas as pd
 
+from dashboard.access.opening import open_trial_view
 from dashboard.access.trial_view import TrialView
 from dashboard.analyses.survival import survival
 from dashboard.commands import authenticate, record_action
-from dashboard.data.database import connect_readonly
 from dashboard.domain.endpoints import ENDPOINTS, MILESTONES
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.domain.survival import CONF_TYPES, analysis_report, survival_report
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         report = _csv_report(args)
         print(json.dumps(report, indent=2, allow_nan=False) if args.json else format_report(report))
         return 0
-    view = TrialView(connect_readonly(args.db), authenticate(args.db, NAME), args.db)
+    view = open_trial_view(authenticate(args.db, NAME), args.db)
     report = _trial_report(args, view)
     print(json.dumps(report, indent=2, allow_nan=False) if args.json else format_report(report))
     record_action("export", view.viewer, NAME, unblinded=view.sees_arms,

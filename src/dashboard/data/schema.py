@@ -76,10 +76,56 @@ CUT_METADATA_TABLES = ("data_cuts", "charter")
 SUBJECT_STATUSES = ("on study", "completed", "died", "transplanted", "withdrawn", "lost to follow-up")
 
 
-def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table of the data model in an empty database."""
-    for name, columns in TABLES.items():
+# The randomisation, kept apart from the trial data in its own file (DESIGN §8, issue 16): the arm of each
+# patient, each infusion's product and dose, the arms' names. Only unblinded sessions attach it; the trial
+# file holds none of ARM_REVEALING_COLUMNS, so a blinded person's copy of the trial cannot reveal an arm.
+RANDOMIZATION_TABLES: dict[str, str] = {
+    "randomization": "usubjid VARCHAR PRIMARY KEY, arm VARCHAR NOT NULL",
+    "infusion_products": "usubjid VARCHAR NOT NULL, infusion_num INTEGER NOT NULL, product VARCHAR, dose_cells_1e6 DOUBLE",
+    "arms": "arms VARCHAR[] NOT NULL, active_arm VARCHAR NOT NULL, control_arm VARCHAR NOT NULL",
+}
+# Which randomisation table restores a data-model table's arm-revealing columns, joined on which keys
+# (no keys: the one-row ``arms`` table goes with the one-row ``study``).
+RESTORED_FROM: dict[str, tuple[str, tuple[str, ...]]] = {
+    "subjects": ("randomization", ("usubjid",)),
+    "infusions": ("infusion_products", ("usubjid", "infusion_num")),
+    "study": ("arms", ()),
+}
+
+
+def trial_file_columns(table: str) -> str:
+    """The DDL of ``table`` as stored in the trial file: the data model's without its arm-revealing columns."""
+    hidden = ARM_REVEALING_COLUMNS.get(table, ())
+    return ",".join(part for part in TABLES[table].split(",") if part.split()[0] not in hidden)
+
+
+def create_tables(con: duckdb.DuckDBPyConnection, *, with_arms: bool = False) -> None:
+    """Create every table of the trial file (the data model without its arm-revealing columns), or with
+    ``with_arms`` the whole data model in one database (an in-memory trial built by hand)."""
+    for name in TABLES:
+        con.execute(f"CREATE TABLE {name} ({TABLES[name] if with_arms else trial_file_columns(name)})")
+
+
+def create_randomization_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for name, columns in RANDOMIZATION_TABLES.items():
         con.execute(f"CREATE TABLE {name} ({columns})")
+
+
+def create_unblinded_views(con: duckdb.DuckDBPyConnection, trial: str, randomization: str) -> None:
+    """In the connection's current catalog, one view per data-model table: the trial file's table, with its
+    arm-revealing columns joined back from the randomisation (both attached under the given aliases). Tables
+    a file predates (an older cut without ``charter``) get no view, as they have no table."""
+    present = {row[0] for row in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = ?", [trial]).fetchall()}
+    for name in (t for t in TABLES if t in present):
+        if name not in RESTORED_FROM:
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {trial}.{name}")
+            continue
+        source, keys = RESTORED_FROM[name]
+        restored = ", ".join(f"r.{c}" for c in ARM_REVEALING_COLUMNS[name])
+        join = f"LEFT JOIN {randomization}.{source} r USING ({', '.join(keys)})" if keys else \
+            f"CROSS JOIN {randomization}.{source} r"
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT t.*, {restored} FROM {trial}.{name} t {join}")
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

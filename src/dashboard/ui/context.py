@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import config
 from dashboard.access.audit import AuditEvent, AuditLog
+from dashboard.access.opening import open_trial_view
 from dashboard.access.trial_view import TrialView
 from dashboard.access.viewer import Viewer
 from dashboard.data.database import connect_readonly
@@ -32,16 +33,18 @@ class PageContext:
         return self.view.viewer
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _connection(path: str, inode: int, mtime_ns: int) -> duckdb.DuckDBPyConnection:
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _connection(path: str, inode: int, mtime_ns: int, randomization: str | None) -> duckdb.DuckDBPyConnection:
     # Keyed by inode and mtime: an atomically swapped-in cut is a new file, so it gets a new connection
-    # while sessions still holding the old one keep reading the previous cut until they rerun.
-    return connect_readonly(path)
+    # while sessions still holding the old one keep reading the previous cut until they rerun. Blinded and
+    # unblinded sessions never share one: only the latter's has the randomisation attached.
+    return connect_readonly(path, randomization)
 
 
-def connection(path: Path) -> duckdb.DuckDBPyConnection:
+def connection(path: Path, randomization: Path | None = None) -> duckdb.DuckDBPyConnection:
     stat = os.stat(path)
-    return _connection(str(path.resolve()), stat.st_ino, stat.st_mtime_ns)
+    return _connection(str(path.resolve()), stat.st_ino, stat.st_mtime_ns,
+                       None if randomization is None else str(randomization.resolve()))
 
 
 def audit_log() -> AuditLog:
@@ -57,8 +60,7 @@ def init_session_state() -> None:
 
 def trial_view(viewer: Viewer, path: Path | None = None) -> TrialView:
     """The viewer's query interface on the current database file (or on a kept earlier cut)."""
-    path = path or config.db_path()
-    return TrialView(connection(path), viewer, path)
+    return open_trial_view(viewer, path or config.db_path(), connection)
 
 
 def establish(view: TrialView, subject_filter: SubjectFilter) -> PageContext:

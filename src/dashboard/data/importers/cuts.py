@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dashboard.data.database import replace_durably, write_trial
+from dashboard.data.database import randomization_path, replace_durably, write_trial
 from dashboard.data.queries import charter_row
 from dashboard.domain.charter import Charter
 from dashboard.errors import DashboardError
@@ -140,7 +140,7 @@ def write_cut(tables: dict[str, pd.DataFrame], db: str | os.PathLike, *, source:
             # The current database is the latest cut; keep it before it is replaced (e.g. a simulated cut 1).
             latest = int(previous["cut_id"].max())
             if not kept_cut_path(db, latest).exists():
-                _copy_atomically(db, kept_cut_path(db, latest))
+                _keep(db, kept_cut_path(db, latest))
         if charter is None and "charter" not in tables:
             carried = previous_charter(db)
             if carried is not None:
@@ -148,5 +148,13 @@ def write_cut(tables: dict[str, pd.DataFrame], db: str | os.PathLike, *, source:
         cut = write_trial(tables, db, source=source, previous_cuts=previous, charter=charter,
                           charter_source=charter_source)
         kept = kept_cut_path(db, int(cut["cut_id"]))
-        _copy_atomically(db, kept)
+        _keep(db, kept)
     return cut, kept
+
+
+def _keep(db: Path, kept: Path) -> None:
+    """Copy the trial file and its randomisation file (when there is one) to the kept cut's place."""
+    randomization = randomization_path(db)
+    if randomization.exists():
+        _copy_atomically(randomization, randomization_path(kept))
+    _copy_atomically(db, kept)
