@@ -28,7 +28,7 @@ ctx = current()
 view, f = ctx.view, ctx.subject_filter
 colors = arm_colors(view.arms())
 st.title("Ascites")
-stop_if_no_patients(view.count_subjects(f)[0], f)
+stop_if_no_patients(view.count_subjects(f)[0], f, blinded=not view.sees_arms)
 data = analyses.summaries(view, f)
 if data.grades.empty:
     stop_with_info("No ascites assessments for the selected patients. Widen the filters in the sidebar.")

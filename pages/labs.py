@@ -28,7 +28,7 @@ ctx = current()
 view, f = ctx.view, ctx.subject_filter
 colors = arm_colors(view.arms())
 st.title("Labs over time")
-stop_if_no_patients(view.count_subjects(f)[0], f)
+stop_if_no_patients(view.count_subjects(f)[0], f, blinded=not view.sees_arms)
 
 c1, c2, c3 = st.columns([2, 2, 1.4])
 available = view.lab_parameters().set_index("paramcd")

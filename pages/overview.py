@@ -25,7 +25,7 @@ ctx = current()
 view, f = ctx.view, ctx.subject_filter
 st.title("Overview")
 status = study_status(view, f)
-stop_if_no_patients(status.n_selected, f)
+stop_if_no_patients(status.n_selected, f, blinded=not view.sees_arms)
 colors = arm_colors(view.arms())
 
 changes = view.changes_since_previous_cut(f)

@@ -21,7 +21,7 @@ arms = tuple(selected_arms(view, f))
 colors = arm_colors(view.arms())
 PCT = st.column_config.NumberColumn(format="percent")
 st.title("Safety")
-stop_if_no_patients(view.count_subjects(f)[0], f)
+stop_if_no_patients(view.count_subjects(f)[0], f, blinded=not view.sees_arms)
 
 
 def wide(table: pd.DataFrame, index: list[str], values: dict[str, str], columns: tuple[str, ...] = ("group",)

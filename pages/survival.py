@@ -20,7 +20,7 @@ view, f = ctx.view, ctx.subject_filter
 arms = selected_arms(view, f)  # [active, control] or the one the filter keeps; [] when blinded
 colors = arm_colors(view.arms())
 st.title("Survival")
-stop_if_no_patients(view.count_subjects(f)[0], f)
+stop_if_no_patients(view.count_subjects(f)[0], f, blinded=not view.sees_arms)
 cut = view.study()["data_cut_date"].date()
 first = view.first_randomized(f)
 

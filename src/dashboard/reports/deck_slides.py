@@ -21,6 +21,7 @@ from dashboard.analyses.common import selected_arms
 from dashboard.analyses.monitoring import monitoring
 from dashboard.analyses.overview import study_status
 from dashboard.domain import survival_tables
+from dashboard.domain.disclosure import SMALL_CELL
 from dashboard.domain.endpoints import ENDPOINTS, OVERALL_SURVIVAL
 from dashboard.domain.labs import lab
 from dashboard.domain.monitoring_tables import looks_display
@@ -66,8 +67,12 @@ class DeckData:
 
 
 def deck_data(view: TrialView, subject_filter: SubjectFilter) -> DeckData:
-    if view.count_subjects(subject_filter)[0] == 0:
+    selected = view.count_subjects(subject_filter)[0]
+    if selected == 0:
         raise InsufficientData(f"No patients match the selection ({subject_filter.describe()}). Widen the filters.")
+    if not view.sees_arms and selected < SMALL_CELL:
+        raise InsufficientData(f"Only {selected} patients match the selection ({subject_filter.describe()}): a blinded "
+                               f"deck pools no fewer than {SMALL_CELL} patients. Widen the filters.")
     return DeckData(view, subject_filter, selected_arms(view, subject_filter))
 
 
