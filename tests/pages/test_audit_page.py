@@ -110,3 +110,13 @@ def test_the_audit_command_as_a_data_manager_names_no_arm_and_as_the_auditor_eve
     events = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert [e["role"] for e in events if e["page"] == "cli audit" and e["name"] == "export"][-2:] == [
         "data_manager", "auditor"]
+
+
+def test_the_auditors_trial_pages_are_pooled(app_env, unusual_arms_db, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_DB", str(unusual_arms_db))
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state["viewer"] = AUDITOR
+    at.run()  # the overview
+    assert not at.exception
+    sent = sent_bytes(at)
+    assert b"BLINDED: pooled data" in sent and not any(arm.encode() in sent for arm in UNUSUAL_ARMS)
