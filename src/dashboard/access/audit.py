@@ -27,7 +27,7 @@ import pandas as pd
 from dashboard.access.viewer import PERMISSIONS, Viewer, allowed, require
 
 EVENT_NAMES = ("login_success", "login_failure", "logout", "session_expired", "page_view", "export", "import",
-               "access_denied", "user_admin")
+               "access_denied", "user_admin", "dsmb_meeting")
 COLUMNS = ["created", "name", "actor", "role", "page", "properties", "unblinded"]
 DSMB_VIEW = "[DSMB view]"
 ARM_REDACTED = "[arm]"

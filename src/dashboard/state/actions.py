@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from dashboard.access import audit as audit_module
 from dashboard.access.trial_view import TrialView
 from dashboard.access.users import UserStore
 from dashboard.access.viewer import Viewer, require
@@ -31,7 +30,7 @@ from dashboard.state.store import DSMB_ACTION, StateStore
 
 Audit = Callable[..., None]  # audit(name, **properties)
 PAGE = "meetings"
-# The audit trail's event name for meeting steps other than exports, used once the trail knows it.
+# The audit trail's event name for meeting steps other than exports.
 STEP_EVENT = "dsmb_meeting"
 
 
@@ -75,8 +74,7 @@ def dsmb_users(users_file: str | Path) -> list[Attendee]:
 def record_step(audit: Audit, step: str, meeting_id: int, **properties) -> None:
     """A meeting step in the app's audit trail (the state store's meeting_events always has it). Details that
     could reveal an arm (rationales, minutes) never go there: only ids, the decision code and who."""
-    if STEP_EVENT in audit_module.EVENT_NAMES:
-        audit(STEP_EVENT, step=step, meeting_id=meeting_id, **properties)
+    audit(STEP_EVENT, step=step, meeting_id=meeting_id, **properties)
 
 
 def create_meeting(store: StateStore, view: TrialView, audit: Audit, *, attendees: Sequence[Attendee],

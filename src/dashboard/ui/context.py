@@ -88,7 +88,8 @@ def current() -> PageContext:
 
 def record(ctx: PageContext, name: str, page: str = "", **properties) -> None:
     """Append an audit event for the current viewer."""
-    ctx.audit.append(AuditEvent(name, ctx.viewer.username, ctx.viewer.role, page, properties))
+    ctx.audit.append(AuditEvent(name, ctx.viewer.username, ctx.viewer.role, page, properties,
+                                unblinded=ctx.view.sees_arms))
 
 
 def audit_page_view(ctx: PageContext, page: str) -> None:
