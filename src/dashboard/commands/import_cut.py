@@ -36,6 +36,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                                                            "(default: the first other arm by name)")
     parser.add_argument("--study-id", default=None, help="study identifier (default STUDYID from the data)")
     parser.add_argument("--unblinded", action="store_true", help="the trial has been unblinded (default: blinded)")
+    parser.add_argument("--randomization", default=None,
+                        help="the randomisation as its own CSV file (usubjid,arm), e.g. from the unblinded statistician: "
+                             "its arms replace the delivery's, which may then be masked; stored apart from the trial "
+                             "data, beside the database as <name>.randomization.duckdb")
     parser.add_argument("--charter", default=None, metavar="FILE",
                         help="DSMB charter (TOML, docs/charter.md) in force from this cut; checked before the delivery "
                              "is read (exit 2 when invalid). Without it the previous cut's charter is carried forward")
@@ -45,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     settings = ImportSettings(format=args.format, source=args.source, cut_date=args.cut_date, db=args.db,
                               mapping=args.mapping, reference_arm=args.reference_arm, active_arm=args.active_arm,
                               study_id=args.study_id, unblinded=args.unblinded,
-                              charter=getattr(args, "charter", None))  # scripts may build args without it
+                              # scripts may build args without these
+                              charter=getattr(args, "charter", None), randomization=getattr(args, "randomization", None))
     try:
         result = import_cut(settings)
     except ImportValidationError as exc:

@@ -20,6 +20,7 @@ from dashboard.data.importers import BY_FORMAT, assemble
 from dashboard.data.importers.cuts import write_cut
 from dashboard.data.importers.mapping import load_mapping
 from dashboard.data.importers.problems import Problems
+from dashboard.data.importers.randomization import apply_randomization, read_randomization
 from dashboard.data.importers.sources import Delivery
 from dashboard.domain.charter import Charter
 
@@ -46,6 +47,10 @@ class ImportSettings:
     # the absolute path); /data passes the uploaded file's name, and records it with the uploader.
     charter_label: str | None = None
     charter_source_label: str | None = None
+    # The randomisation (CSV usubjid,arm) delivered apart from the blinded delivery; its arms replace the
+    # delivery's (which may then be masked). Named in messages by ``randomization_label`` (default the path).
+    randomization: str | None = None
+    randomization_label: str | None = None
 
     def __post_init__(self) -> None:
         if self.format not in BY_FORMAT:
@@ -89,6 +94,12 @@ def build_tables(settings: ImportSettings) -> ImportResult:
             problems.add(delivery.path.name, None, None, "no randomised subjects", "at least one randomised subject")
     problems.raise_if_any()
     tables = assemble.finish(bundle, settings.cut_date, problems)
+    if settings.randomization is not None:
+        label = settings.randomization_label or settings.randomization
+        randomization = read_randomization(settings.randomization, label, problems)
+        problems.raise_if_any()
+        tables["subjects"] = apply_randomization(tables["subjects"], randomization, label, problems)
+        problems.raise_if_any()
     tables["study"] = _study_row(settings, bundle, mapping.study, tables["subjects"], problems)
     problems.raise_if_any()
     return ImportResult(tables, problems.warnings, seconds=time.perf_counter() - started, charter=charter)
