@@ -17,6 +17,7 @@ from dashboard.figures.style import arm_colors
 from dashboard.ui.context import current
 from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
+from dashboard.ui.pooled import disclosed, numeric_columns
 from dashboard.ui.sections import control
 
 PAGE = "ascites"
@@ -52,7 +53,8 @@ with st.expander("Depth and volume table"):
     table = pd.concat([s.summary.assign(measure=m) for m, s in data.measures.items()], ignore_index=True)
     table = table[["measure", "group", "visit", "n", "mean", "ci_lower", "ci_upper", "median", "q1", "q3", "min",
                    "max"]]
-    st.dataframe(table.round(2), hide_index=True, key="ascites_measure_table")
+    table = disclosed(view, table.round(2))
+    st.dataframe(table, hide_index=True, key="ascites_measure_table")
     download_table(ctx, table, "ascites_depth_volume_by_visit", key="ascites_measure_download", page=PAGE)
 
 st.subheader("Free of ascites")
@@ -61,6 +63,7 @@ st.caption(data.free.method)
 
 st.subheader("Shift from baseline")
 shift = analyses.shift(view, f, tuple(v for v in SHIFT_VISITS if v in visit_order))
+shift = disclosed(view, shift, numeric_columns(shift))
 st.dataframe(shift, hide_index=True, key="ascites_shift")
 st.caption("Grade at the visit against the patient's baseline grade (improved: lower, worsened: higher), among "
            "patients assessed at both.")
@@ -75,7 +78,7 @@ else:
     ticks = range(0, int(km.table["time"].max()) + 28, 28)  # every 4 weeks, on the visit days' rhythm
     chart(ctx, km_figure(km, colors=colors, show_median=True, tick_days=ticks,
                               y_title="Probability of still having ascites"), key="ascites_km", page="ascites")
-    st.dataframe(km.summary[["group", "n", "events", "median", "median_lower", "median_upper"]].rename(
+    st.dataframe(disclosed(view, km.summary[["group", "n", "events", "median", "median_lower", "median_upper"]]).rename(
         columns={"events": "resolved", "median": "median (days)", "median_lower": "95% CI lower",
                  "median_upper": "95% CI upper"}), hide_index=True, key="ascites_km_table")
     st.caption(km.method)

@@ -16,6 +16,7 @@ from dashboard.figures.style import arm_colors
 from dashboard.ui.context import current
 from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients, stop_with_info
+from dashboard.ui.pooled import disclosed
 from dashboard.ui.sections import control
 from dashboard.ui.selection import open_selected_patients
 
@@ -59,8 +60,8 @@ st.caption(f"{summary.method} Under the axis: patients with a value at each visi
 
 
 def show_summary() -> None:
-    table = summary.summary[SUMMARY_SHOWN]
-    st.dataframe(table.round(param.decimals + 1), hide_index=True, key="labs_summary_table")
+    table = disclosed(view, summary.summary[SUMMARY_SHOWN].round(param.decimals + 1))
+    st.dataframe(table, hide_index=True, key="labs_summary_table")
     download_table(ctx, table, f"{code}_{mode}_by_visit", key="labs_summary_download", page=PAGE)
 
 
@@ -108,6 +109,7 @@ def show_shift() -> None:
         stop_with_info(f"{param.name} has no reference range, so it has no shift table; choose a measured lab.")
     st.caption("Patients by baseline category (rows) and worst post-baseline category (columns), against "
                "each record's reference limits.")
+    table = disclosed(view, table)
     by_group = table.groupby("group", sort=False)
     for k, (col, (g, part)) in enumerate(zip(st.columns(by_group.ngroups), by_group)):
         order = part["baseline"].unique()

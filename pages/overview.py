@@ -9,6 +9,7 @@ from dashboard.figures.style import arm_colors
 from dashboard.ui.context import current
 from dashboard.ui.downloads import chart, download_table
 from dashboard.ui.messages import stop_if_no_patients
+from dashboard.ui.pooled import disclosed, numeric_columns
 
 # Column headings of the "new since the previous cut" lists.
 CHANGE_COLUMNS = {
@@ -58,5 +59,6 @@ chart(ctx, completeness_figure(status.completeness), key="overview_completeness"
 st.caption("Visits are due when their window closed before the data cut and before the patient left the study. "
            "Disposition as known at the data cut.")
 disposition_table = status.disposition.pivot(index="status", columns="group", values="n").reset_index()
+disposition_table = disclosed(view, disposition_table, numeric_columns(disposition_table))
 st.dataframe(disposition_table, hide_index=True, key="overview_disposition_table")
 download_table(ctx, disposition_table, "disposition", key="overview_disposition_download", page="overview")

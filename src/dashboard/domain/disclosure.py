@@ -87,3 +87,45 @@ def suppress_small_cells(table: pd.DataFrame, count_columns: Iterable[str] = ())
     out.attrs = {**table.attrs, "suppressed": replaced,
                  "disclosure": f"Counts of 1 to {SMALL_CELL - 1} patients are shown as {SUPPRESSED}."}
     return out
+
+
+# Headers (or the last " · " part of a wide table's header) of the app's pooled tables that hold counts of
+# patients or events, and of the percentages written beside them.
+COUNT_HEADERS = frozenset({"n", "patients", "n_patients", "events", "deaths", "at risk", "n at risk"})
+PERCENT_HEADERS = frozenset({"%", "pct", "percent"})
+
+
+def _header_parts(column: object) -> tuple[str, str]:
+    text = str(column)
+    prefix, _, last = text.rpartition(" · ")
+    return prefix, last.strip().lower()
+
+
+def suppress_pooled_counts(table: pd.DataFrame, count_columns: Iterable[str] = ()) -> pd.DataFrame:
+    """A blinded view's copy of a pooled table (numbers, as the app shows them): every count of 1 to
+    ``SMALL_CELL - 1`` in a count column (:data:`COUNT_HEADERS`, or named in ``count_columns``: a cross-table
+    of counts) written ``"<5"``, and the percentage beside it (the same header prefix with a
+    :data:`PERCENT_HEADERS` name) too, since it gives the count back."""
+    named = set(count_columns)
+    counts = [c for c in table.columns if c in named or _header_parts(c)[1] in COUNT_HEADERS]
+    if not counts:
+        return table
+    out = table.copy()
+    replaced = 0
+    for column in counts:
+        prefix = _header_parts(column)[0]
+        small = pd.to_numeric(table[column], errors="coerce").map(lambda v: not pd.isna(v) and is_small(int(v)))
+        if not small.any():
+            continue
+        replaced += int(small.sum())
+        for target in [column, *(c for c in table.columns if _header_parts(c) in {(prefix, p) for p in PERCENT_HEADERS})]:
+            # A column is one type to the table widget and the exports: the numbers left become text too.
+            out[target] = [SUPPRESSED if hide else _as_text(v) for hide, v in zip(small, table[target])]
+    out.attrs = {**table.attrs, "suppressed": replaced}
+    return out
+
+
+def _as_text(value) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return f"{value:g}" if isinstance(value, float) else str(value)

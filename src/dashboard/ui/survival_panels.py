@@ -25,6 +25,7 @@ from dashboard.figures.forest import forest_figure
 from dashboard.figures.km import DAYS_PER_UNIT, RISK_LABELS, km_accrual_figure, km_cut_comparison_figure
 from dashboard.ui.context import current, trial_view
 from dashboard.ui.downloads import chart, download_table
+from dashboard.ui.pooled import disclosed
 from dashboard.ui.sections import PATIENT_PAGE
 
 # km_figure's risk_counts: at risk at t = time_days >= t; events/censored are cumulative before t.
@@ -66,6 +67,7 @@ def show_table(df: pd.DataFrame, key: str, digits: int = 3, missing: str = "—"
         pattern = "{:.3g}" if column == "p" else f"{{:.{digits}f}}"
         return lambda v: missing if pd.isna(v) else pattern.format(v)
 
+    df = disclosed(current().view, df)  # a blinded viewer's counts of 1-4 read "<5", shown and downloaded
     floats = df.select_dtypes("float").columns
     gaps = [c for c in floats if df[c].isna().any()]
     shown = df.assign(**{c: df[c].map(formatted(c)) for c in gaps})

@@ -1,0 +1,49 @@
+"""Small cells in blinded views (issue 16): a blinded viewer's pooled count tables show 1-4 as "<5" with the
+percentage beside it; the DSMB's show the counts. The rule itself: tests/domain/test_report_tables.py and here."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dashboard.domain.disclosure import SUPPRESSED, suppress_pooled_counts
+from tests.pages.apptest_helpers import run_page
+
+
+def test_counts_and_their_percentages_are_suppressed_by_header():
+    table = pd.DataFrame({"term": ["Rash", "Fever", "None"], "All patients · patients": [3, 12, 0],
+                          "All patients · %": [4.3, 17.1, 0.0], "All patients · events": [3, 15, 0],
+                          "mean": [2.0, 3.0, 1.0]})
+    out = suppress_pooled_counts(table)
+    assert list(out["All patients · patients"]) == [SUPPRESSED, "12", "0"]
+    assert list(out["All patients · %"]) == [SUPPRESSED, "17.1", "0"]
+    assert list(out["All patients · events"]) == [SUPPRESSED, "15", "0"]
+    assert list(out["mean"]) == [2.0, 3.0, 1.0] and out.attrs["suppressed"] == 2
+
+
+def test_a_cross_table_names_its_count_columns():
+    shift = pd.DataFrame({"baseline": ["0", "1"], "0": [30, 2], "1": [4, 9]})
+    assert suppress_pooled_counts(shift).equals(shift)  # no count header: nothing guessed
+    out = suppress_pooled_counts(shift, ["0", "1"])
+    assert out.values.tolist() == [["0", "30", SUPPRESSED], ["1", SUPPRESSED, "9"]]
+
+
+def _tables(at) -> list[pd.DataFrame]:
+    return [d.value for d in at.dataframe]
+
+
+def _shown(page: str, role: str, section: str | None) -> str:
+    at = run_page(page, role)
+    if section:
+        next(w for w in at.segmented_control if w.key == "safety_section").set_value(section).run()
+    assert not at.exception
+    return " ".join(t.to_csv() for t in _tables(at))
+
+
+@pytest.mark.parametrize("page, section", [("pages/safety.py", "AEs by SOC and term"),
+                                           ("pages/safety.py", "AE overview"), ("pages/overview.py", None),
+                                           ("pages/ascites.py", None)])
+def test_blinded_pages_show_small_counts_as_less_than_five(app_env, page, section):
+    blinded, dsmb = _shown(page, "investigator", section), _shown(page, "dsmb", section)
+    assert SUPPRESSED in blinded
+    assert SUPPRESSED not in dsmb
