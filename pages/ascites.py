@@ -45,7 +45,8 @@ statistics = control("ascites_stat")
 stat = st.segmented_control(statistics.label, statistics.options, format_func=STATS.get, default=statistics.default,
                             required=True, key=statistics.key)
 for col, (m, s) in zip(st.columns(2), data.measures.items()):
-    chart(ctx, mean_by_visit_figure(s, colors, stat=stat, title=MEASURE_LABELS[m], y_title=MEASURE_LABELS[m]),
+    chart(ctx, mean_by_visit_figure(s, colors, stat=stat, title=MEASURE_LABELS[m], y_title=MEASURE_LABELS[m],
+                                    small_cells=not view.sees_arms),
                      key=f"ascites_{m}", page="ascites", container=col)
     col.caption(s.method)
 st.caption("Patients without ascites count as 0 cm and 0 mL.")
@@ -76,7 +77,7 @@ except InsufficientData as exc:
     st.info(f"No time-to-resolution curve: {exc}")
 else:
     ticks = range(0, int(km.table["time"].max()) + 28, 28)  # every 4 weeks, on the visit days' rhythm
-    chart(ctx, km_figure(km, colors=colors, show_median=True, tick_days=ticks,
+    chart(ctx, km_figure(km, colors=colors, show_median=True, tick_days=ticks, small_cells=not view.sees_arms,
                               y_title="Probability of still having ascites"), key="ascites_km", page="ascites")
     st.dataframe(disclosed(view, km.summary[["group", "n", "events", "median", "median_lower", "median_upper"]]).rename(
         columns={"events": "resolved", "median": "median (days)", "median_lower": "95% CI lower",

@@ -53,7 +53,8 @@ summary, exits = curve.summary, curve.exits
 y_title = {"value": f"{param.name} ({param.unit})", "chg": f"Change in {param.name} ({param.unit})",
            "pchg": f"% change in {param.name}"}[mode]
 
-chart(ctx, mean_by_visit_figure(summary, colors, stat=stat, exits=exits, y_title=y_title), key="labs_mean", page="labs")
+chart(ctx, mean_by_visit_figure(summary, colors, stat=stat, exits=exits, y_title=y_title,
+                                small_cells=not view.sees_arms), key="labs_mean", page="labs")
 st.caption(f"{summary.method} Under the axis: patients with a value at each visit (n), then patients who left "
            "the study between visits (left: † died, Tx transplanted, Wd withdrawn or lost to follow-up; hover "
            "for details).")

@@ -58,7 +58,8 @@ try:
     else:
         analysis = analyses.survival(view, f, endpoint, recensor_at, options.conf_type)
         fig = km_figure(analysis.km, colors=colors, show_ci=options.show_ci, time_unit=options.time_unit,
-                        show_median=options.show_median, risk_table_rows=options.risk_rows)
+                        show_median=options.show_median, risk_table_rows=options.risk_rows,
+                        small_cells=not view.sees_arms)
         event = chart(ctx, fig, key="survival_km", on_select="rerun", selection_mode=selection, page="survival")
         st.caption(panels.AT_RISK_CONVENTION)
 except InsufficientData as exc:

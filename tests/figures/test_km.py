@@ -69,7 +69,7 @@ def test_a_censor_mark_names_a_few_patients_and_counts_the_rest():
     count, names = mark.customdata[0]
     assert count == 25 and len(names.split(", ")) == MAX_HOVER_IDS and names.endswith(" and 15 more")
     curve = traces(fig, "curve")[0]
-    assert list(curve.customdata) == [26, 26, 25]  # at risk: from the start, at day 10, at day 30
+    assert list(curve.customdata) == ["26", "26", "25"]  # at risk: from the start, at day 10, at day 30
 
 
 def test_risk_table_text_equals_at_risk_counts_at_ticks(km, trial):

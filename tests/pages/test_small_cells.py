@@ -47,3 +47,18 @@ def test_blinded_pages_show_small_counts_as_less_than_five(app_env, page, sectio
     blinded, dsmb = _shown(page, "investigator", section), _shown(page, "dsmb", section)
     assert SUPPRESSED in blinded
     assert SUPPRESSED not in dsmb
+
+
+def test_figure_annotations_write_small_counts_as_less_than_five():
+    """The number-at-risk row under a blinded KM curve and the n row under a blinded mean-by-visit figure."""
+    from dashboard.domain.km import km_estimate
+    from dashboard.figures.km import km_figure
+
+    rows = pd.DataFrame({"usubjid": [f"P{i}" for i in range(8)], "time_days": [5, 10, 20, 30, 40, 50, 60, 70],
+                         "event": [1, 0, 1, 0, 1, 0, 1, 0]})
+    km = km_estimate(rows, group_col=None)
+    blinded = km_figure(km, colors={}, tick_days=[0, 35, 65], small_cells=True)
+    dsmb = km_figure(km, colors={}, tick_days=[0, 35, 65])
+    risk = [t for t in blinded.data if (t.meta or {}).get("role") == "risk"][0]
+    assert list(risk.text) == ["8", SUPPRESSED, SUPPRESSED]
+    assert list([t for t in dsmb.data if (t.meta or {}).get("role") == "risk"][0].text) == ["8", "4", "1"]

@@ -129,3 +129,8 @@ def _as_text(value) -> str | None:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def shown_count(n: int, small_cells: bool) -> str:
+    """A count as a figure annotation writes it: ``"<5"`` for 1-4 when ``small_cells`` (a blinded view)."""
+    return SUPPRESSED if small_cells and is_small(int(n)) else str(int(n))

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.domain.competing_risks import CIFResult
+from dashboard.domain.disclosure import shown_count
 from dashboard.domain.survival import KMResult
 from dashboard.figures.style import POOLED_COLOR, base_layout
 
@@ -82,14 +83,15 @@ def _transparent(color: str) -> str:
 
 
 def _risk_table(fig: go.Figure, tables: dict[str, pd.DataFrame], colors: dict, ticks: Sequence[float],
-                per: float, rows: Sequence[str]) -> list[str]:
+                per: float, rows: Sequence[str], small_cells: bool) -> list[str]:
     labels = []
     for label, t in tables.items():
         for row in rows:
             y_label = f"{label} · {RISK_LABELS[row]}" if len(rows) > 1 else label
             counts = [risk_counts(t, day)[row] for day in ticks]
             fig.add_trace(go.Scatter(x=[d / per for d in ticks], y=[y_label] * len(ticks), mode="text",
-                                     text=[str(c) for c in counts], textfont=dict(color=colors.get(label, POOLED_COLOR)),
+                                     text=[shown_count(c, small_cells) for c in counts],
+                                     textfont=dict(color=colors.get(label, POOLED_COLOR)),
                                      name=label, legendgroup=label, showlegend=False, hoverinfo="skip", cliponaxis=False,
                                      meta={"role": "risk", "row": row}), row=2, col=1)
             labels.append(y_label)
@@ -99,9 +101,9 @@ def _risk_table(fig: go.Figure, tables: dict[str, pd.DataFrame], colors: dict, t
 def km_figure(km: KMResult, *, colors: dict[str, str], show_ci: bool = True, time_unit: str = "days",
               show_censor: bool = True, show_median: bool = False,
               risk_table_rows: Sequence[str] = ("at_risk",), tick_days: Sequence[float] | None = None,
-              title: str | None = None, y_title: str = "Survival probability") -> go.Figure:
+              title: str | None = None, y_title: str = "Survival probability", small_cells: bool = False) -> go.Figure:
     """Kaplan-Meier step curves per group with CI band, censor marks (+) and a number-at-risk table
-    aligned with the x-axis ticks."""
+    aligned with the x-axis ticks. ``small_cells`` (a blinded view): numbers at risk of 1-4 read "<5"."""
     _check("km_figure", time_unit, risk_table_rows)
     per = DAYS_PER_UNIT[time_unit]
     tables = {g: km.table[km.table["group"] == g] for g in km.groups}
@@ -116,7 +118,8 @@ def km_figure(km: KMResult, *, colors: dict[str, str], show_ci: bool = True, tim
             _ci_traces(fig, x, t, label, color)
         fig.add_trace(go.Scatter(x=x, y=np.append(1.0, t["survival"].to_numpy()), name=label, legendgroup=label,
                                  mode="lines", line=dict(shape="hv", color=color, width=2),
-                                 customdata=np.append(t["at_risk"].iloc[0], t["at_risk"].to_numpy()),
+                                 customdata=[shown_count(n, small_cells)
+                                             for n in np.append(t["at_risk"].iloc[0], t["at_risk"].to_numpy())],
                                  hovertemplate="%{x:.0f}: %{y:.3f}<br>at risk %{customdata}<extra>%{fullData.name}</extra>",
                                  meta={"role": "curve"}), row=1, col=1)
         censored = t[t["censored"] > 0]
@@ -129,7 +132,7 @@ def km_figure(km: KMResult, *, colors: dict[str, str], show_ci: bool = True, tim
                           row=1, col=1)
         if show_median:
             _median_lines(fig, km, label, per, color)
-    labels = _risk_table(fig, tables, colors, ticks, per, risk_table_rows) if risk_table_rows else []
+    labels = _risk_table(fig, tables, colors, ticks, per, risk_table_rows, small_cells) if risk_table_rows else []
     tickvals = [d / per for d in ticks]
     right = max(tickvals + [km.table["time"].max() / per]) * 1.02
     # A small left margin so the risk-table count at time 0 is not cut in half.

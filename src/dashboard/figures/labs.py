@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.domain.disclosure import shown_count
 from dashboard.domain.lab_safety import QUADRANTS, DishResult
 from dashboard.domain.labplots import BoxStats, Trajectories
 from dashboard.domain.labstats import VisitSummary
@@ -39,7 +40,7 @@ def _need(func: str, arg: str, df: pd.DataFrame, cols: tuple[str, ...]) -> None:
 
 def mean_by_visit_figure(summary: VisitSummary | pd.DataFrame, colors: Mapping[str, str], *,
                          stat: str = "mean", n_table: bool = True, exits: pd.DataFrame | None = None,
-                         title: str | None = None, y_title: str | None = None) -> go.Figure:
+                         title: str | None = None, y_title: str | None = None, small_cells: bool = False) -> go.Figure:
     """Mean with CI error bars (or median with IQR bars) per group by visit; n per group under each visit.
 
     ``summary`` is a :class:`VisitSummary` (or its ``summary`` DataFrame). The n row is a set of
@@ -83,10 +84,10 @@ def mean_by_visit_figure(summary: VisitSummary | pd.DataFrame, colors: Mapping[s
     # Annotations are collected and set once: plotly re-validates all of them on every add_annotation.
     notes: list[dict] = []
     if n_table:
-        notes += _n_rows(table, groups, pos, colors)
+        notes += _n_rows(table, groups, pos, colors, small_cells)
     if exits is not None:
         visit_pos = {str(lab): pos[v] for v, lab in zip(visits["visit_num"], visits["visit"])}
-        notes += _exit_rows(exits, groups, visit_pos, colors, first_row=n_rows)
+        notes += _exit_rows(exits, groups, visit_pos, colors, first_row=n_rows, small_cells=small_cells)
         # Annotations do not widen the axis: leave room for the half-tick slots at both ends.
         fig.update_xaxes(range=[-0.7, len(visit_pos) - 0.3])
         n_rows += len(groups)
@@ -113,28 +114,31 @@ def _fit_rows(fig: go.Figure, n_rows: int) -> None:
     fig.update_layout(margin=dict(b=bottom, l=110), height=fig.layout.height - fig.layout.margin.b + bottom)
 
 
-def _n_rows(table: pd.DataFrame, groups: list[str], pos: dict, colors) -> list[dict]:
+def _n_rows(table: pd.DataFrame, groups: list[str], pos: dict, colors, small_cells: bool) -> list[dict]:
     notes = []
     for k, g in enumerate(groups):
         notes.append(dict(x=0, xref="paper", xanchor="right", showarrow=False, **_row_y(k),
                           text=f"n {g}", font=dict(size=11, color=_color(colors, g))))
         part = table[table["group"] == g]
         for vnum, n in zip(part["visit_num"], part["n"]):
-            notes.append(dict(x=pos[vnum], xref="x", showarrow=False, text=str(int(n)), **_row_y(k),
+            notes.append(dict(x=pos[vnum], xref="x", showarrow=False, text=shown_count(n, small_cells), **_row_y(k),
                               font=dict(size=11, color=_color(colors, g))))
     return notes
 
 
-def _exit_text(row) -> tuple[str, str]:
+def _exit_text(row, small_cells: bool) -> tuple[str, str]:
     left = int(row.withdrawn) + int(row.lost_to_follow_up)
-    parts = [f"{k}{v}" for k, v in (("†", int(row.died)), ("Tx", int(row.transplanted)), ("Wd", left)) if v]
-    hover = (f"{row.group}, {row.interval}: {int(row.died)} died, {int(row.transplanted)} transplanted, "
-             f"{int(row.withdrawn)} withdrawn, {int(row.lost_to_follow_up)} lost to follow-up")
+    parts = [f"{k}{shown_count(v, small_cells)}" for k, v in (("†", int(row.died)), ("Tx", int(row.transplanted)),
+                                                             ("Wd", left)) if v]
+    died, transplanted, withdrawn, lost = (shown_count(v, small_cells) for v in (
+        row.died, row.transplanted, row.withdrawn, row.lost_to_follow_up))
+    hover = (f"{row.group}, {row.interval}: {died} died, {transplanted} transplanted, "
+             f"{withdrawn} withdrawn, {lost} lost to follow-up")
     return (" ".join(parts) or "-"), hover
 
 
 def _exit_rows(exits: pd.DataFrame, groups: list[str], visit_pos: dict[str, int], colors,
-               first_row: int) -> list[dict]:
+               first_row: int, small_cells: bool) -> list[dict]:
     _need("mean_by_visit_figure", "exits", exits, ("group", "interval", "from_visit", "to_visit", "died",
                                                     "transplanted", "withdrawn", "lost_to_follow_up", "total"))
     notes = []
@@ -151,7 +155,7 @@ def _exit_rows(exits: pd.DataFrame, groups: list[str], visit_pos: dict[str, int]
                 x = visit_pos[row.from_visit] + 0.5
             else:
                 continue
-            text, hover = _exit_text(row)
+            text, hover = _exit_text(row, small_cells)
             notes.append(dict(x=x, xref="x", showarrow=False, text=text, hovertext=hover, **_row_y(first_row + k),
                               font=dict(size=11, color=_color(colors, g))))
     return notes

@@ -163,7 +163,8 @@ def survival_slide(data: DeckData) -> Slide:
     if not data.arms:
         lines += ("Blinded deck: all patients pooled; between-arm comparisons are not shown.",)
     return Slide(subtitle=f"{ENDPOINTS[OVERALL_SURVIVAL].label}; time from the first infusion (day 1)",
-                 lines=lines, figures=(km_figure(analysis.km, colors=data.colors),), tables=tuple(tables),
+                 lines=lines, figures=(km_figure(analysis.km, colors=data.colors, small_cells=not data.arms),),
+                 tables=tuple(tables),
                  notes=f"{analysis.method} NR: median not reached; NE: not estimable. Number at risk at day t: "
                        "patients still followed just before t.")
 
@@ -184,7 +185,8 @@ def lab_slide(data: DeckData, code: str) -> Slide:
     if curve is None:
         raise InsufficientData(f"no {param.name} results for the selected patients")
     summary = curve.summary
-    fig = mean_by_visit_figure(summary, data.colors, exits=curve.exits, y_title=f"{param.name} ({param.unit})")
+    fig = mean_by_visit_figure(summary, data.colors, exits=curve.exits, y_title=f"{param.name} ({param.unit})",
+                               small_cells=not data.arms)
     return Slide(subtitle=f"Mean (95% CI) by visit, {param.unit}",
                  figures=(fig,),
                  notes=f"{summary.method} Under the axis: patients with a value at each visit (n), then patients "
