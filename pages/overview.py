@@ -26,7 +26,7 @@ ctx = current()
 view, f = ctx.view, ctx.subject_filter
 st.title("Overview")
 status = study_status(view, f)
-stop_if_no_patients(status.n_selected, f, blinded=not view.sees_arms)
+stop_if_no_patients(status.n_selected, f)
 colors = arm_colors(view.arms())
 
 changes = view.changes_since_previous_cut(f)
@@ -49,6 +49,9 @@ else:
                    "serious now, not before (same patient, term and onset day). Changed lab values: same patient, "
                    "test and study day, another value. The Patients list marks each patient's changes.")
 
+# What changed since the previous cut lists records, for data management; the pooled summaries below it are
+# not shown to a blinded viewer for fewer than 5 patients.
+stop_if_no_patients(status.n_selected, f, blinded=not view.sees_arms)
 left, right = st.columns(2)
 with left:
     chart(ctx, enrolment_figure(status.enrolment, colors), key="overview_enrolment", name="enrolment", page="overview")

@@ -32,6 +32,7 @@ def running_app(home: Path, db: Path):
     port = _free_port()
     env = dict(os.environ, DASHBOARD_DB=str(db), DASHBOARD_USERS=str(home / "users.toml"),
                DASHBOARD_AUDIT=str(home / "audit.jsonl"), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env.setdefault("DASHBOARD_STATE", str(home / "state.sqlite"))
     log = open(home / "streamlit.log", "wb")  # a file, not a pipe: an unread pipe would block the server
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
@@ -56,12 +57,20 @@ def running_app(home: Path, db: Path):
         log.close()
 
 
+def copy_trial(source: Path, target: Path) -> Path:
+    """A copy of a trial file and of its randomisation file (the arms live apart: data.database)."""
+    from dashboard.data.database import randomization_path
+
+    target.write_bytes(source.read_bytes())
+    randomization_path(target).write_bytes(randomization_path(source).read_bytes())
+    return target
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, unusual_arms_db):
     """The app on a copy of the unusual-arms trial; yields (base_url, audit_path)."""
     home = tmp_path_factory.mktemp("server")
-    db = home / "trial.duckdb"
-    db.write_bytes(unusual_arms_db.read_bytes())
+    db = copy_trial(unusual_arms_db, home / "trial.duckdb")
     with running_app(home, db) as url:
         yield url, home / "audit.jsonl"
 

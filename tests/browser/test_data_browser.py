@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import login, running_app, screenshot, wait_idle
+from tests.browser.conftest import copy_trial, login, running_app, screenshot, wait_idle
 from tests.pages.test_data_page import BAD, GOOD, zipped
 
 pytestmark = pytest.mark.browser
@@ -23,8 +23,7 @@ def _upload(page, name: str, content: bytes, button: str) -> None:
 
 
 def test_data_manager_sees_the_report_of_a_bad_delivery_then_publishes_a_good_one(tmp_path, page, trial_db):
-    db = tmp_path / "trial.duckdb"
-    db.write_bytes(trial_db.read_bytes())
+    db = copy_trial(trial_db, tmp_path / "trial.duckdb")
     before = hashlib.sha256(db.read_bytes()).hexdigest()
     with running_app(tmp_path, db) as url:
         login(page, url, "datamanager", "datamanager-demo")

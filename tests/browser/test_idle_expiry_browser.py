@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import login, running_app
+from tests.browser.conftest import copy_trial, login, running_app
 
 pytestmark = pytest.mark.browser
 
@@ -13,8 +13,7 @@ def test_an_unattended_screen_returns_to_the_login_form_by_itself(tmp_path, monk
     """A real server with a 6 s idle limit: log in, touch nothing, and the login form comes back. Uses the
     session's one browser (a second Playwright in the same process cannot start)."""
     monkeypatch.setenv("DASHBOARD_IDLE_MINUTES", "0.1")
-    db = tmp_path / "trial.duckdb"
-    db.write_bytes(trial_db.read_bytes())
+    db = copy_trial(trial_db, tmp_path / "trial.duckdb")
     with running_app(tmp_path, db) as url:
         login(page, url, "investigator", "investigator-demo")
         page.get_by_role("button", name="Log out").wait_for()

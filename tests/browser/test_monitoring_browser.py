@@ -18,7 +18,7 @@ import re
 import duckdb
 import pytest
 
-from tests.browser.conftest import login, running_app, screenshot, wait_idle
+from tests.browser.conftest import copy_trial, login, running_app, screenshot, wait_idle
 from tests.conftest import UNUSUAL_ARMS
 
 pytestmark = pytest.mark.browser
@@ -36,8 +36,7 @@ APP_TAB_TITLE = "<title>UC-MSC trial dashboard</title>"
 def demo_server(tmp_path_factory, trial_db):
     """The app on a copy of the demo trial, whose arms are UC-MSC and Placebo; yields the base URL."""
     home = tmp_path_factory.mktemp("monitoring_server")
-    db = home / "trial.duckdb"
-    db.write_bytes(trial_db.read_bytes())
+    db = copy_trial(trial_db, home / "trial.duckdb")
     with running_app(home, db) as url:
         yield url
 
