@@ -21,12 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from run import trial_db  # noqa: E402  (bench/run.py, beside this script)
 
-from dashboard.access.trial_view import TrialView  # noqa: E402
+from dashboard.access.opening import open_trial_view  # noqa: E402
 from dashboard.access.viewer import Viewer  # noqa: E402
 from dashboard.analyses.monitoring import monitoring  # noqa: E402
 from dashboard.cache import RESULTS  # noqa: E402
 from dashboard.data.charters import demo_charter  # noqa: E402
-from dashboard.data.database import connect_readonly  # noqa: E402
 from dashboard.domain.group_sequential import (  # noqa: E402
     group_sequential_design,
     operating_characteristics,
@@ -67,16 +66,15 @@ def analysis(sizes: list[int], repeat: int) -> None:
                 from dashboard.data.simulate import SimulationSettings
                 build(SimulationSettings(), str(db), progress=lambda _: None)
             charter = demo_charter(size)[0]
-            with connect_readonly(db) as con:
-                view = TrialView(con, Viewer("bench", "dsmb"), db)
+            view = open_trial_view(Viewer("bench", "dsmb"), db)
 
-                def cold():
-                    RESULTS.clear()
-                    return monitoring(view, charter)
+            def cold():
+                RESULTS.clear()
+                return monitoring(view, charter)
 
-                cold_s = median(cold, repeat)
-                result = monitoring(view, charter)
-                warm_s = median(lambda: monitoring(view, charter), repeat)
+            cold_s = median(cold, repeat)
+            result = monitoring(view, charter)
+            warm_s = median(lambda: monitoring(view, charter), repeat)
             print(f"  {size:>7,} patients: cold {cold_s:.3f}, warm {warm_s:.5f} "
                   f"({result.events} events, {len(result.path)} points on the Z path)")
 

@@ -58,8 +58,10 @@ def trial_db(size: int, seed: int, rebuild: bool) -> tuple[Path, float | None]:
     from dashboard.commands.simulate import build
     from dashboard.data.simulate import SimulationSettings
 
-    # Keyed by the simulator's source too, so a changed simulator never serves a stale trial.
-    sources = sorted((ROOT / "src" / "dashboard" / "data").glob("sim*.py"))
+    # Keyed by the simulator's and the writer's source too, so a changed simulator or file layout (e.g. the
+    # randomisation kept apart) never serves a stale trial.
+    data = ROOT / "src" / "dashboard" / "data"
+    sources = sorted(data.glob("sim*.py")) + [data / "database.py", data / "schema.py"]
     version = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:10]
     path = CACHE / f"trial-{size}-seed{seed}-{version}.duckdb"
     if path.exists() and not rebuild:
@@ -79,12 +81,13 @@ def worker_paths(db: str, repeat: int) -> dict:
     from dashboard.access.trial_view import TrialView
     from dashboard.access.viewer import Viewer
     from dashboard.cache import RESULTS
-    from dashboard.data.database import connect_readonly
+    from dashboard.data.database import connect_readonly, randomization_path
     from dashboard.domain.endpoints import endpoint_rows
     from dashboard.domain.subject_filter import SubjectFilter
     from dashboard.domain.survival import cox_hr, km_estimate
 
-    con = connect_readonly(db)
+    # The DSMB's connection (the randomisation attached): the naive way loads the same tables, arms included.
+    con = connect_readonly(db, randomization_path(db))
     view = TrialView(con, Viewer("dsmb", "dsmb", "DSMB member"), db)
     filters = {name: SubjectFilter(**kw) for name, kw in FILTERS.items()}
     patient_ids = {name: _spread(view.subject_ids(f), repeat + 1) for name, f in filters.items()}
@@ -224,8 +227,8 @@ def _timed_run(at) -> float:
 
 def import_throughput(db: Path) -> dict:
     """`dashboard import --format csv` of a CSV-template export of ``db``, and `--format sdtm` of the CDISC pilot."""
-    import duckdb
 
+    from dashboard.data.database import connect_readonly, randomization_path
     from dashboard.data.importers.csv_template import FILES
 
     out: dict = {}
@@ -233,7 +236,7 @@ def import_throughput(db: Path) -> dict:
         export = Path(tmp) / "export"
         export.mkdir()
         rows = 0
-        with duckdb.connect(str(db), read_only=True) as con:
+        with connect_readonly(db, randomization_path(db)) as con:  # the tables with their arms, for the delivery
             cut = con.execute("SELECT data_cut_date FROM study").fetchone()[0]
             for table in FILES:
                 n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
