@@ -56,7 +56,8 @@ left, right = st.columns(2)
 with left:
     chart(ctx, enrolment_figure(status.enrolment, colors), key="overview_enrolment", name="enrolment", page="overview")
 with right:
-    chart(ctx, disposition_figure(status.disposition, colors), key="overview_disposition", name="disposition", page="overview")
+    chart(ctx, disposition_figure(status.disposition, colors, small_cells=not view.sees_arms), key="overview_disposition",
+          name="disposition", page="overview")
 
 chart(ctx, completeness_figure(status.completeness), key="overview_completeness", name="completeness", page="overview")
 st.caption("Visits are due when their window closed before the data cut and before the patient left the study. "

@@ -66,7 +66,8 @@ def by_threshold(results: tuple[FeverIncidence, ...], part: str) -> pd.DataFrame
 def fever() -> None:
     results = analyses.fever_incidence(view, f)
     for column, result in zip(st.columns(len(results)), results):
-        chart(ctx, fever_incidence_figure(result, colors, title=f"Fever >= {result.threshold:.1f} C"),
+        chart(ctx, fever_incidence_figure(result, colors, title=f"Fever >= {result.threshold:.1f} C",
+                                          small_cells=not view.sees_arms),
                             key=f"safety_fever_chart_{result.threshold}", page="safety", container=column)
         column.caption(result.method)
     show(by_threshold(results, "summary"), "fever_incidence", "Per infusion and per patient (any infusion), "
@@ -98,7 +99,8 @@ def reaction_listing() -> None:
 
 def overview() -> None:
     result = analyses.ae_overview(view, f)
-    chart(ctx, ae_overview_figure(result, colors), key="safety_ae_overview_chart", page="safety")
+    chart(ctx, ae_overview_figure(result, colors, small_cells=not view.sees_arms), key="safety_ae_overview_chart",
+          page="safety")
     show(wide(result.table, ["label"], {"N": "N", "n_patients": "patients", "pct": "%", "events": "events"}),
          "ae_overview", result.method)
 

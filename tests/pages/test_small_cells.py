@@ -62,3 +62,13 @@ def test_figure_annotations_write_small_counts_as_less_than_five():
     risk = [t for t in blinded.data if (t.meta or {}).get("role") == "risk"][0]
     assert list(risk.text) == ["8", SUPPRESSED, SUPPRESSED]
     assert list([t for t in dsmb.data if (t.meta or {}).get("role") == "risk"][0].text) == ["8", "4", "1"]
+
+
+def test_bar_labels_of_blinded_figures_write_small_counts_as_less_than_five():
+    from dashboard.figures.overview import disposition_figure
+
+    disposition = pd.DataFrame({"status": ["died", "on study"], "group": ["All patients"] * 2, "n": [3, 60],
+                                "pct": [4.8, 95.2]})
+    blinded = disposition_figure(disposition, {"All patients": "#333333"}, small_cells=True)
+    assert list(blinded.data[0].text) == [SUPPRESSED, "60"]
+    assert list(disposition_figure(disposition, {"All patients": "#333333"}).data[0].text) == ["3", "60"]

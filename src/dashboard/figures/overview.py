@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.domain.disclosure import shown_count
 from dashboard.figures.style import base_layout
 
 
@@ -28,12 +29,14 @@ def enrolment_figure(progress: pd.DataFrame, colors: dict[str, str]) -> go.Figur
     return base_layout(fig, title="Enrolment against plan", height=360)
 
 
-def disposition_figure(disp: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+def disposition_figure(disp: pd.DataFrame, colors: dict[str, str], *, small_cells: bool = False) -> go.Figure:
+    """Patients per status and group; ``small_cells`` (a blinded view): labels of 1-4 read "<5"."""
     fig = go.Figure()
     for group, rows in _in_arm_order(disp, colors):
+        labels = [shown_count(n, small_cells) for n in rows["n"]]
         fig.add_trace(go.Bar(x=rows["status"], y=rows["n"], name=str(group), marker_color=colors.get(str(group)),
-                             text=rows["n"], textposition="outside", textfont=dict(size=12), cliponaxis=False,
-                             customdata=rows["pct"], hovertemplate="%{x}: %{y} (%{customdata:.0f}%)<extra></extra>"))
+                             text=labels, textposition="outside", textfont=dict(size=12), cliponaxis=False,
+                             customdata=labels, hovertemplate="%{x}: %{customdata}<extra></extra>"))
     # Plotly shrinks outside labels to the bar width; keep them readable instead.
     fig.update_layout(barmode="group", uniformtext=dict(minsize=11, mode="show"))
     fig.update_yaxes(title="Patients")

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.domain.disclosure import SUPPRESSED, is_small, shown_count
 from dashboard.domain.safety import FeverIncidence, SafetyTable, TemperatureSummary
 from dashboard.figures.style import base_layout
 
@@ -123,7 +124,8 @@ def _hour_ticks(df: pd.DataFrame, hours: list[float]) -> dict:
 
 
 def fever_incidence_figure(
-    result: FeverIncidence, colors: Mapping[str, str], *, title: str | None = None, height: int = 420
+    result: FeverIncidence, colors: Mapping[str, str], *, title: str | None = None, height: int = 420,
+    small_cells: bool = False,
 ) -> go.Figure:
     """Percentage of infusions (by infusion number) and of patients (any infusion) with fever.
 
@@ -143,7 +145,8 @@ def fever_incidence_figure(
         fig.add_trace(go.Bar(
             x=part["x"], y=pct, name=group, marker_color=colors[group],
             error_y=dict(type="data", array=hi - pct, arrayminus=pct - lo),
-            text=[f"{x}/{n}" for x, n in zip(part["n_fever"], part["n_at_risk"])], textposition="outside",
+            text=[f"{shown_count(x, small_cells)}/{shown_count(n, small_cells)}"
+                  for x, n in zip(part["n_fever"], part["n_at_risk"])], textposition="outside",
             customdata=pd.concat([lo, hi], axis=1).to_numpy(),
             hovertemplate=f"{group}<br>%{{x}}: %{{y:.1f}}% (%{{text}})"
                           "<br>CI %{customdata[0]:.1f} to %{customdata[1]:.1f}%<extra></extra>",
@@ -154,9 +157,11 @@ def fever_incidence_figure(
 
 
 def ae_overview_figure(
-    overview: SafetyTable, colors: Mapping[str, str], *, title: str | None = None, height: int = 420
+    overview: SafetyTable, colors: Mapping[str, str], *, title: str | None = None, height: int = 420,
+    small_cells: bool = False,
 ) -> go.Figure:
-    """Horizontal bars: % of patients per AE category and group (from ``ae_overview``)."""
+    """Horizontal bars: % of patients per AE category and group (from ``ae_overview``); ``small_cells`` (a
+    blinded view): a label of 1-4 patients reads "<5" (the percentage with it too)."""
     func = "ae_overview_figure"
     if not isinstance(overview, SafetyTable) or not {"group", "label", "pct", "n_patients", "N"} <= set(overview.table.columns):
         raise ValueError(f"{func}: argument overview must be the SafetyTable returned by ae_overview().")
@@ -168,7 +173,8 @@ def ae_overview_figure(
         part = df[df["group"] == group].iloc[::-1]
         fig.add_trace(go.Bar(
             y=part["label"], x=part["pct"], orientation="h", name=group, marker_color=colors[group],
-            text=[f"{n} ({p:.0f}%)" for n, p in zip(part["n_patients"], part["pct"])], textposition="outside",
+            text=[SUPPRESSED if small_cells and is_small(n) else f"{n} ({p:.0f}%)"
+                  for n, p in zip(part["n_patients"], part["pct"])], textposition="outside",
             hovertemplate=f"{group}<br>%{{y}}: %{{text}} of %{{customdata}} patients<extra></extra>",
             customdata=part["N"],
         ))
