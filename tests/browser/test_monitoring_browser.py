@@ -105,9 +105,18 @@ def _leaks(text: str, html: str, arms: tuple[str, ...]) -> list[str]:
 
 
 def _table_columns(page) -> list[list[str]]:
-    """The column headers of every st.dataframe on the page (glide grids keep an accessible table in the DOM)."""
-    return [[h.strip() for h in grid.locator('[role="columnheader"]').all_inner_texts()]
-            for grid in page.locator('[data-testid="stDataFrame"]').all()]
+    """The column headers of every st.dataframe on the page (glide grids keep an accessible table in the DOM,
+    drawn once the grid has been in view: each is scrolled into view first, and its headers waited for)."""
+    columns = []
+    for grid in page.locator('[data-testid="stDataFrame"]').all():
+        if not grid.is_visible():
+            columns.append([])  # in a closed expander
+            continue
+        grid.scroll_into_view_if_needed()
+        headers = grid.locator('[role="columnheader"]')
+        headers.first.wait_for(state="attached", timeout=10_000)
+        columns.append([h.strip() for h in headers.all_inner_texts()])
+    return columns
 
 
 def test_the_dsmb_sees_boundaries_looks_conditional_power_and_safety_rules(demo_server, wide_page, trial_names):
