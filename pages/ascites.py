@@ -36,7 +36,7 @@ if data.grades.empty:
 visit_order = data.visit_order
 
 st.subheader("Grade by visit")
-chart(ctx, grade_bars_figure(data.grades), key="ascites_grades", page="ascites")
+chart(ctx, grade_bars_figure(data.grades, small_cells=not view.sees_arms), key="ascites_grades", page="ascites")
 st.caption("International Club of Ascites grade (none, mild, moderate, severe) among patients assessed at each "
            "visit; n under each bar.")
 
@@ -59,7 +59,8 @@ with st.expander("Depth and volume table"):
     download_table(ctx, table, "ascites_depth_volume_by_visit", key="ascites_measure_download", page=PAGE)
 
 st.subheader("Free of ascites")
-chart(ctx, free_of_ascites_figure(data.free, colors), key="ascites_free", page="ascites")
+chart(ctx, free_of_ascites_figure(data.free, colors, small_cells=not view.sees_arms), key="ascites_free",
+      page="ascites")
 st.caption(data.free.method)
 
 st.subheader("Shift from baseline")

@@ -72,3 +72,14 @@ def test_bar_labels_of_blinded_figures_write_small_counts_as_less_than_five():
     blinded = disposition_figure(disposition, {"All patients": "#333333"}, small_cells=True)
     assert list(blinded.data[0].text) == [SUPPRESSED, "60"]
     assert list(disposition_figure(disposition, {"All patients": "#333333"}).data[0].text) == ["3", "60"]
+
+
+def test_ascites_grade_ticks_write_small_counts_as_less_than_five():
+    from dashboard.figures.ascites import grade_bars_figure
+
+    rows = [("All patients", 0, "Baseline", g, c, 60, 100 * c / 60) for g, c in ((0, 40), (1, 16), (2, 3), (3, 1))]
+    rows += [("All patients", 1, "W52", g, c, 3, 100 * c / 3) for g, c in ((0, 3), (1, 0), (2, 0), (3, 0))]
+    grades = pd.DataFrame(rows, columns=["group", "visit_num", "visit", "grade", "count", "n", "pct"])
+    ticks = list(grade_bars_figure(grades, small_cells=True).data[0].x)
+    assert ticks == ["Baseline<br>n=60", f"W52<br>n={SUPPRESSED}"]
+    assert list(grade_bars_figure(grades).data[0].x) == ["Baseline<br>n=60", "W52<br>n=3"]

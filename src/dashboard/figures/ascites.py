@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.domain.ascites import GRADE_LABELS, GRADES, FreeOfAscites
+from dashboard.domain.disclosure import shown_count
 from dashboard.figures.style import POOLED_COLOR, base_layout
 
 # Sequential light-to-dark so "worse" reads darker (colour-blind safe, from ColorBrewer Blues).
@@ -27,8 +27,9 @@ def _need(func: str, arg: str, df: pd.DataFrame, cols: tuple[str, ...]) -> None:
         raise ValueError(f"{func}: argument {arg!r} lacks column(s) {missing}; required: {list(cols)}.")
 
 
-def grade_bars_figure(distribution: pd.DataFrame, *, title: str | None = None) -> go.Figure:
-    """100% stacked bars of grade by visit, one panel per group; each tick reads "W4<br>n=18"."""
+def grade_bars_figure(distribution: pd.DataFrame, *, title: str | None = None, small_cells: bool = False) -> go.Figure:
+    """100% stacked bars of grade by visit, one panel per group; each tick reads "W4<br>n=18". ``small_cells``
+    (a blinded view): counts of 1-4 in the ticks and hovers read "<5"."""
     _need("grade_bars_figure", "distribution", distribution,
           ("group", "visit_num", "visit", "grade", "count", "n", "pct"))
     groups = list(pd.unique(distribution["group"]))
@@ -37,12 +38,13 @@ def grade_bars_figure(distribution: pd.DataFrame, *, title: str | None = None) -
     for col, g in enumerate(groups, start=1):
         part = distribution[distribution["group"] == g].sort_values(["visit_num", "grade"])
         visits = part.drop_duplicates("visit_num")
-        ticks = [f"{v}<br>n={n}" for v, n in zip(visits["visit"], visits["n"])]
+        ticks = [f"{v}<br>n={shown_count(n, small_cells)}" for v, n in zip(visits["visit"], visits["n"])]
         for grade in GRADES:
             rows = part[part["grade"] == grade]
             fig.add_trace(go.Bar(x=ticks, y=rows["pct"], name=GRADE_LABELS[grade], legendgroup=str(grade),
                                  showlegend=col == 1, marker_color=GRADE_COLORS[grade],
-                                 customdata=np.column_stack([rows["count"], rows["n"]]),
+                                 customdata=[[shown_count(c, small_cells), shown_count(n, small_cells)]
+                                             for c, n in zip(rows["count"], rows["n"])],
                                  hovertemplate=f"{g}<br>{GRADE_LABELS[grade]}: %{{y:.1f}}% "
                                                "(%{customdata[0]} of %{customdata[1]})<extra></extra>"),
                           row=1, col=col)
@@ -55,8 +57,9 @@ def grade_bars_figure(distribution: pd.DataFrame, *, title: str | None = None) -
 
 
 def free_of_ascites_figure(result: FreeOfAscites, colors: Mapping[str, str], *,
-                           title: str | None = None) -> go.Figure:
-    """Proportion free of ascites (%) per group by visit with exact Clopper-Pearson CI bars."""
+                           title: str | None = None, small_cells: bool = False) -> go.Figure:
+    """Proportion free of ascites (%) per group by visit with exact Clopper-Pearson CI bars; ``small_cells`` (a
+    blinded view): counts of 1-4 in the hovers read "<5"."""
     if not isinstance(result, FreeOfAscites):
         raise ValueError("free_of_ascites_figure: result must be a FreeOfAscites from free_from_distribution().")
     s = result.summary
@@ -69,7 +72,7 @@ def free_of_ascites_figure(result: FreeOfAscites, colors: Mapping[str, str], *,
             x=p["visit"], y=y, name=g, mode="lines+markers", line=dict(color=colors.get(g, POOLED_COLOR)),
             error_y=dict(type="data", symmetric=False, array=100 * p["ci_upper"].to_numpy(float) - y,
                          arrayminus=y - 100 * p["ci_lower"].to_numpy(float)),
-            customdata=np.column_stack([p["n_free"], p["n"]]),
+            customdata=[[shown_count(k, small_cells), shown_count(n, small_cells)] for k, n in zip(p["n_free"], p["n"])],
             hovertemplate=f"{g} %{{x}}: %{{y:.1f}}% (%{{customdata[0]}} of %{{customdata[1]}})<extra></extra>"))
     fig.update_xaxes(title_text="Visit", type="category", categoryorder="array", categoryarray=visits)
     fig.update_yaxes(title_text=f"Free of ascites, % ({result.conf_level:.0%} exact CI)", range=[0, 100])

@@ -197,7 +197,7 @@ def ascites_slide(data: DeckData) -> Slide:
     grades = ascites.summaries(data.view, data.subject_filter).grades
     if grades.empty:
         raise InsufficientData("no ascites assessments for the selected patients")
-    fig = grade_bars_figure(grades)
+    fig = grade_bars_figure(grades, small_cells=not data.arms)
     # A slide's large font would turn the many "visit, n" ticks sideways into the footer: keep them level.
     fig.update_xaxes(tickangle=0, tickfont=dict(size=12))
     return Slide(subtitle="ICA grade by visit, % of patients assessed at the visit",
