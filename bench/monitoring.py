@@ -11,15 +11,13 @@ shipped demo charter, its planned events scaled to the trial's size as ``simulat
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import trial_db  # noqa: E402  (bench/run.py, beside this script)
+from run import median_time, trial_db  # noqa: E402  (bench/run.py, beside this script)
 
 from dashboard.access.opening import open_trial_view  # noqa: E402
 from dashboard.access.viewer import Viewer  # noqa: E402
@@ -33,15 +31,6 @@ from dashboard.domain.group_sequential import (  # noqa: E402
 )
 
 
-def median(func, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def engine(repeat: int) -> None:
     five = [0.15, 0.3, 0.55, 0.8, 1.0]
     cases = {
@@ -53,7 +42,7 @@ def engine(repeat: int) -> None:
     }
     print("Boundary engine (median seconds):")
     for name, call in cases.items():
-        print(f"  {name:<36} {median(call, repeat):.4f}")
+        print(f"  {name:<36} {median_time(call, repeat):.4f}")
 
 
 def analysis(sizes: list[int], repeat: int) -> None:
@@ -72,9 +61,9 @@ def analysis(sizes: list[int], repeat: int) -> None:
                 RESULTS.clear()
                 return monitoring(view, charter)
 
-            cold_s = median(cold, repeat)
+            cold_s = median_time(cold, repeat, warmup=0)
             result = monitoring(view, charter)
-            warm_s = median(lambda: monitoring(view, charter), repeat)
+            warm_s = median_time(lambda: monitoring(view, charter), repeat)
             print(f"  {size:>7,} patients: cold {cold_s:.3f}, warm {warm_s:.5f} "
                   f"({result.events} events, {len(result.path)} points on the Z path)")
 

@@ -68,7 +68,8 @@ if m.design is None:
             "shown to the DSMB only. Blinded viewers see the pooled events, the information and the next look.")
     st.stop()
 
-experimental, control = selected_arms(view, EVERYONE)[0], selected_arms(view, EVERYONE)[-1]
+arms = selected_arms(view, EVERYONE)
+experimental, control = arms[0], arms[-1]
 st.subheader("Stopping boundaries")
 if m.status is not None:
     shown = st.error if (m.status.efficacy_crossed or m.status.harm_crossed) else (

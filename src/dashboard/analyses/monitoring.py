@@ -34,6 +34,7 @@ from dashboard.domain.monitoring import (
     DesignSpec,
     EventProjection,
     ObservedLook,
+    analysed_looks,
     conditional_power,
     design_power,
     hazard_ratio_from_z,
@@ -218,11 +219,7 @@ def _looks_table(design: Design, observed: list[ObservedLook], spec: DesignSpec)
 def _comparative(view: TrialView, charter: Charter, spec: DesignSpec, endpoint: str,
                  current: LookStatistic, cuts: tuple[ObservedLook, ...]) -> dict:
     path = _monthly_path(view, endpoint, spec, cuts[-1])
-    # Only cuts that added events are looks (look_fractions drops the others the same way).
-    observed: list[ObservedLook] = []
-    for cut in cuts:
-        if cut.events > 0 and (not observed or cut.events > observed[-1].events):
-            observed.append(cut)
+    observed = [cuts[i] for i in analysed_looks([c.events for c in cuts])]
     fractions, looks_done = look_fractions([c.events for c in cuts], spec)
     design = spec.design(fractions)
     conditional = status = None
@@ -248,7 +245,7 @@ def monitoring(view: TrialView, charter: Charter | None = None) -> Monitoring:
     cut_date = study["data_cut_date"].date()
     rows = survival_rows(view, EVERYONE, endpoint)
     current = look_statistic(view, endpoint)
-    planned_events = [round(f * spec.planned_events) for f in spec.fractions]
+    planned_events = list(charter.planned_looks_events)
     next_number = next((i for i, e in enumerate(planned_events) if e > current.events), None)
     projection = _projection(view, rows, study, cut_date)
     next_look = None

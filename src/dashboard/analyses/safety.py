@@ -10,6 +10,7 @@ from dashboard.analyses import analysis
 from dashboard.analyses.common import selected_arms
 from dashboard.domain import adverse_events as aes
 from dashboard.domain import safety
+from dashboard.domain.charter import days_since_last_infusion
 from dashboard.domain.safety import FeverIncidence, SafetyTable, TemperatureSummary
 from dashboard.domain.subject_filter import SubjectFilter
 
@@ -84,3 +85,18 @@ def sae_listing(view: TrialView, f: SubjectFilter) -> pd.DataFrame:
 @analysis
 def death_listing(view: TrialView, f: SubjectFilter) -> pd.DataFrame:
     return aes.death_listing(view.subjects(f), view.adverse_event_rows(f), group_col=view.group_col)
+
+
+@analysis
+def last_infusion_before_death(view: TrialView, f: SubjectFilter) -> pd.DataFrame:
+    """Per patient of :func:`death_listing`: the last infusion on or before the day of death (``infusion_num``,
+    None without one) and the days since it (``days_since``, 0 on the day; <NA> when none or the day of death
+    is unknown), by the charter's tested rule (:func:`dashboard.domain.charter.days_since_last_infusion`)."""
+    deaths = death_listing(view, f)
+    infusions = view.infusion_rows(f)
+    infusions = infusions[infusions["usubjid"].isin(set(deaths["usubjid"]))]
+    since = days_since_last_infusion(deaths, infusions, day_col="death_day")
+    given_on = deaths["death_day"] - since.astype("Float64")
+    last = infusions.groupby(["usubjid", "study_day"])["infusion_num"].max()
+    numbers = [None if pd.isna(day) else last.get((usubjid, int(day))) for usubjid, day in zip(deaths["usubjid"], given_on)]
+    return pd.DataFrame({"usubjid": deaths["usubjid"], "infusion_num": numbers, "days_since": since})

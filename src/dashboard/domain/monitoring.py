@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -67,21 +67,23 @@ class DesignSpec:
     allocation_ratio: float
 
     def design(self, fractions: Sequence[float] | None = None) -> Design:
-        return _design(tuple(fractions or self.fractions), self.alpha, self.sides, self.spending, self.gamma,
-                       self.beta, self.futility_spending, self.futility_gamma)
+        return group_sequential_design(tuple(fractions or self.fractions), self.alpha, self.sides, self.spending,
+                                       self.gamma, self.beta, self.futility_spending, self.futility_gamma)
 
 
-def _design(fractions, alpha, sides, spending, gamma, beta, futility_spending, futility_gamma) -> Design:
-    return group_sequential_design(fractions, alpha, sides, spending, gamma, beta, futility_spending, futility_gamma)
+def analysed_looks(observed_events: Sequence[int]) -> list[int]:
+    """Indices of the data cuts that are looks: those that added events (the others spend nothing)."""
+    kept: list[int] = []
+    for i, d in enumerate(observed_events):
+        if d > 0 and (not kept or d > observed_events[kept[-1]]):
+            kept.append(i)
+    return kept
 
 
 def look_fractions(observed_events: Sequence[int], spec: DesignSpec) -> tuple[tuple[float, ...], int]:
-    """Information fractions of the observed looks followed by the planned looks still ahead, and how many
-    of them are observed. Looks that add no events are dropped (they spend nothing)."""
-    events: list[int] = []
-    for d in observed_events:
-        if d > 0 and (not events or d > events[-1]):
-            events.append(int(d))
+    """Information fractions of the observed looks (:func:`analysed_looks`) followed by the planned looks still
+    ahead, and how many of them are observed."""
+    events = [int(observed_events[i]) for i in analysed_looks(observed_events)]
     if not events:
         return spec.fractions, 0
     scale = max(spec.planned_events, events[-1])
@@ -122,8 +124,7 @@ def design_power(spec: DesignSpec) -> DesignPower:
     drift_per_info = -math.log(spec.design_hazard_ratio)
     drift = drift_per_info * math.sqrt(information(spec.planned_events, spec.allocation_ratio))
     operating = operating_characteristics(design, drift)
-    efficacy_only = spec.design() if spec.beta is None else _design(
-        spec.fractions, spec.alpha, spec.sides, spec.spending, spec.gamma, None, None, None)
+    efficacy_only = replace(spec, beta=None, futility_spending=None, futility_gamma=None).design()
 
     def events_for(power: float) -> float:
         # The drift giving ``power`` with efficacy boundaries only, then the events giving that drift.

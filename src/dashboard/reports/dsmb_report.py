@@ -49,7 +49,6 @@ from dashboard.analyses import labs, overview, safety, survival
 from dashboard.analyses.monitoring import monitoring
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain import report_format as rf
-from dashboard.domain.charter import days_since_last_infusion
 from dashboard.domain.disclosure import SMALL_CELL, SUPPRESSED, is_small, suppress_small_cells
 from dashboard.domain.endpoints import ENDPOINTS, MILESTONES, OVERALL_SURVIVAL
 from dashboard.domain.labs import lab
@@ -681,7 +680,7 @@ def sae_death_section(ctx: ReportContext) -> str:
 def _death_listing(ctx: ReportContext, deaths: pd.DataFrame, saes: pd.DataFrame) -> str:
     if deaths.empty:
         return _paragraphs("No deaths by the data cut.")
-    last = _last_infusions(ctx, deaths)
+    last = _last_infusions(ctx)
     rows = []
     for r in deaths.itertuples():
         infusion = last.get(r.usubjid)
@@ -719,20 +718,12 @@ def _narrative(r, infusion: tuple[int | None, int] | None, saes: pd.DataFrame) -
     return " ".join([*parts, death + "."])
 
 
-def _last_infusions(ctx: ReportContext, deaths: pd.DataFrame) -> dict[str, tuple[int | None, int]]:
-    """Patient -> (number, days since) of the last infusion on or before the day of death, by the charter's
-    tested rule (:func:`dashboard.domain.charter.days_since_last_infusion`) on the view's infusion rows."""
-    infusions = ctx.view.infusion_rows(EVERYONE)
-    infusions = infusions[infusions["usubjid"].isin(set(deaths["usubjid"]))]
-    since = days_since_last_infusion(deaths, infusions, day_col="death_day")
-    out = {}
-    for r, days in zip(deaths.itertuples(), since):
-        if _missing(days) or _missing(r.death_day):
-            continue
-        given = infusions[(infusions["usubjid"] == r.usubjid) & (infusions["study_day"] == int(r.death_day) - int(days))]
-        number = int(given["infusion_num"].max()) if len(given) else None
-        out[r.usubjid] = (number, int(days))
-    return out
+def _last_infusions(ctx: ReportContext) -> dict[str, tuple[int | None, int]]:
+    """Patient -> (number, days since) of the last infusion on or before the day of death
+    (:func:`dashboard.analyses.safety.last_infusion_before_death`)."""
+    last = safety.last_infusion_before_death(ctx.view, EVERYONE)
+    return {r.usubjid: (None if _missing(r.infusion_num) else int(r.infusion_num), int(r.days_since))
+            for r in last.itertuples() if not _missing(r.days_since)}
 
 
 def labs_section(ctx: ReportContext) -> str:
