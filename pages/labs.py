@@ -11,6 +11,7 @@ from dashboard.analyses import labs as analyses
 from dashboard.domain.lab_safety import QUADRANTS
 from dashboard.domain.labs import BY_CODE, LAB_PARAMETERS, describe
 from dashboard.errors import InsufficientData, UnsuitableData
+from dashboard.figures.death_aware import state_bars_figure
 from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
 from dashboard.figures.style import arm_colors
 from dashboard.ui.context import current
@@ -58,6 +59,28 @@ chart(ctx, mean_by_visit_figure(summary, colors, stat=stat, exits=exits, y_title
 st.caption(f"{summary.method} Under the axis: patients with a value at each visit (n), then patients who left "
            "the study between visits (left: † died, Tx transplanted, Wd withdrawn or lost to follow-up; hover "
            "for details).")
+st.caption(curve.population)
+
+
+def show_states() -> None:
+    try:
+        states = analyses.lab_states(view, f, code)
+    except UnsuitableData as exc:
+        stop_with_info(str(exc))
+    chart(ctx, state_bars_figure(states, small_cells=not view.sees_arms), key="labs_states", page=PAGE)
+    st.caption(f"{states.population} {states.scale.description} A visit counts the patients whose visit window "
+               "had closed by the data cut (n under each bar).")
+    visits = states.table.loc[states.table["due"] > 0].drop_duplicates("visit_num")["visit"].tolist()[1:]
+    if not visits:
+        stop_with_info("No selected patient has reached a visit after baseline yet.")
+    visit = st.selectbox("State at", visits, index=visits.index("W12") if "W12" in visits else 0, key="labs_state_visit")
+    table = disclosed(view, analyses.lab_state_shift(view, f, code, visit))
+    st.markdown(f"**Baseline band (rows) against the state at {visit} (columns)**")
+    for k, (col, (g, part)) in enumerate(zip(st.columns(table["group"].nunique()), table.groupby("group", sort=False))):
+        col.markdown(f"**{g}**")
+        col.dataframe(part.pivot(index="baseline", columns="state", values="n")
+                      .reindex(index=part["baseline"].unique(), columns=part["state"].unique()), key=f"labs_state_shift_{k}")
+    download_table(ctx, table, f"{code}_states_at_{visit}", key="labs_state_download", page=PAGE)
 
 
 def show_summary() -> None:
@@ -141,6 +164,7 @@ def show_liver_safety() -> None:
 
 views = control("labs_view")
 view_choice = st.segmented_control(views.label, views.options, default=views.default, required=True, key=views.key)
-# In the registry's order: Summary table, Arm comparison, Box plots, Trajectories, Shift table, Liver safety.
-shows = (show_summary, show_comparison, show_boxes, show_trajectories, show_shift, show_liver_safety)
+# In the registry's order: Keep the dead, Summary table, Arm comparison, Box plots, Trajectories, Shift table,
+# Liver safety.
+shows = (show_states, show_summary, show_comparison, show_boxes, show_trajectories, show_shift, show_liver_safety)
 dict(zip(views.options, shows, strict=True))[view_choice]()

@@ -66,6 +66,7 @@ ARGUMENTS: dict[str, Callable[[TrialView], tuple]] = {
     "lab_box_stats": lambda view: (EVERYONE, "MELD", "value"),
     "lab_trajectory_sample": lambda view: (EVERYONE, "MELD", "value"),
     "lab_shift_counts": lambda view: (EVERYONE, "ALT"),
+    "lab_state_counts": lambda view: (EVERYONE, "MELD"),
     "lab_comparison_aggregates": lambda view: (EVERYONE, "MELD", *UNUSUAL_ARMS),
     "patient": lambda view: (view.subject_ids(EVERYONE)[0],),
     "imported_tte_rows": lambda view: (EVERYONE, "OS"),

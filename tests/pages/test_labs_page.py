@@ -8,7 +8,7 @@ from tests.conftest import UNUSUAL_ARMS
 from tests.pages.apptest_helpers import run_page, sent_bytes
 
 PAGE = "pages/labs.py"
-VIEWS = ("Summary table", "Arm comparison", "Box plots", "Trajectories", "Shift table", "Liver safety")
+VIEWS = ("Keep the dead", "Summary table", "Arm comparison", "Box plots", "Trajectories", "Shift table", "Liver safety")
 
 
 @pytest.fixture
@@ -135,3 +135,16 @@ def test_a_comparison_with_one_arm_selected_says_so(unusual_env):
     at.button_group(key="labs_view").set_value("Arm comparison").run()
     assert not at.exception
     assert "needs two arms" in " ".join(i.value for i in at.info)
+
+
+def test_keep_the_dead_is_the_first_view_and_counts_the_dead_for_the_dsmb(unusual_env):
+    at = run_page(PAGE, "dsmb")
+    assert at.button_group(key="labs_view").value == "Keep the dead"
+    captions = " ".join(c.value for c in at.caption)
+    assert "observed cases" in captions and "absorbing" in captions
+    shift = next(d.value for d in at.dataframe if "Died" in d.value.columns)
+    assert {"Transplanted", "Withdrawn or lost", "No value"} <= set(shift.columns)
+    assert shift.to_numpy().sum() > 0
+    sent = sent_bytes(at)
+    assert all(arm.encode() in sent for arm in UNUSUAL_ARMS)
+

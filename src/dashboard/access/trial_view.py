@@ -24,6 +24,7 @@ from dashboard.data import (
     comparison_aggregates,
     cut_diff,
     lab_aggregates,
+    lab_state_aggregates,
     queries,
     safety_aggregates,
     shift_aggregates,
@@ -32,6 +33,7 @@ from dashboard.data.importers.cuts import kept_cut_path
 from dashboard.data.schema import table_columns
 from dashboard.domain.charter import Charter, parse_charter
 from dashboard.domain.cut_changes import CutChanges
+from dashboard.domain.death_aware import state_scale
 from dashboard.domain.labplots import MAX_POINTS
 from dashboard.domain.safety import FEVER_THRESHOLDS
 from dashboard.domain.subject_filter import SubjectFilter
@@ -199,6 +201,12 @@ class TrialView:
     @aggregate
     def lab_shift_counts(self, f: SubjectFilter, paramcd: str) -> pd.DataFrame:
         return shift_aggregates.lab_shift_counts(self._cursor(), self._checked(f), paramcd, self.sees_arms)
+
+    @aggregate
+    def lab_state_counts(self, f: SubjectFilter, paramcd: str) -> pd.DataFrame:
+        """Patients per state of ``paramcd`` at each visit, the dead kept (domain.death_aware)."""
+        return lab_state_aggregates.lab_state_counts(self._cursor(), self._checked(f), state_scale(paramcd),
+                                                     self.sees_arms)
 
     @aggregate(arms_only=True)
     def lab_comparison_aggregates(self, f: SubjectFilter, paramcd: str, active: str, reference: str) -> pd.DataFrame:

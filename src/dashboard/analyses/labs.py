@@ -12,6 +12,13 @@ from dashboard.analyses import analysis
 from dashboard.analyses.common import groups, selected_arms
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.arm_comparison import ArmComparison, comparison_from_aggregates
+from dashboard.domain.death_aware import (
+    StateDistribution,
+    observed_cases_note,
+    state_distribution,
+    state_scale,
+    state_shift,
+)
 from dashboard.domain.lab_safety import DishResult, edish_from_peaks, mdish_from_peaks, shift_from_counts
 from dashboard.domain.labplots import MAX_POINTS, BoxStats, Trajectories, box_stats_from_aggregates, trajectories_from_sample
 from dashboard.domain.labstats import VisitSummary, deaths_between_visits, summary_from_aggregates
@@ -23,10 +30,11 @@ SCALES = ("value", "chg", "pchg")  # the value, its change from baseline, its % 
 
 @dataclass(frozen=True)
 class LabCurve:
-    """The per-visit summary and who left between the plotted visits."""
+    """The per-visit summary, who left between the plotted visits, and whom the summary describes."""
 
     summary: VisitSummary
     exits: pd.DataFrame
+    population: str
 
 
 @analysis
@@ -40,7 +48,7 @@ def lab_curve(view: TrialView, f: SubjectFilter, code: str, scale: str) -> LabCu
     plotted = schedule[schedule["visit_num"].isin(summary.summary["visit_num"])]
     exits = deaths_between_visits(view.subject_exits(f), plotted, group_col=view.group_col,
                                   groups=groups(view, f) or [POOLED_LABEL])
-    return LabCurve(summary=summary, exits=exits)
+    return LabCurve(summary=summary, exits=exits, population=observed_cases_note(exits))
 
 
 @analysis
@@ -79,6 +87,18 @@ def trajectories(view: TrialView, f: SubjectFilter, code: str, scale: str) -> Tr
 def shift_table(view: TrialView, f: SubjectFilter, code: str) -> pd.DataFrame:
     """Patients by baseline and worst post-baseline category; UnsuitableData for a lab without limits."""
     return shift_from_counts(view.lab_shift_counts(f, code), paramcd=code, groups=groups(view, f))
+
+
+@analysis
+def lab_states(view: TrialView, f: SubjectFilter, code: str) -> StateDistribution:
+    """Patients per state at each visit, the dead and transplanted kept; UnsuitableData for a lab without bands."""
+    return state_distribution(view.lab_state_counts(f, code), state_scale(code), groups=groups(view, f))
+
+
+@analysis
+def lab_state_shift(view: TrialView, f: SubjectFilter, code: str, visit: str) -> pd.DataFrame:
+    """Baseline band against the state at ``visit``, exits included."""
+    return state_shift(view.lab_state_counts(f, code), state_scale(code), visit, groups=groups(view, f))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ class Control:
     depends_on: tuple[tuple[str, object], ...] = ()  # (key, value) other controls must hold to show this one
 
 
-LAB_VIEWS = ("Summary table", "Arm comparison", "Box plots", "Trajectories", "Shift table", "Liver safety")
+LAB_VIEWS = ("Keep the dead", "Summary table", "Arm comparison", "Box plots", "Trajectories", "Shift table", "Liver safety")
 LAB_SCALES = ("value", "chg", "pchg")
 SURVIVAL_ENDPOINTS = (OVERALL_SURVIVAL, TRANSPLANT_FREE, COMPETING_RISKS)
 SURVIVAL_MORE = ("Subgroup forest plot", "Curves as the data accrued", "Compare with an earlier cut")
