@@ -57,7 +57,8 @@ def cumulative_incidence(df: pd.DataFrame, *, group_col: str | None, groups: Seq
     ``pstate``, with its pointwise confidence interval and two variances (:class:`CIFResult`).
 
     ``std_err`` is R survfit's for a multi-state curve: the infinitesimal-jackknife SE of the probability
-    itself (``logse = FALSE``; survival's vignette "The survfit function", section on variance), with
+    itself (``logse = FALSE``; survival 3.5's ``survfitCI`` offers only this robust variance for multi-state
+    curves, checked in competing_risks.R), with
     survfit's default ``conf.type = "log"`` for multi-state data: ``exp(log(cif) -/+ z * std_err / cif)``,
     the upper limit capped at 1. With one initial state and no case weights the jackknife influence of
     patient i on F(t) is a sum over the times u <= t at which i is at risk of
