@@ -221,21 +221,12 @@ def test_cause_specific_cox_matches_r():
     assert_close(result.summary.iloc[0][["hr", "lower", "upper", "p"]], expected[["hr", "lower", "upper", "p"]], "cs")
 
 
-def test_subgroup_hrs_and_interaction_match_r():
-    result = subgroup_hr(data("lung"), group_col="arm", reference="Male", groups=["Female", "Male"],
-                         subgroups={"age_group": "Age", "ecog": "ECOG"})
-    expected = fixture("lung", "subgroup")
-    actual = result.summary.astype({"level": str}).set_index(["variable", "level"])
-    actual = actual.loc[list(zip(expected["variable"], expected["level"].astype(str)))]
-    for col in ["hr", "lower", "upper", "p", "interaction_p"]:
-        assert_close(actual[col], expected[col], f"subgroup {col}")
-
-
 def test_subgroup_level_without_events_in_an_arm_gives_nan_not_an_error():
     df = data("ties_cr").assign(site=lambda d: np.where(d["usubjid"].isin(["T001", "T002", "T003", "T013"]), "A", "B"))
     df.loc[df["site"] == "A", "event"] = np.where(df.loc[df["site"] == "A", "arm"] == "UC-MSC", 0, 1)
+    # min_events=1 keeps the small site A (R's subgroup comparison, with collapsing: tests/domain/test_subgroups.py).
     result = subgroup_hr(df, group_col="arm", reference="Placebo", groups=["UC-MSC", "Placebo"],
-                         subgroups={"site": "Site"})
+                         subgroups={"site": "Site"}, min_events=1)
     row_a = result.summary.set_index("level").loc["A"]
     assert row_a["events"] == 0 and math.isnan(row_a["hr"])
     assert not math.isnan(result.summary.set_index("level").loc["B", "hr"])

@@ -107,3 +107,5 @@ def test_subgroup_table_labels_variables_and_keeps_counts():
     assert set(t["Subgroup"]) == set(subgroups.values())
     assert t["N"].tolist() == result.summary["n"].tolist() and t["HR"].tolist() == result.summary["hr"].tolist()
     assert set(t["Comparison"]) == {"Female vs Male"}
+    # One interaction p per variable, no p per level (Wang et al. 2007): not in the table, nor its download.
+    assert "p" not in t.columns and t.groupby("Subgroup")["Interaction p"].nunique().eq(1).all()

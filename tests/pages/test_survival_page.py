@@ -103,6 +103,24 @@ def test_dsmb_gets_the_subgroup_forest_plot(unusual_env):
     assert any("interaction" in c.value for c in at.caption)
 
 
+def test_the_forest_plot_reports_interaction_p_only_collapses_sparse_levels_and_says_it_is_exploratory(unusual_env):
+    at = choose(run_page(PAGE, "dsmb"), "survival_more", "Subgroup forest plot")
+    table = table_with(at, "Interaction p")
+    assert "p" not in table.columns and table.groupby("Subgroup")["Interaction p"].nunique().eq(1).all()
+    # Every level shown has at least 5 deaths, both arms together.
+    assert (table["Events"] + table["Events reference"]).ge(5).all()
+    captions = " ".join(c.value for c in at.caption)
+    assert "Exploratory: 6 subgroup variables examined" in captions and "none adjusted for multiplicity" in captions
+    assert "Wang et al., N Engl J Med 2007;357:2189" in captions and "pooled into 'Other'" in captions
+    # The demo's 20 deaths leave sparse levels: they are listed as collapsed on screen.
+    assert any("Collapsed levels" in m.value for m in at.markdown)
+    forest = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    texts = [a["text"] for a in forest["layout"]["annotations"]]
+    assert sum(t.startswith("interaction p = ") for t in texts) == table["Subgroup"].nunique()
+    assert not any(t.startswith("p = ") for t in texts) and any(t.startswith("Exploratory") for t in texts)
+    assert forest["layout"]["xaxis"]["ticktext"] == [f"{v:g}" for v in forest["layout"]["xaxis"]["tickvals"]]
+
+
 def test_blinded_viewer_is_told_why_there_is_no_subgroup_comparison(unusual_env):
     at = choose(run_page(PAGE, "investigator"), "survival_more", "Subgroup forest plot")
     assert any("not available in a blinded view" in i.value for i in at.info)

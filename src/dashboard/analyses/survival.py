@@ -7,7 +7,7 @@ curve instead of failing on the other, and the control arm is the reference of e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
@@ -15,18 +15,27 @@ import pandas as pd
 from dashboard.access.trial_view import TrialView
 from dashboard.analyses import analysis
 from dashboard.analyses.common import groups, reference_arm, selected_arms
-from dashboard.domain.competing_risks import CIFResult, cause_specific_cox, cif_at, cumulative_incidence
+from dashboard.domain.competing_risks import (
+    CIFResult,
+    GrayTest,
+    cause_specific_cox,
+    cif_at,
+    cumulative_incidence,
+    gray_test,
+)
 from dashboard.domain.endpoints import (
     COMPETING_RISKS,
+    DEATH,
     ENDPOINTS,
     MILESTONES,
     SUBGROUPS,
+    TRANSPLANT,
     accrual_dates,
     endpoint_rows,
     outcome_label,
     subgroup_columns,
 )
-from dashboard.domain.subgroups import SubgroupResult, subgroup_hr
+from dashboard.domain.subgroups import SubgroupResult, ordered_by, subgroup_hr
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.domain.survival import (
     CoxResult,
@@ -78,13 +87,17 @@ def restricted_mean(view: TrialView, f: SubjectFilter, endpoint: str, as_of: dat
 
 @dataclass(frozen=True)
 class CompetingRisks:
-    """Cumulative incidence of death with transplant competing; the cause-specific HR for the DSMB
-    (None pooled, or ``hr_note`` says why it is not estimable)."""
+    """Cumulative incidence of death with transplant competing and of transplant with death competing, each with
+    its pointwise CI; for the DSMB Gray's test per cause and the cause-specific HR of death (None pooled, or
+    ``hr_note`` says why it is not estimable)."""
 
     cif: CIFResult
+    transplant_cif: CIFResult
     at_milestones: pd.DataFrame
+    transplant_at_milestones: pd.DataFrame
     cause_specific: CoxResult | None
     hr_note: str
+    gray: dict[str, GrayTest] = field(default_factory=dict)
 
 
 @analysis
@@ -93,29 +106,39 @@ def competing_risks(view: TrialView, f: SubjectFilter, as_of: date | None = None
     if rows.empty:
         raise InsufficientData("No selected patient had started treatment by then.")
     arms = selected_arms(view, f)
-    cif = cumulative_incidence(rows, group_col=view.group_col, groups=tuple(arms) or None)
-    cause_specific, note = None, ""
+    groups_shown = tuple(arms) or None
+    cif = cumulative_incidence(rows, group_col=view.group_col, groups=groups_shown, cause=DEATH)
+    transplant = cumulative_incidence(rows, group_col=view.group_col, groups=groups_shown, cause=TRANSPLANT)
+    cause_specific, note, gray = None, "", {}
     if len(arms) > 1:
+        gray = {name: gray_test(rows, group_col=view.group_col, groups=arms, cause=cause)
+                for name, cause in (("death", DEATH), ("transplant", TRANSPLANT))}
         try:
             cause_specific = cause_specific_cox(rows, group_col=view.group_col, reference=arms[-1], groups=arms)
         except InsufficientData as exc:
             note = str(exc)
-    return CompetingRisks(cif, cif_at(cif, list(MILESTONES)), cause_specific, note)
+    return CompetingRisks(cif, transplant, cif_at(cif, list(MILESTONES)), cif_at(transplant, list(MILESTONES)),
+                          cause_specific, note, gray)
+
+
+# The subgroup variables with ordered levels, each ordered by the baseline measurement it was cut from (their
+# sparse levels merge with a neighbour); sex, etiology and liver-failure type are nominal (pooled into "Other").
+ORDERED_SUBGROUPS = {"age_group": "age", "meld_group": "baseline_meld", "ascites_group": "baseline_ascites_grade"}
 
 
 @analysis
 def subgroups(view: TrialView, f: SubjectFilter, endpoint: str, as_of: date | None = None) -> SubgroupResult | None:
-    """Hazard ratio per subgroup level with the interaction test; None for a pooled view (no arms to compare).
-    Raises InsufficientData when fewer than two arms are selected or no comparison is estimable."""
+    """Hazard ratio per subgroup level (levels with fewer than 5 events collapsed) with one interaction test per
+    variable; None for a pooled view (no arms to compare). Raises InsufficientData when fewer than two arms are
+    selected or no comparison is estimable."""
     arms = selected_arms(view, f)
     if not arms:
         return None
     if len(arms) < 2:
         raise InsufficientData("Subgroup hazard ratios compare two arms; the filter keeps only "
                                f"{arms[0]}. Remove the arm filter to compare.")
-    rows = survival_rows(view, f, endpoint, as_of)
-    return subgroup_hr(subgroup_columns(rows), group_col=view.group_col, reference=arms[-1], subgroups=SUBGROUPS,
-                       groups=arms)
+    rows = ordered_by(subgroup_columns(survival_rows(view, f, endpoint, as_of)), ORDERED_SUBGROUPS)
+    return subgroup_hr(rows, group_col=view.group_col, reference=arms[-1], subgroups=SUBGROUPS, groups=arms)
 
 
 @analysis

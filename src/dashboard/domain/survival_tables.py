@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from dashboard.domain.competing_risks import CIFResult
+from dashboard.domain.competing_risks import CIFResult, GrayTest
 from dashboard.domain.cox import CoxResult, LogrankResult
 from dashboard.domain.km import KMResult, MilestoneResult, RMSTResult
 from dashboard.domain.subgroups import SubgroupResult
@@ -73,20 +73,30 @@ def cif_count_table(cif: CIFResult) -> pd.DataFrame:
                          "Transplants (competing)": t["competing"].to_numpy(), "Censored": t["censored"].to_numpy()})
 
 
-def cif_milestone_table(values: pd.DataFrame, labels: Mapping[int, str]) -> pd.DataFrame:
-    """From :func:`dashboard.domain.competing_risks.cif_at`: Milestone, Group, Cumulative incidence."""
-    return pd.DataFrame({"Milestone": values["day"].map(labels), "Group": values["group"],
-                         "Cumulative incidence": values["cif"]})
+def cif_milestone_table(by_cause: Mapping[str, pd.DataFrame], labels: Mapping[int, str]) -> pd.DataFrame:
+    """From :func:`dashboard.domain.competing_risks.cif_at` per cause (cause label -> its values): Milestone,
+    Group and one "Cumulative incidence of <cause>" column per cause."""
+    first = next(iter(by_cause.values()))
+    table = pd.DataFrame({"Milestone": first["day"].map(labels), "Group": first["group"]})
+    for cause, values in by_cause.items():
+        table[f"Cumulative incidence of {cause}"] = values["cif"].to_numpy()
+    return table
+
+
+def gray_table(tests: Mapping[str, GrayTest]) -> pd.DataFrame:
+    """Gray's test per cause (cause label -> its test): Cause, Chi-square, df, p."""
+    return pd.DataFrame({"Cause": list(tests), "Chi-square": [t.statistic for t in tests.values()],
+                         "df": [t.df for t in tests.values()], "p": [t.p for t in tests.values()]})
 
 
 def subgroup_table(result: SubgroupResult) -> pd.DataFrame:
-    """Subgroup, Level, Comparison, patients/events per arm, HR with CI and p, interaction p."""
+    """Subgroup, Level, Comparison, patients/events per arm, HR with CI, interaction p (no p per level)."""
     s = result.summary
     return pd.DataFrame({"Subgroup": s["variable"].map(result.labels), "Level": s["level"],
                          "Comparison": s["group"] + " vs " + s["reference"],
                          "N": s["n"], "Events": s["events"], "N reference": s["n_reference"],
                          "Events reference": s["events_reference"], "HR": s["hr"], "Lower": s["lower"],
-                         "Upper": s["upper"], "p": s["p"], "Interaction p": s["interaction_p"]})
+                         "Upper": s["upper"], "Interaction p": s["interaction_p"]})
 
 
 def cut_comparison_table(analyses: Mapping[str, SurvivalAnalysis], per: float = 1.0) -> pd.DataFrame:

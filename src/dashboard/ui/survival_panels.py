@@ -94,12 +94,16 @@ def km_tables(analysis: SurvivalAnalysis, options: FigureOptions) -> None:
 
 
 def cif_tables(result: CompetingRisks, compared: bool) -> None:
-    """Counts and cumulative incidence at the milestones; for the DSMB the cause-specific hazard ratio."""
+    """Counts and cumulative incidence of each cause at the milestones; for the DSMB Gray's test per cause and the
+    cause-specific hazard ratio of death."""
     counts, milestones = st.columns([3, 2])
     with counts:
         st.markdown("**Patients and events**")
         show_table(tables.cif_count_table(result.cif), "survival_cif_counts")
         if compared:
+            st.markdown("**Gray's test** (equality of the cumulative incidence curves)")
+            show_table(tables.gray_table(result.gray), "survival_gray")
+            st.caption(next(iter(result.gray.values())).method)
             st.markdown("**Cause-specific hazard ratio of death** (95% CI)")
             if result.cause_specific is None:
                 st.info(result.hr_note)
@@ -107,8 +111,10 @@ def cif_tables(result: CompetingRisks, compared: bool) -> None:
                 show_table(tables.cox_table(result.cause_specific), "survival_cs_cox")
                 st.caption(" ".join([result.cause_specific.method, *result.cause_specific.notes]))
     with milestones:
-        st.markdown("**Cumulative incidence of death at milestones**")
-        show_table(tables.cif_milestone_table(result.at_milestones, MILESTONES), "survival_cif_at")
+        st.markdown("**Cumulative incidence at milestones**")
+        show_table(tables.cif_milestone_table({"death": result.at_milestones,
+                                               "transplant": result.transplant_at_milestones}, MILESTONES),
+                   "survival_cif_at")
 
 
 def milestone_tables(analysis: SurvivalAnalysis) -> None:
@@ -177,10 +183,17 @@ def subgroup_panel(f: SubjectFilter, endpoint: str, as_of: date | None, colors: 
         st.info("Subgroup comparisons by arm are not available in a blinded view: a hazard ratio between arms "
                 "needs the treatment assignment, which blinded viewers do not receive.")
         return
+    if result.summary.empty:
+        st.info(f"No subgroup comparison: {result.footnote} " + " ".join(result.not_analysed))
+        return
     chart(ctx, forest_figure(result, colors), key="survival_forest", page="survival")
+    st.caption(result.multiplicity)
     show_table(tables.subgroup_table(result), "survival_subgroups")
     st.caption(result.method + " Baseline MELD split at the median of the selected patients; "
                "levels without events in an arm have no estimate.")
+    collapsed = [*result.collapsed, *result.not_analysed]
+    if collapsed:
+        st.markdown("**Collapsed levels**\n" + "\n".join(f"- {line}" for line in collapsed))
     if result.notes:
         with st.expander(f"Levels without an estimate ({len(result.notes)})"):
             st.markdown("\n".join(f"- {note}" for note in result.notes))
