@@ -72,9 +72,40 @@ LAB_PARAMETERS: tuple[LabParameter, ...] = (
                  plausible=Plausible(0, 3000, low_open=True)),
     LabParameter("SODIUM", "Sodium", "mmol/L", 135.0, 145.0, "low", decimals=0,
                  plausible=Plausible(80, 250)),
+    LabParameter("WBC", "White blood cells", "10^9/L", 3.5, 9.5, "high", decimals=2, plausible=Plausible(0, 500)),
+    LabParameter("PLAT", "Platelets", "10^9/L", 125.0, 350.0, "low", decimals=0, plausible=Plausible(0, 3000)),
+    LabParameter("HGB", "Haemoglobin", "g/L", 130.0, 175.0, "low", decimals=0,
+                 plausible=Plausible(0, 250, low_open=True)),
+    LabParameter("CRP", "C-reactive protein", "mg/L", 0.0, 10.0, "high", log_scale=True,
+                 plausible=Plausible(0, 1000)),
+    LabParameter("PCT", "Procalcitonin", "ug/L", 0.0, 0.5, "high", log_scale=True, decimals=2,
+                 plausible=Plausible(0, 1000)),
+    LabParameter("LACTATE", "Lactate", "mmol/L", 0.5, 2.2, "high", plausible=Plausible(0, 40)),
+    # Clinical assessments stored as lab_results rows (one per patient and visit, as ADaM BDS): the West Haven
+    # grade (0 none .. 4 coma), whether vasopressors or renal replacement run (1) or not (0) that day, the mean
+    # arterial pressure and the SpO2/FiO2 ratio (at most 100 / 0.21 = 476 on room air; above 357 is normal
+    # for the CLIF consortium's respiratory failure criterion).
+    LabParameter("HEGRADE", "Hepatic encephalopathy (West Haven grade)", "grade", 0.0, 0.0, "high", decimals=0,
+                 plausible=Plausible(0, 4)),
+    LabParameter("MAP", "Mean arterial pressure", "mmHg", 70.0, 105.0, "low", decimals=0,
+                 plausible=Plausible(0, 250, low_open=True)),
+    LabParameter("VASOPRES", "Vasopressor therapy", "yes=1", 0.0, 0.0, "high", decimals=0, plausible=Plausible(0, 1)),
+    LabParameter("SPO2FIO2", "SpO2/FiO2 ratio", "ratio", 357.0, 476.0, "low", decimals=0,
+                 plausible=Plausible(0, 477, low_open=True)),
+    LabParameter("RRT", "Renal replacement therapy", "yes=1", 0.0, 0.0, "high", decimals=0, plausible=Plausible(0, 1)),
     LabParameter("MELD", "MELD (UNOS)", "points", None, None, "high", derived=True, decimals=0),
     LabParameter("MELDNA", "MELD-Na (OPTN 2016)", "points", None, None, "high", derived=True, decimals=0),
     LabParameter("MELD3", "MELD 3.0", "points", None, None, "high", derived=True, decimals=0),
+    # Liver-failure grading at every visit (domain.liver_scores; derived in data.derived_parameters).
+    LabParameter("CPSCORE", "Child-Pugh score", "points", None, None, "high", derived=True, decimals=0),
+    LabParameter("CPCLASS", "Child-Pugh class (1=A, 2=B, 3=C)", "class", None, None, "high", derived=True, decimals=0),
+    LabParameter("CLIFOF", "CLIF-C organ failure score", "points", None, None, "high", derived=True, decimals=0),
+    LabParameter("NOF", "Organ failures (EASL-CLIF)", "organs", None, None, "high", derived=True, decimals=0),
+    LabParameter("ACLFGR", "ACLF grade (EASL-CLIF)", "grade", None, None, "high", derived=True, decimals=0),
+    LabParameter("CLIFCACLF", "CLIF-C ACLF score", "points", None, None, "high", derived=True, decimals=1),
+    LabParameter("AARC", "AARC score (APASL)", "points", None, None, "high", derived=True, decimals=0),
+    LabParameter("AARCGR", "AARC grade (APASL)", "grade", None, None, "high", derived=True, decimals=0),
+    LabParameter("AKISTAGE", "AKI stage (ICA)", "stage", None, None, "high", derived=True, decimals=0),
 )
 
 BY_CODE: dict[str, LabParameter] = {p.paramcd: p for p in LAB_PARAMETERS}
