@@ -8,7 +8,8 @@ sickest leave first and survivors' means then improve in both arms.
 import streamlit as st
 
 from dashboard.analyses import labs as analyses
-from dashboard.domain.lab_safety import QUADRANTS
+from dashboard.domain.death_aware import death_ranked_worst_tables
+from dashboard.domain.lab_safety import WHY_MDISH
 from dashboard.domain.labs import BY_CODE, LAB_PARAMETERS, describe
 from dashboard.errors import InsufficientData, UnsuitableData
 from dashboard.figures.death_aware import state_bars_figure
@@ -81,6 +82,26 @@ def show_states() -> None:
         col.dataframe(part.pivot(index="baseline", columns="state", values="n")
                       .reindex(index=part["baseline"].unique(), columns=part["state"].unique()), key=f"labs_state_shift_{k}")
     download_table(ctx, table, f"{code}_states_at_{visit}", key="labs_state_download", page=PAGE)
+    show_death_ranked_worst(visit)
+
+
+def show_death_ranked_worst(visit: str) -> None:
+    """For the DSMB and a MELD score: the arms compared at ``visit`` with death and transplant ranked worst."""
+    try:
+        result = analyses.death_ranked_worst(view, f, code, visit)
+    except InsufficientData as exc:
+        st.info(str(exc))
+        return
+    if result is None:
+        return
+    st.markdown(f"**{param.name} at {visit} with death ranked worst, {result.win_ratio.active} vs "
+                f"{result.win_ratio.reference}**")
+    outcomes, comparisons = death_ranked_worst_tables(result.worst_rank, result.win_ratio)
+    st.dataframe(outcomes, hide_index=True, key="labs_composite_outcomes")
+    st.dataframe(comparisons, hide_index=True, key="labs_composite_tests")
+    if result.worst_rank.note:
+        st.caption(result.worst_rank.note)
+    st.caption(f"{result.worst_rank.method} {result.win_ratio.method}")
 
 
 def show_summary() -> None:
@@ -144,22 +165,20 @@ def show_shift() -> None:
 
 
 def show_liver_safety() -> None:
+    st.info(WHY_MDISH)
     c1, c2 = st.columns(2)
     alt_cut = c1.number_input("mDISH ALT cut-off (x baseline)", 1.0, 50.0, 3.8, 0.1, key="labs_mdish_alt")
     bili_cut = c2.number_input("mDISH bilirubin cut-off (x baseline)", 1.0, 50.0, 4.8, 0.1, key="labs_mdish_bili")
-    dish = analyses.liver_safety(view, f, float(alt_cut), float(bili_cut))
-    results = {"eDISH (x ULN)": dish.edish, "mDISH (x baseline)": dish.mdish}
-    events = []
-    for k, (col, (name, res)) in enumerate(zip(st.columns(2), results.items())):
-        events.append(chart(ctx, edish_figure(res, colors, title=name), key=f"labs_dish_{k}",
-                                       on_select="rerun", selection_mode=("points", "box"), page="labs", container=col))
-        counts = res.counts.pivot(index="quadrant", columns="group", values="n")
-        col.dataframe(counts.reindex(index=list(QUADRANTS), columns=res.counts["group"].unique()),
-                      key=f"labs_dish_n_{k}")
-        col.caption(res.method)
-    st.caption("Click a point or draw a box to open the patient.")
-    for event in events:
-        open_selected_patients(event)
+    mdish = analyses.liver_safety(view, f, float(alt_cut), float(bili_cut)).mdish
+    figure, table = st.columns([3, 2])
+    event = chart(ctx, edish_figure(mdish, colors, title="Peak after baseline, multiples of baseline (mDISH)",
+                                    small_cells=not view.sees_arms),
+                  key="labs_dish", on_select="rerun", selection_mode=("points", "box"), page="labs", container=figure)
+    counts = (mdish.counts.pivot(index="quadrant", columns="group", values="n")
+              .reindex(index=list(mdish.quadrants), columns=mdish.counts["group"].unique()))
+    table.dataframe(disclosed(view, counts, counts.columns), key="labs_dish_n")
+    table.caption(mdish.method + " Click a point or draw a box to open the patient.")
+    open_selected_patients(event)
 
 
 views = control("labs_view")

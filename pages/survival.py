@@ -52,7 +52,9 @@ selection = ("points", "box", "lasso")
 try:
     if endpoint == COMPETING_RISKS:
         competing = analyses.competing_risks(view, f, recensor_at)
-        event = chart(ctx, cif_figure(competing.cif, colors=colors, time_unit=options.time_unit), key="survival_cif",
+        fig = cif_figure((("death", competing.cif), ("transplant", competing.transplant_cif)), colors=colors,
+                         time_unit=options.time_unit, show_ci=options.show_ci)
+        event = chart(ctx, fig, key="survival_cif",
                       on_select="rerun", selection_mode=selection, page="survival")
         st.caption(competing.cif.method)
     else:

@@ -60,6 +60,9 @@ ARGUMENTS: dict[str, Callable[[TrialView], tuple]] = {
                      "changes_since_previous_cut"), _everyone),
     "ascites_shift_counts": _first_visits,
     "ascites_transition_counts": _first_visits,
+    "ascites_visit_states": _everyone,
+    "ascites_state_shift_counts": _first_visits,
+    "ascites_state_transition_counts": _first_visits,
     "meld_trends_of": lambda view: (view.subject_ids(EVERYONE)[:5],),
     "lab_rows": lambda view: (EVERYONE, ("ALB", "MELD")),
     "lab_visit_summary": lambda view: (EVERYONE, "MELD", "chg"),
@@ -67,6 +70,7 @@ ARGUMENTS: dict[str, Callable[[TrialView], tuple]] = {
     "lab_trajectory_sample": lambda view: (EVERYONE, "MELD", "value"),
     "lab_shift_counts": lambda view: (EVERYONE, "ALT"),
     "lab_state_counts": lambda view: (EVERYONE, "MELD"),
+    "lab_landmark_rows": lambda view: (EVERYONE, "MELD", 5),
     "lab_comparison_aggregates": lambda view: (EVERYONE, "MELD", *UNUSUAL_ARMS),
     "patient": lambda view: (view.subject_ids(EVERYONE)[0],),
     "imported_tte_rows": lambda view: (EVERYONE, "OS"),
@@ -75,6 +79,8 @@ ARGUMENTS: dict[str, Callable[[TrialView], tuple]] = {
                      "report_dose_summary", "report_eligibility_counts", "report_visit_window_counts",
                      "report_baseline_categorical"), _everyone),
     "report_baseline_continuous": lambda view: (EVERYONE, ("BILI", "INR", "SODIUM")),
+    # The safety-signal view (issue 17): incidence per PT and SOC, EAIR exposure, time to first SAE.
+    **dict.fromkeys(("ae_term_counts", "ae_exposure_counts", "first_sae_times"), _everyone),
 }
 # Patient-level and aggregate queries that never carry the arm, even for the DSMB (counts, ids, dates);
 # every other one must show the DSMB the arm names. Metadata that names the arms for the DSMB:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from dashboard.data import queries
-from dashboard.data.lab_state_aggregates import lab_state_counts
+from dashboard.data.lab_state_aggregates import lab_landmark_rows, lab_state_counts
 from dashboard.domain.death_aware import DIED, EXIT_CODES, NO_VALUE, TRANSPLANTED, state_distribution, state_scale
 from dashboard.domain.subject_filter import SubjectFilter
 from tests.data.sql_helpers import SqlRecorder, messy_copy
@@ -95,3 +95,33 @@ def test_bands_follow_the_worse_direction_and_exit_codes_never_collide_with_band
     assert state_scale("BILI").labels[-1] == ">10x ULN" and state_scale("MELD3").cuts == (15.0, 25.0, 35.0)
     assert min(EXIT_CODES.values()) > max(len(state_scale(c).cuts) for c in ("MELD", "BILI", "ALB"))
     assert EXIT_CODES[NO_VALUE] == max(EXIT_CODES.values())
+
+
+@pytest.mark.parametrize("visit_num", [5, 6])
+def test_landmark_rows_equal_the_subjects_and_lab_rows(demo_con, visit_num):
+    f = SubjectFilter()
+    got = lab_landmark_rows(demo_con, f, "MELD", visit_num, True).set_index("usubjid")
+    subjects = queries.subjects(demo_con, f, True).set_index("usubjid")
+    rows = queries.lab_rows(demo_con, f, ("MELD",), True).sort_values("study_day", kind="stable")
+    visit = demo_con.execute("SELECT target_day, window_hi FROM visits WHERE visit_num = ?", [visit_num]).fetchone()
+    cut = pd.Timestamp(demo_con.execute("SELECT max(data_cut_date) FROM study").fetchone()[0])
+
+    def day(on):
+        return (pd.Timestamp(on) - pd.Timestamp(subjects.at[u, "day1_on"])).days + 1 if pd.notna(on) else float("nan")
+
+    expected = {}
+    for u in subjects.index:
+        mine = rows[rows["usubjid"] == u]
+        base, value = (mine.loc[mine["visit_num"] == n, "value"] for n in (0, visit_num))
+        death, transplant = day(subjects.at[u, "death_on"]), day(subjects.at[u, "transplant_on"])
+        left_early = min(death if death == death else 1e9, transplant if transplant == transplant else 1e9) <= visit[0]
+        if len(value) or day(cut) >= visit[1] or left_early:
+            expected[u] = dict(group=subjects.at[u, "arm"], baseline=base.iloc[-1] if len(base) else float("nan"),
+                               value=value.iloc[-1] if len(value) else float("nan"), death_day=death,
+                               transplant_day=transplant,
+                               followup_day=day(subjects.at[u, "death_on"] if death == death
+                                                else subjects.at[u, "last_contact_on"]))
+    expected = pd.DataFrame.from_dict(expected, orient="index")
+    expected.index.name = "usubjid"
+    pd.testing.assert_frame_equal(got, expected[got.columns], check_dtype=False)
+    assert got["death_day"].notna().any() and got["value"].isna().any()

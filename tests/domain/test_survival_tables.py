@@ -12,7 +12,7 @@ import pytest
 
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain import survival_tables as tables
-from dashboard.domain.competing_risks import cif_at, cumulative_incidence
+from dashboard.domain.competing_risks import cif_at, cumulative_incidence, gray_test
 from dashboard.domain.subgroups import subgroup_hr
 from dashboard.domain.survival import cox_hr, km_estimate, logrank_test, rmst, survival_analysis, survival_at, survival_report
 
@@ -97,6 +97,20 @@ def test_cif_count_table_counts_deaths_transplants_and_censored(ties):
     counts = tables.cif_count_table(cif)
     expected = ties["event_type"].value_counts()
     assert counts.iloc[0].tolist() == [POOLED_LABEL, len(ties), expected[1], expected[2], expected[0]]
+
+
+def test_cif_milestone_table_has_a_column_per_cause_and_gray_table_a_row_per_cause(ties):
+    by_cause = {name: cif_at(cumulative_incidence(ties, group_col="arm", groups=ARMS, cause=code), [3, 12])
+                for name, code in (("death", 1), ("transplant", 2))}
+    table = tables.cif_milestone_table(by_cause, {3: "Day 3", 12: "Day 12"})
+    assert table.columns.tolist() == ["Milestone", "Group", "Cumulative incidence of death",
+                                      "Cumulative incidence of transplant"]
+    assert table["Cumulative incidence of death"].tolist() == by_cause["death"]["cif"].tolist()
+    tests = {name: gray_test(ties, group_col="arm", groups=ARMS, cause=code)
+             for name, code in (("death", 1), ("transplant", 2))}
+    gray = tables.gray_table(tests)
+    assert gray["Cause"].tolist() == ["death", "transplant"]
+    assert gray["p"].tolist() == [tests["death"].p, tests["transplant"].p]
 
 
 def test_subgroup_table_labels_variables_and_keeps_counts():

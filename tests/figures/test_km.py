@@ -113,10 +113,24 @@ def test_bad_time_unit_is_rejected(km):
         km_figure(km, colors=arm_colors(ARMS), time_unit="years")
 
 
-def test_cif_figure_has_one_curve_per_arm(trial):
-    fig = cif_figure(cumulative_incidence(trial, group_col="arm", groups=ARMS), colors=arm_colors(ARMS))
-    assert [t.name for t in fig.data] == ARMS
-    assert fig.data[0].y[0] == 0
+def test_cif_figure_has_one_panel_per_cause_and_one_curve_per_arm(trial):
+    panels = [(cause, cumulative_incidence(trial, group_col="arm", groups=ARMS, cause=code))
+              for cause, code in (("death", 1), ("transplant", 2))]
+    fig = cif_figure(panels, colors=arm_colors(ARMS), show_ci=False)
+    curves = [t for t in fig.data if t.meta["role"] == "curve"]
+    assert [(t.meta["cause"], t.name) for t in curves] == [(c, arm) for c in ("death", "transplant") for arm in ARMS]
+    assert all(t.y[0] == 0 for t in curves) and [t.showlegend for t in curves] == [True, True, False, False]
+    assert [a.text for a in fig.layout.annotations] == ["Cumulative incidence of death", "Cumulative incidence of transplant"]
+    assert curves[2].xaxis == "x2" and max(curves[2].y) > 0
+
+
+def test_cif_figure_draws_the_ci_band_closed_while_the_incidence_is_zero(trial):
+    cif = cumulative_incidence(trial, group_col="arm", groups=ARMS)
+    fig = cif_figure([("death", cif)], colors=arm_colors(ARMS))
+    bands = [t for t in fig.data if t.meta["role"] == "ci"]
+    assert len(bands) == 2 * len(ARMS) and bands[1].fill == "tonexty"
+    t = cif.table[cif.table["group"] == ARMS[0]]
+    assert list(bands[1].y[1:]) == list(t["lower"].where(t["cif"] > 0, 0.0))
 
 
 def test_forest_figure_log_axis_and_interaction_labels():

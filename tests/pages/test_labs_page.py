@@ -1,6 +1,8 @@
 """/labs under AppTest: the DSMB sees the arms and the between-arm comparison; a blinded investigator
 sees the same views pooled, no arm name anywhere and no comparison; lab and scale switches work."""
 
+import json
+
 import pytest
 
 from dashboard.domain import POOLED_LABEL
@@ -92,16 +94,40 @@ def test_shift_table_has_one_matrix_per_arm_and_meld_explains_why_it_has_none(un
 def test_liver_safety_counts_quadrants_per_arm_with_adjustable_mdish_cut_offs(unusual_env):
     at = open_view("dsmb", "Liver safety")
     counts = [d.value for d in at.dataframe]
-    assert len(counts) == 2 and all(list(c.columns) == list(UNUSUAL_ARMS) for c in counts)
-    before = counts[1]
+    # Only the baseline-relative plot (mDISH): one figure, one table, no Hy's-law quadrant.
+    assert len(counts) == 1 and list(counts[0].columns) == list(UNUSUAL_ARMS)
+    assert list(counts[0].index) == ["ALT and bilirubin rise", "ALT rise only", "bilirubin rise only",
+                                     "below both cut-offs"]
+    before = counts[0]
     at.number_input(key="labs_mdish_alt").set_value(1.0).run()
     at.number_input(key="labs_mdish_bili").set_value(1.0).run()
     assert not at.exception
-    after = at.dataframe[1].value
-    # Lower cut-offs move patients out of "normal range"; the patients counted stay the same.
-    assert after.loc["normal range"].sum() < before.loc["normal range"].sum()
+    after = at.dataframe[0].value
+    # Lower cut-offs move patients out of "below both cut-offs"; the patients counted stay the same.
+    assert after.loc["below both cut-offs"].sum() < before.loc["below both cut-offs"].sum()
     assert after.to_numpy().sum() == before.to_numpy().sum()
     assert any("cut-offs ALT 1x and bilirubin 1x baseline" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("role", ["dsmb", "investigator"])
+def test_liver_safety_says_why_it_plots_multiples_of_baseline_not_edish(unusual_env, role):
+    at = open_view(role, "Liver safety")
+    why = " ".join(i.value for i in at.info)
+    assert "171 µmol/L, 10x ULN" in why and "Hy's-law quadrant" in why and "Treem et al." in why
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    dish = next(f for f in figures if f["layout"]["xaxis"].get("title", {}).get("text") == "Peak ALT (x baseline)")
+    assert "Hy's law" not in json.dumps(dish["layout"]["annotations"])
+    for axis in ("xaxis", "yaxis"):
+        assert dish["layout"][axis]["ticktext"] == [f"{v:g}" for v in dish["layout"][axis]["tickvals"]]
+    assert not any(f["layout"]["xaxis"].get("title", {}).get("text") == "Peak ALT (x ULN)" for f in figures)
+
+
+def test_blinded_liver_safety_is_pooled_with_small_counts_hidden(unusual_env):
+    at = open_view("investigator", "Liver safety")
+    table = at.dataframe[0].value
+    assert list(table.columns) == [POOLED_LABEL]
+    assert not any(0 < int(v) < 5 for v in table[POOLED_LABEL] if str(v).isdigit())
+    assert not any(arm.encode() in sent_bytes(at) for arm in UNUSUAL_ARMS)
 
 
 def _comparison_raising(monkeypatch, error: Exception):
@@ -147,4 +173,20 @@ def test_keep_the_dead_is_the_first_view_and_counts_the_dead_for_the_dsmb(unusua
     assert shift.to_numpy().sum() > 0
     sent = sent_bytes(at)
     assert all(arm.encode() in sent for arm in UNUSUAL_ARMS)
+    # MELD at W12 with death ranked worst: the win ratio, the rank ANCOVA and the Wilcoxon test.
+    tests = frame_with(at, "Comparison")
+    assert tests["Comparison"].str.startswith("Win ratio").iloc[0] and tests["p"].between(0, 1).all()
+    outcomes = frame_with(at, "Mean rank (1 = worst)")
+    assert outcomes["Arm"].tolist() == list(UNUSUAL_ARMS) and outcomes["Died"].sum() > 0
+    assert any("Lachin 1999" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("role", ["investigator", "data_manager"])
+def test_keep_the_dead_is_pooled_without_a_comparison_for_blinded_roles(unusual_env, role):
+    at = run_page(PAGE, role)
+    assert not any("Comparison" in d.value.columns for d in at.dataframe)
+    shift = next(d.value for d in at.dataframe if "Died" in d.value.columns)
+    # Small cells: no count of 1 to 4 reaches a blinded viewer.
+    cells = [v for v in shift.to_numpy().ravel() if isinstance(v, (int, float))]
+    assert all(not 0 < v < 5 for v in cells) and (shift == "<5").to_numpy().any()
 

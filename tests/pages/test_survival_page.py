@@ -96,6 +96,15 @@ def test_competing_risks_endpoint_renders(unusual_env, role):
     counts = table_with(at, "Transplants (competing)")
     assert counts["Group"].tolist() == ([ACTIVE, CONTROL] if role == "dsmb" else [POOLED_LABEL])
     assert (table_with(at, "HR") is not None) == (role == "dsmb")
+    gray = table_with(at, "Chi-square")
+    assert (gray is not None) == (role == "dsmb")
+    if gray is not None:
+        assert gray["Cause"].tolist() == ["death", "transplant"] and gray["p"].between(0, 1).all()
+    at_milestones = table_with(at, "Cumulative incidence of transplant")
+    assert at_milestones["Cumulative incidence of death"].notna().any()
+    cif = json.loads(at.get("plotly_chart")[0].proto.spec)
+    causes = {t["meta"]["cause"] for t in cif["data"] if t["meta"]["role"] == "curve"}
+    assert causes == {"death", "transplant"} and any(t["meta"]["role"] == "ci" for t in cif["data"])
 
 
 def test_dsmb_gets_the_subgroup_forest_plot(unusual_env):

@@ -208,6 +208,12 @@ class TrialView:
         return lab_state_aggregates.lab_state_counts(self._cursor(), self._checked(f), state_scale(paramcd),
                                                      self.sees_arms)
 
+    @patient_level(arms_only=True)
+    def lab_landmark_rows(self, f: SubjectFilter, paramcd: str, visit_num: int) -> pd.DataFrame:
+        """Per patient: ``paramcd`` at baseline and at ``visit_num``, death, transplant and last contact days."""
+        return lab_state_aggregates.lab_landmark_rows(self._cursor(), self._checked(f), paramcd, visit_num,
+                                                      include_arm=True)
+
     @aggregate(arms_only=True)
     def lab_comparison_aggregates(self, f: SubjectFilter, paramcd: str, active: str, reference: str) -> pd.DataFrame:
         """Per visit and arm, the sufficient statistics of the ANCOVA and Wilcoxon comparison of ``paramcd``."""
@@ -239,6 +245,22 @@ class TrialView:
         return ascites_aggregates.ascites_resolution_times(self._cursor(), self._checked(f), self.sees_arms)
 
     @aggregate
+    def ascites_visit_states(self, f: SubjectFilter) -> pd.DataFrame:
+        """Patients per state (assessed, died, transplanted, left, not assessed, not yet due) at each visit."""
+        return ascites_aggregates.ascites_visit_states(self._cursor(), self._checked(f), self.sees_arms)
+
+    @aggregate
+    def ascites_state_shift_counts(self, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
+        """Patients per baseline grade and state at each of ``visits``, the dead kept."""
+        return ascites_aggregates.ascites_state_shift_counts(self._cursor(), self._checked(f), visits, self.sees_arms)
+
+    @aggregate
+    def ascites_state_transition_counts(self, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
+        """Patients per pair of states between consecutive ``visits``, the dead kept."""
+        return ascites_aggregates.ascites_state_transition_counts(self._cursor(), self._checked(f), visits,
+                                                                  self.sees_arms)
+
+    @aggregate
     def temperature_summary(self, f: SubjectFilter) -> pd.DataFrame:
         return queries.temperature_summary(self._cursor(), self._checked(f), self.sees_arms)
 
@@ -257,6 +279,21 @@ class TrialView:
     @aggregate
     def ae_overview_counts(self, f: SubjectFilter) -> pd.DataFrame:
         return safety_aggregates.ae_overview_counts(self._cursor(), self._checked(f), self.sees_arms)
+
+    @aggregate
+    def ae_term_counts(self, f: SubjectFilter) -> pd.DataFrame:
+        """Per group, SOC and PT (NULL on the SOC's row): patients selected, patients with an event, events."""
+        return safety_aggregates.ae_term_counts(self._cursor(), self._checked(f), self.sees_arms)
+
+    @aggregate
+    def ae_exposure_counts(self, f: SubjectFilter) -> pd.DataFrame:
+        """Per group and AE category: patients, events, days followed and days at risk to the first event."""
+        return safety_aggregates.ae_exposure_counts(self._cursor(), self._checked(f), self.sees_arms)
+
+    @patient_level
+    def first_sae_times(self, f: SubjectFilter) -> pd.DataFrame:
+        """One row per selected patient: days to the first SAE (event 1) or to the last contact (event 0)."""
+        return safety_aggregates.first_sae_times(self._cursor(), self._checked(f), self.sees_arms)
 
     @patient_level
     def adverse_event_rows(self, f: SubjectFilter) -> pd.DataFrame:

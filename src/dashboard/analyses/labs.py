@@ -12,7 +12,9 @@ from dashboard.analyses import analysis
 from dashboard.analyses.common import groups, selected_arms
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.arm_comparison import ArmComparison, comparison_from_aggregates
+from dashboard.domain.composite import WinRatioResult, WorstRankResult, win_ratio, worst_rank_analysis
 from dashboard.domain.death_aware import (
+    MELD_CODES,
     StateDistribution,
     observed_cases_note,
     state_distribution,
@@ -102,14 +104,44 @@ def lab_state_shift(view: TrialView, f: SubjectFilter, code: str, visit: str) ->
 
 
 @dataclass(frozen=True)
+class DeathRankedWorst:
+    """MELD at a visit with death and transplant ranked worst: worst-rank scores and the win ratio."""
+
+    worst_rank: WorstRankResult
+    win_ratio: WinRatioResult
+
+
+@analysis
+def death_ranked_worst(view: TrialView, f: SubjectFilter, code: str, visit: str) -> DeathRankedWorst | None:
+    """The first (active) arm against the control arm at ``visit`` for a MELD score; None for a pooled view or
+    another lab. Raises InsufficientData when the selection holds fewer than two arms or too few patients."""
+    if not view.sees_arms or code not in MELD_CODES:
+        return None
+    arms = selected_arms(view, f)
+    if len(arms) < 2:
+        raise InsufficientData("A comparison needs two arms; remove the arm filter to compare.")
+    schedule = view.visit_schedule().set_index("visit")
+    rows = view.lab_landmark_rows(f, code, int(schedule.at[visit, "visit_num"]))
+    rows = rows.rename(columns={"baseline": "meld_baseline", "value": "meld_landmark"})
+    day = float(schedule.at[visit, "target_day"])
+    options = dict(group_col="group", active=arms[0], reference=arms[-1], landmark_day=day)
+    return DeathRankedWorst(worst_rank_analysis(rows, **options), win_ratio(rows, **options))
+
+
+@dataclass(frozen=True)
 class LiverSafety:
+    """``mdish``: each patient's peaks after baseline as multiples of baseline, the view that means something in
+    liver failure (:data:`dashboard.domain.lab_safety.WHY_MDISH`); ``edish``: the same peaks as multiples of ULN
+    with Hy's-law quadrants, which the page no longer shows (the DSMB report's eDISH table still reads it)."""
+
     edish: DishResult
     mdish: DishResult
 
 
 @analysis
 def liver_safety(view: TrialView, f: SubjectFilter, mdish_alt_cut: float, mdish_bili_cut: float) -> LiverSafety:
-    """eDISH (peaks x ULN) and mDISH (peaks x baseline, with the given cut-offs) from one row per patient."""
+    """mDISH (peaks after baseline x baseline, with the given cut-offs) and eDISH (x ULN), from one row per
+    patient."""
     peaks = view.dish_peaks(f)
     return LiverSafety(edish_from_peaks(peaks, groups=groups(view, f)),
                        mdish_from_peaks(peaks, alt_cut=mdish_alt_cut, bili_cut=mdish_bili_cut, groups=groups(view, f)))

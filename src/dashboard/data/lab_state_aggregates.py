@@ -72,3 +72,33 @@ def lab_state_counts(con: Con, f: SubjectFilter, scale: StateScale, include_arm:
         SELECT "group", visit, visit_num, baseline_state, state, count(*) AS n
         FROM with_baseline GROUP BY ALL
         ORDER BY "group" NULLS FIRST, visit_num, baseline_state NULLS LAST, state""", params).df()
+
+
+
+def lab_landmark_rows(con: Con, f: SubjectFilter, paramcd: str, visit_num: int, include_arm: bool) -> pd.DataFrame:
+    """One row per selected patient whose ``visit_num`` was due by the cut or who died or was transplanted by its
+    target day: ``usubjid``, ``group``, ``baseline`` and ``value`` (the last value at visit 0 and at the visit,
+    NULL when none), ``death_day``, ``transplant_day`` (study days, NULL when none by the cut) and
+    ``followup_day`` (the study day of the last contact): the input of ``domain.composite``."""
+    where, params = subject_where(f, "s")
+    params.update(paramcd=paramcd, visit_num=visit_num)
+    return con.execute(f"""
+        WITH v AS (SELECT target_day, window_hi FROM visits WHERE visit_num = $visit_num),
+        sel AS (
+            SELECT s.usubjid, {group_sql(include_arm)} AS "group",
+                   date_diff('day', s.day1_on, s.death_on) + 1 AS death_day,
+                   date_diff('day', s.day1_on, s.transplant_on) + 1 AS transplant_day,
+                   date_diff('day', s.day1_on, coalesce(s.death_on, s.last_contact_on)) + 1 AS followup_day,
+                   date_diff('day', s.day1_on, (SELECT max(data_cut_date) FROM study)) + 1 AS cut_day
+            FROM subjects s WHERE {where}),
+        vals AS (
+            SELECT l.usubjid, arg_max(l.value, l.study_day) FILTER (WHERE l.visit_num = 0) AS baseline,
+                   arg_max(l.value, l.study_day) FILTER (WHERE l.visit_num = $visit_num) AS value
+            FROM lab_results l
+            WHERE l.paramcd = $paramcd AND l.value IS NOT NULL AND l.visit_num IN (0, $visit_num){selected_rows(where, "l")}
+            GROUP BY ALL)
+        SELECT sel.usubjid, sel."group", vals.baseline, vals.value, sel.death_day::DOUBLE AS death_day,
+               sel.transplant_day::DOUBLE AS transplant_day, sel.followup_day::DOUBLE AS followup_day
+        FROM sel CROSS JOIN v LEFT JOIN vals USING (usubjid)
+        WHERE vals.value IS NOT NULL OR sel.cut_day >= v.window_hi OR least(sel.death_day, sel.transplant_day) <= v.target_day
+        ORDER BY sel.usubjid""", params).df()

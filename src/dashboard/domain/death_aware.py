@@ -24,6 +24,7 @@ import pandas as pd
 
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.checks import require_columns
+from dashboard.domain.composite import WinRatioResult, WorstRankResult
 from dashboard.domain.labs import describe
 from dashboard.errors import UnsuitableData
 
@@ -147,3 +148,23 @@ def observed_cases_note(exits: pd.DataFrame) -> str:
     return ("Population: observed cases, the patients alive, on study and with a value at each visit. "
             f"{died} selected patients died and {transplanted} were transplanted during follow-up and are not in "
             "the later visits' statistics, so these describe survivors; the view 'Keep the dead' counts them.")
+
+
+def death_ranked_worst_tables(worst: WorstRankResult, wins: WinRatioResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Display tables of the MELD composite: outcomes per arm (patients, deaths, transplants, survivors, mean
+    rank), and the comparisons (win ratio with CI and p; Wilcoxon p on the worst ranks; rank ANCOVA)."""
+    outcomes = worst.summary.rename(columns={"group": "Arm", "n": "Patients analysed", "deaths": "Died",
+                                             "transplants": "Transplanted", "survivors": "Alive (MELD change)",
+                                             "mean_rank": "Mean rank (1 = worst)"})
+    level = int(round(100 * wins.conf_level))
+    comparisons = pd.DataFrame([
+        dict(Comparison=f"Win ratio {wins.active} vs {wins.reference}", Estimate=wins.win_ratio,
+             **{f"{level}% CI lower": wins.lower, f"{level}% CI upper": wins.upper}, p=wins.p),
+        dict(Comparison=f"Rank ANCOVA: difference in mean rank, {worst.active} - {worst.reference}",
+             Estimate=worst.ancova_difference,
+             **{f"{level}% CI lower": worst.ancova_lower, f"{level}% CI upper": worst.ancova_upper}, p=worst.ancova_p),
+        dict(Comparison="Wilcoxon rank-sum on the worst-rank scores (probability of a better outcome on "
+                        f"{worst.active})", Estimate=worst.win_probability,
+             **{f"{level}% CI lower": float("nan"), f"{level}% CI upper": float("nan")}, p=worst.p_wilcoxon),
+    ])
+    return outcomes, comparisons

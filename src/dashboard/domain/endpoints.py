@@ -36,8 +36,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     OVERALL_SURVIVAL: Endpoint(OVERALL_SURVIVAL, "Overall survival", "Overall survival (death; transplant censored)", (DEATH,)),
     TRANSPLANT_FREE: Endpoint(TRANSPLANT_FREE, "Transplant-free survival",
                               "Transplant-free survival (death or transplant)", (DEATH, TRANSPLANT)),
-    COMPETING_RISKS: Endpoint(COMPETING_RISKS, "Death, transplant competing",
-                              "Cumulative incidence of death (transplant competing)", (DEATH,), (TRANSPLANT,)),
+    COMPETING_RISKS: Endpoint(COMPETING_RISKS, "Death and transplant, competing",
+                              "Cumulative incidence of death and of transplant, each competing with the other",
+                              (DEATH,), (TRANSPLANT,)),
 }
 # Why a patient without the endpoint's event stopped contributing time. "Alive at cut-off" means
 # administrative censoring at the data cut or the chosen as-of date.

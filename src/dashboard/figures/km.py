@@ -153,20 +153,38 @@ def _median_lines(fig: go.Figure, km: KMResult, label: str, per: float, color: s
                   line=dict(dash="dot", color=color, width=1), row=1, col=1)
 
 
-def cif_figure(cif: CIFResult, *, colors: dict[str, str], time_unit: str = "days",
-               title: str | None = None) -> go.Figure:
-    """Aalen-Johansen cumulative incidence step curves, one per group."""
+def cif_figure(panels: Sequence[tuple[str, CIFResult]], *, colors: dict[str, str], time_unit: str = "days",
+               show_ci: bool = True, title: str | None = None) -> go.Figure:
+    """Aalen-Johansen cumulative incidence step curves, one panel per cause (``panels``: (cause label, result)),
+    one curve per group, with the pointwise CI as a band where the result carries ``lower``/``upper``."""
     _check("cif_figure", time_unit, ())
     per = DAYS_PER_UNIT[time_unit]
-    fig = go.Figure()
-    for label in cif.groups:
-        t = cif.table[cif.table["group"] == label]
-        fig.add_trace(go.Scatter(x=np.append(0.0, t["time"].to_numpy()) / per, y=np.append(0.0, t["cif"].to_numpy()),
-                                 name=label, mode="lines", line=dict(shape="hv", color=colors.get(label), width=2),
-                                 meta={"role": "curve"}))
-    fig.update_xaxes(title_text=f"Time ({time_unit})", rangemode="tozero")
-    fig.update_yaxes(title_text="Cumulative incidence of death", range=[0, 1])
-    return base_layout(fig, title=title)
+    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, horizontal_spacing=0.05,
+                        subplot_titles=[f"Cumulative incidence of {cause}" for cause, _ in panels])
+    for col, (cause, cif) in enumerate(panels, start=1):
+        for label in cif.groups:
+            t = cif.table[cif.table["group"] == label]
+            x = np.append(0.0, t["time"].to_numpy()) / per
+            color = colors.get(label, POOLED_COLOR)
+            if show_ci and {"lower", "upper"} <= set(t.columns):
+                # The log-transformed CI is undefined while the incidence is 0: the band is closed there.
+                for bound in ("upper", "lower"):
+                    y = np.append(0.0, t[bound].where(t["cif"] > 0, 0.0).to_numpy())
+                    fig.add_trace(go.Scatter(x=x, y=y, name=label, mode="lines",
+                                             line=dict(shape="hv", width=0, color=color), showlegend=False,
+                                             fill="tonexty" if bound == "lower" else None, hoverinfo="skip",
+                                             fillcolor=_transparent(color), meta={"role": "ci", "cause": cause}),
+                                  row=1, col=col)
+            fig.add_trace(go.Scatter(x=x, y=np.append(0.0, t["cif"].to_numpy()), name=label, mode="lines",
+                                     legendgroup=label, showlegend=col == 1,
+                                     line=dict(shape="hv", color=color, width=2),
+                                     hovertemplate=f"{label}<br>{cause}: %{{y:.3f}} at %{{x:.0f}} {time_unit}<extra></extra>",
+                                     meta={"role": "curve", "cause": cause}), row=1, col=col)
+        fig.update_xaxes(title_text=f"Time ({time_unit})", rangemode="tozero", row=1, col=col)
+    fig.update_yaxes(title_text="Cumulative incidence", range=[0, 1], row=1, col=1)
+    fig = base_layout(fig, title=title)
+    fig.update_layout(legend=dict(y=1.12), margin=dict(t=(60 if title else 30) + 40))
+    return fig
 
 
 def km_accrual_figure(frames: Sequence[tuple[str, KMResult]], *, colors: dict[str, str], time_unit: str = "days",
