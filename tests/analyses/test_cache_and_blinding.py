@@ -72,15 +72,14 @@ def test_a_default_spelled_out_shares_the_cached_result(views):
 
 
 @pytest.mark.parametrize("role", ["dsmb", "investigator"])
-def test_rates_from_the_sql_overview_equal_the_rates_from_ae_rows(views, role):
+def test_rates_from_the_sql_exposure_equal_the_rates_from_ae_rows(views, role):
     import pandas as pd
 
-    from dashboard.domain.adverse_events import exposure_adjusted_rates
-    from tests.oracle.adverse_events import ae_overview
+    from dashboard.domain.safety_signals import exposure_adjusted_from_counts
+    from tests.oracle.safety_signals import ae_exposure_counts
 
     view, f = views[role], SubjectFilter(sex=("F",))
-    subjects = view.subjects(f)
-    from_rows = exposure_adjusted_rates(ae_overview(view.adverse_event_rows(f), subjects, group_col=view.group_col,
-                                                    arms=view.arms() or None),
-                                        subjects, group_col=view.group_col, exposure_col="days_on_study")
+    exposure = ae_exposure_counts(view.adverse_event_rows(f), view.subjects(f), group_col=view.group_col)
+    from_rows = exposure_adjusted_from_counts(exposure, arms=view.arms() or None)
     pd.testing.assert_frame_equal(safety.exposure_adjusted_rates(view, f).table, from_rows.table, check_dtype=False)
+    assert (from_rows.table["years_at_risk"] < from_rows.table["years_followed"]).any()

@@ -436,6 +436,6 @@ def test_patients_with_term_lists_each_patient_once_with_their_events():
     ae = ae_fixture().merge(subjects_fixture(), on="usubjid")
     out = ss.patients_with_term(ae, soc="Infections", term="Pneumonia", group_col="arm")
     assert out["usubjid"].tolist() == ["A01", "A02", "A03", "A04", "A05", "A07", "A08", "A09"]
-    assert out.set_index("usubjid").loc["A01", "events"] == 2 and set(out["group"]) == {ACTIVE}
+    assert out.set_index("usubjid").loc["A01", "n_events"] == 2 and set(out["group"]) == {ACTIVE}
     soc = ss.patients_with_term(ae, soc="Infections", term=None, group_col=None)
     assert len(soc) == 10 and set(soc["group"]) == {POOLED_LABEL}  # A01-A09 and P01

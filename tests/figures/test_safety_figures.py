@@ -1,13 +1,17 @@
-"""Structure tests of dashboard.figures.safety: traces, panels, threshold lines, no arm names when pooled."""
+"""Structure tests of dashboard.figures.safety: traces, panels, threshold lines, no arm names when pooled, the
+volcano plot's points, labels and hover."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from dashboard.domain import POOLED_LABEL, safety
+from dashboard.domain.safety_signals import signals_from_counts
 from dashboard.figures import safety as figs
 from dashboard.figures.style import arm_colors
+from tests.domain.test_safety_signals import counts as signal_counts
 from tests.oracle import adverse_events as oracle_aes
 from tests.oracle import safety as safety_oracle
 
@@ -137,3 +141,45 @@ def test_temperature_figure_rejects_a_table_without_ci_columns():
     table = safety_oracle.temperature_by_hour(vs, group_col=None).summary.drop(columns="ci_upper")
     with pytest.raises(ValueError, match="temperature_figure: argument temp_summary is missing column"):
         figs.temperature_figure(table, arm_colors([]))
+
+
+# ---------------------------------------------------------------- the volcano plot of the safety signals
+
+
+def _signals(group_col: str | None = "arm"):
+    return signals_from_counts(signal_counts(group_col), arms=ARMS if group_col else None)
+
+
+def test_volcano_has_a_trace_per_soc_with_its_terms_at_risk_difference_and_minus_log10_p():
+    signals = _signals()
+    fig = figs.volcano_figure(signals)
+    traces = {t.name: t for t in fig.data}
+    assert list(traces) == ["General", "Infections", "Hepatobiliary", "Skin"]
+    pneumonia = list(traces["Infections"].customdata[:, 1]).index("Pneumonia")
+    row = signals.comparison.set_index("term").loc["Pneumonia"]
+    assert traces["Infections"].x[pneumonia] == pytest.approx(100 * row["risk_difference"])
+    assert traces["Infections"].y[pneumonia] == pytest.approx(-np.log10(row["p"]))
+    assert tuple(traces["Infections"].customdata[pneumonia, :2]) == ("Infections", "Pneumonia")
+    # Marker area grows with the events: Pneumonia (9 events) is drawn larger than Sepsis (3).
+    sizes = dict(zip(traces["Infections"].customdata[:, 1], traces["Infections"].marker.size))
+    assert sizes["Pneumonia"] > sizes["Sepsis"]
+    assert "UC-MSC minus Placebo" in fig.layout.xaxis.title.text
+
+
+def test_volcano_labels_and_rings_only_the_flagged_terms():
+    fig = figs.volcano_figure(_signals())
+    labelled = {text for t in fig.data for text in t.text if text}
+    assert labelled == {"Pneumonia"}  # the only term flagged (test_safety_signals)
+    widths = {term: w for t in fig.data for term, w in zip(t.customdata[:, 1], t.marker.line.width)}
+    assert widths["Pneumonia"] > widths["Pyrexia"]
+
+
+def test_volcano_hover_names_both_arms_counts_and_adjusted_p_values():
+    template = figs.volcano_figure(_signals()).data[0].hovertemplate
+    for text in ("UC-MSC:", "Placebo:", "Risk difference", "Risk ratio", "BH", "double FDR"):
+        assert text in template
+
+
+def test_volcano_refuses_a_pooled_result():
+    with pytest.raises(ValueError, match="no comparison between two arms"):
+        figs.volcano_figure(_signals(group_col=None))

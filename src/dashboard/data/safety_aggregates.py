@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from dashboard.data.filters import group_sql, subject_where
+from dashboard.data.filters import group_sql, selected_rows, subject_where
 from dashboard.domain.adverse_events import FATAL_OUTCOME
 from dashboard.domain.safety import FEVER_TOLERANCE, POST_DOSE_HOURS
 from dashboard.domain.subject_filter import SubjectFilter
@@ -96,3 +96,79 @@ def ae_overview_counts(con: Con, f: SubjectFilter, include_arm: bool) -> pd.Data
         SELECT "group", category, "N", n_patients, events
         FROM (UNPIVOT per_group ON {unpivot} INTO NAME category VALUE n_patients, events)
         ORDER BY "group", category""", params).df()
+
+
+def ae_term_counts(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
+    """Per group, system organ class and preferred term: N (patients selected), n_patients (with at least one
+    event) and events; ``term`` NULL on the SOC's own row (patients with any event of the SOC).
+
+    Columns: group, soc, term, N, n_patients, events; every group has a row for every SOC and PT that occurs
+    in the selection, zeros included (the comparison needs both arms' zeros).
+    """
+    where, params = subject_where(f, "s")
+    # GROUPING SETS count a patient once per SOC and once per PT in one pass; the keys found in any group are
+    # then crossed with every group's N, so a PT seen in one arm only still gets the other arm's zero row.
+    return con.execute(f"""
+        WITH sel AS (SELECT {group_sql(include_arm)} AS "group", s.usubjid FROM subjects s WHERE {where}),
+        big_n AS (SELECT "group", count(*) AS "N" FROM sel GROUP BY ALL),
+        per AS (
+            SELECT sel."group", e.soc, e.term, count(DISTINCT e.usubjid) AS n_patients, count(*) AS events
+            FROM adverse_events e JOIN sel USING (usubjid)
+            GROUP BY GROUPING SETS ((sel."group", e.soc), (sel."group", e.soc, e.term))),
+        keys AS (SELECT DISTINCT soc, term FROM per)
+        SELECT b."group", k.soc, k.term, b."N", coalesce(p.n_patients, 0)::BIGINT AS n_patients,
+               coalesce(p.events, 0)::BIGINT AS events
+        FROM big_n b CROSS JOIN keys k
+        LEFT JOIN per p ON p."group" IS NOT DISTINCT FROM b."group" AND p.soc = k.soc
+                       AND p.term IS NOT DISTINCT FROM k.term
+        ORDER BY b."group", k.soc, k.term NULLS FIRST""", params).df()
+
+
+def ae_exposure_counts(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
+    """Per group and AE category (``_AE_CATEGORY_SQL``): N, n_patients, events, follow_up_days (days on study,
+    summed) and days_at_risk (per patient the study day of the first event of the category, or the days on
+    study without one, kept within 0 and the days on study; summed): the exposure of the EAIR and the EAER.
+
+    Columns: group, category, N, n_patients, events, follow_up_days, days_at_risk; zeros included.
+    """
+    where, params = subject_where(f, "s")
+    params["fatal"] = FATAL_OUTCOME
+    per_patient = ", ".join(f'count(e.usubjid) FILTER (WHERE {cond}) AS "{key}_n", '
+                            f'min(e.onset_day) FILTER (WHERE {cond}) AS "{key}_first"'
+                            for key, cond in _AE_CATEGORY_SQL.items())
+    per_group = ", ".join(
+        f'count(*) FILTER (WHERE "{key}_n" > 0) AS "{key}_patients", sum("{key}_n")::BIGINT AS "{key}_events", '
+        f'sum(days)::BIGINT AS "{key}_follow", '
+        f'sum(greatest(least(coalesce("{key}_first", days), days), 0))::BIGINT AS "{key}_risk"'
+        for key in _AE_CATEGORY_SQL)
+    unpivot = ", ".join(f'("{key}_patients", "{key}_events", "{key}_follow", "{key}_risk") AS "{key}"'
+                        for key in _AE_CATEGORY_SQL)
+    return con.execute(f"""
+        WITH per_patient AS (
+            SELECT {group_sql(include_arm)} AS "group", s.usubjid,
+                   date_diff('day', s.day1_on, s.last_contact_on) + 1 AS days, {per_patient}
+            FROM subjects s LEFT JOIN adverse_events e USING (usubjid)
+            WHERE {where} GROUP BY ALL),
+        per_group AS (SELECT "group", count(*) AS "N", {per_group} FROM per_patient GROUP BY ALL)
+        SELECT "group", category, "N", n_patients, events, follow_up_days, days_at_risk
+        FROM (UNPIVOT per_group ON {unpivot}
+              INTO NAME category VALUE n_patients, events, follow_up_days, days_at_risk)
+        ORDER BY "group", category""", params).df()
+
+
+def first_sae_times(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
+    """One row per selected patient: time_days to the first serious adverse event with onset on or after study
+    day 1 (event 1), or to the last contact (event 0; a death without an SAE is censored there).
+
+    Columns: usubjid, group, time_days, event.
+    """
+    where, params = subject_where(f, "s")
+    return con.execute(f"""
+        WITH first_sae AS (
+            SELECT e.usubjid, min(e.onset_day) AS day FROM adverse_events e
+            WHERE e.serious AND e.onset_day >= 1 {selected_rows(where, "e")} GROUP BY e.usubjid)
+        SELECT s.usubjid, {group_sql(include_arm)} AS "group",
+               coalesce(fs.day, date_diff('day', s.day1_on, s.last_contact_on) + 1)::DOUBLE AS time_days,
+               (fs.day IS NOT NULL)::INTEGER AS event
+        FROM subjects s LEFT JOIN first_sae fs USING (usubjid)
+        WHERE {where} ORDER BY s.usubjid""", params).df()

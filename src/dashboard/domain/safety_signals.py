@@ -244,14 +244,15 @@ def signals_from_counts(counts: pd.DataFrame, *, arms: Sequence[str] | None = No
 
 def patients_with_term(ae: pd.DataFrame, *, soc: str, term: str | None, group_col: str | None) -> pd.DataFrame:
     """The patients behind one point of the volcano plot: those with an event of ``term`` (of ``soc``), or of
-    any PT of ``soc`` when ``term`` is None. Columns: group, usubjid, events, first_onset_day, worst_grade,
-    serious (any serious event); by group then patient."""
+    any PT of ``soc`` when ``term`` is None. Columns: group, usubjid, n_events, first_onset_day, worst_grade,
+    serious (any serious event); by group then patient. (``n_events``, not ``events``: a patient's own count,
+    which a blinded view's small-cell rule for pooled ``events`` columns must not hide.)"""
     func = "patients_with_term"
     require_columns(func, ae, ("usubjid", "soc", "term", "onset_day", "grade", "serious"), arg="ae")
     rows = ae[(ae["soc"] == soc) & ((ae["term"] == term) if term is not None else True)]
     rows = rows.assign(group=POOLED_LABEL if group_col is None else rows[group_col].astype(str))
     out = rows.groupby(["group", "usubjid"], as_index=False).agg(
-        events=("term", "size"), first_onset_day=("onset_day", "min"), worst_grade=("grade", "max"),
+        n_events=("term", "size"), first_onset_day=("onset_day", "min"), worst_grade=("grade", "max"),
         serious=("serious", "any"))
     return out.sort_values(["group", "usubjid"]).reset_index(drop=True)
 

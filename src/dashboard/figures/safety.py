@@ -1,4 +1,5 @@
-"""Figures layer: infusion-safety figures (0-24 h temperature, fever incidence, AE overview).
+"""Figures layer: infusion-safety figures (0-24 h temperature, fever incidence, AE overview) and the volcano
+plot of the safety signals.
 
 Pure builders: a domain result in, ``go.Figure`` out. One trace per group found in the result, so a
 pooled (blinded) result draws only :data:`POOLED_LABEL` and no arm name can appear.
@@ -8,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from dashboard.domain.disclosure import SUPPRESSED, is_small, shown_count
 from dashboard.domain.safety import FeverIncidence, SafetyTable, TemperatureSummary
+from dashboard.domain.safety_signals import SafetySignals
 from dashboard.figures.style import base_layout
 
+# System organ classes take colours unlike the arms' (Okabe-Ito blue and orange), so a colour never reads as an arm.
+SOC_COLORS = qualitative.Safe
 TEMPERATURE_COLUMNS = ("group", "infusion_num", "hours_after", "n", "mean", "ci_lower", "ci_upper")
 
 
@@ -183,3 +189,69 @@ def ae_overview_figure(
     fig.update_traces(cliponaxis=False)
     fig.update_xaxes(title_text="% of patients", range=[0, 1.15 * max(df["pct"].max(), 1)])
     return base_layout(fig, title=title, height=height)
+
+
+def volcano_figure(signals: SafetySignals, *, title: str | None = None, height: int = 560) -> go.Figure:
+    """Volcano plot of the preferred terms of a two-arm comparison (``safety_signals.signals_from_counts``).
+
+    x: risk difference, active minus reference, in percentage points; y: -log10 of the Fisher p; marker area
+    grows with the events of the term (both arms); colour by system organ class, one legend entry each; terms
+    flagged by the double FDR or by Benjamini-Hochberg are ringed and labelled. The hover gives the term, its
+    SOC, both arms' counts, the risk difference and ratio with CIs and the adjusted p-values. Each point's
+    ``customdata`` starts with [soc, term], what a selection on the page reads to list the patients.
+    """
+    func = "volcano_figure"
+    if not isinstance(signals, SafetySignals):
+        raise ValueError(f"{func}: argument signals must be the SafetySignals of signals_from_counts().")
+    terms = signals.comparison[signals.comparison["level"] == "term"]
+    if terms.empty:
+        raise ValueError(f"{func}: argument signals has no comparison between two arms (pooled, or one arm).")
+    active, reference = terms["active"].iat[0], terms["reference"].iat[0]
+    events = terms["events_active"] + terms["events_reference"]
+    size = 9 + 21 * np.sqrt(events / max(events.max(), 1))
+    y = -np.log10(terms["p"].clip(lower=1e-300))
+    fig = go.Figure()
+    for i, soc in enumerate(dict.fromkeys(terms["soc"])):
+        mine = terms["soc"] == soc
+        part = terms[mine]
+        flagged = part["flagged"] | part["flagged_bh"]
+        fig.add_trace(go.Scatter(
+            x=100 * part["risk_difference"], y=y[mine], mode="markers+text", name=soc,
+            text=[t if f else "" for t, f in zip(part["term"], flagged)], textposition="top center",
+            marker=dict(size=size[mine], color=SOC_COLORS[i % len(SOC_COLORS)], opacity=0.75,
+                        line=dict(width=[2.5 if f else 0.5 for f in flagged], color="#000000")),
+            customdata=np.column_stack([part["soc"], part["term"], *(part[c] for c in _VOLCANO_HOVER)]),
+            hovertemplate=_volcano_hover(active, reference), meta={"role": "terms"},
+        ))
+    fig.add_vline(x=0, line=dict(color="#777777", width=1))
+    fig.add_hline(y=-np.log10(0.05), line=dict(color="#777777", width=1, dash="dot"),
+                  annotation_text="p = 0.05 (unadjusted)", annotation_position="top left")
+    fig.update_xaxes(title_text=f"Risk difference, {active} minus {reference} (percentage points)", zeroline=False)
+    # Room below 0 and above the highest point, so markers at p = 1 and labels at the top are not cut in half.
+    top = max(float(y.max()), -np.log10(0.05))
+    fig.update_yaxes(title_text="-log10 p (Fisher exact)", range=[-0.08 * top, 1.15 * top])
+    base_layout(fig, title=title, height=height)
+    # Many SOCs: a legend beside the plot, not above it where it would cover the title.
+    fig.update_layout(clickmode="event+select", legend=dict(title_text="System organ class", orientation="v", x=1.02,
+                                                             xanchor="left", y=1, yanchor="top"))
+    return fig
+
+
+_VOLCANO_HOVER = ("n_active", "N_active", "pct_active", "events_active", "n_reference", "N_reference",
+                  "pct_reference", "events_reference", "risk_difference", "rd_lower", "rd_upper", "risk_ratio",
+                  "rr_lower", "rr_upper", "p", "p_bh", "p_adj_in_soc", "soc_p_adj")
+
+
+def _volcano_hover(active: str, reference: str) -> str:
+    c = {name: f"customdata[{i + 2}]" for i, name in enumerate(_VOLCANO_HOVER)}
+    return (
+        "<b>%{customdata[1]}</b> (%{customdata[0]})<br>"
+        f"{active}: %{{{c['n_active']}}}/%{{{c['N_active']}}} patients (%{{{c['pct_active']}:.1f}}%), "
+        f"%{{{c['events_active']}}} events<br>"
+        f"{reference}: %{{{c['n_reference']}}}/%{{{c['N_reference']}}} patients (%{{{c['pct_reference']}:.1f}}%), "
+        f"%{{{c['events_reference']}}} events<br>"
+        f"Risk difference %{{{c['risk_difference']}:.1%}} (%{{{c['rd_lower']}:.1%}} to %{{{c['rd_upper']}:.1%}})<br>"
+        f"Risk ratio %{{{c['risk_ratio']}:.2f}} (%{{{c['rr_lower']}:.2f}} to %{{{c['rr_upper']}:.2f}})<br>"
+        f"p %{{{c['p']}:.3g}}; BH %{{{c['p_bh']}:.3g}}; double FDR: SOC %{{{c['soc_p_adj']}:.3g}}, "
+        f"within SOC %{{{c['p_adj_in_soc']}:.3g}}<extra></extra>"
+    )
