@@ -125,3 +125,12 @@ def test_landmark_rows_equal_the_subjects_and_lab_rows(demo_con, visit_num):
     expected.index.name = "usubjid"
     pd.testing.assert_frame_equal(got, expected[got.columns], check_dtype=False)
     assert got["death_day"].notna().any() and got["value"].isna().any()
+
+
+def test_grades_are_their_own_bands_and_scores_without_bands_say_which_to_choose():
+    from dashboard.errors import UnsuitableData
+    aclf = state_scale("ACLFGR")
+    assert aclf.labels[0] == "No ACLF" and aclf.cuts == (1.0, 2.0, 3.0) and aclf.op == ">="
+    assert state_scale("CPCLASS").labels == ("Child-Pugh A", "Child-Pugh B", "Child-Pugh C")
+    with pytest.raises(UnsuitableData, match="Child-Pugh class"):
+        state_scale("CLIFCACLF")

@@ -11,7 +11,8 @@ A visit is due for a patient when the data cut falls on or after its window's la
 patient's day 1), or the patient already has a value there; patients whose visit is not yet due are not in
 its denominator. Bands: MELD scores by the thresholds transplant programmes use (15: transplant benefit
 exceeds risk, Merion 2005 Am J Transplant 5:307; 25 and 35: the UNOS/OPTN "Share 35" high-priority tiers);
-other measured labs by multiples of their reference limit in the worse direction, as the shift table.
+graded parameters (Child-Pugh class, ACLF and AARC grades, AKI stage, HE grade) by their grades; other measured
+labs by multiples of their reference limit in the worse direction, as the shift table.
 """
 
 from __future__ import annotations
@@ -33,6 +34,17 @@ DIED, TRANSPLANTED, LEFT, NO_VALUE = "Died", "Transplanted", "Withdrawn or lost"
 EXIT_CODES = {DIED: 100, TRANSPLANTED: 101, LEFT: 102, NO_VALUE: 103}
 STATE_COUNT_COLUMNS = ("group", "visit", "visit_num", "baseline_state", "state", "n")
 MELD_CODES = ("MELD", "MELDNA", "MELD3")
+# Graded parameters (integer codes, docs/data-model.md): the cut points of their grades and the grades' names.
+GRADES: dict[str, tuple[tuple[float, ...], tuple[str, ...]]] = {
+    "CPCLASS": ((2, 3), ("Child-Pugh A", "Child-Pugh B", "Child-Pugh C")),
+    "ACLFGR": ((1, 2, 3), ("No ACLF", "ACLF-1", "ACLF-2", "ACLF-3")),
+    "NOF": ((1, 2, 3), ("No organ failure", "1 organ failure", "2 organ failures", ">=3 organ failures")),
+    "AARCGR": ((2, 3), ("AARC grade I", "AARC grade II", "AARC grade III")),
+    "AKISTAGE": ((1, 2, 3), ("No AKI", "AKI stage 1", "AKI stage 2", "AKI stage 3")),
+    "HEGRADE": ((1, 2, 3, 4), ("No HE", "HE grade 1", "HE grade 2", "HE grade 3", "HE grade 4")),
+    "VASOPRES": ((1,), ("No vasopressor", "Vasopressor")),
+    "RRT": ((1,), ("No RRT", "Renal replacement")),
+}
 
 
 @dataclass(frozen=True)
@@ -64,8 +76,12 @@ def state_scale(paramcd: str) -> StateScale:
     if paramcd in MELD_CODES:
         return StateScale(paramcd, "value", ">=", (15.0, 25.0, 35.0), ("<15", "15-24", "25-34", ">=35"),
                           f"{param.name} bands <15, 15-24, 25-34, >=35 points.")
+    if paramcd in GRADES:
+        cuts, labels = GRADES[paramcd]
+        return StateScale(paramcd, "value", ">=", tuple(float(c) for c in cuts), labels, f"{param.name} by grade.")
     if param.derived:
-        raise UnsuitableData(f"{param.name} has no bands for this view; choose MELD or a measured lab.")
+        raise UnsuitableData(f"{param.name} has no bands for this view; choose MELD, a grade (Child-Pugh class, "
+                             "ACLF grade, AARC grade, AKI stage) or a measured lab.")
     if param.worse == "high":
         return StateScale(paramcd, "ratio_upper", ">", (1.0, 3.0, 10.0),
                           ("<=ULN", ">1-3x ULN", ">3-10x ULN", ">10x ULN"),
