@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.lab_safety import HIGH_CATEGORIES, QUADRANTS, shift_from_counts
+from dashboard.domain.lab_safety import HIGH_CATEGORIES, MDISH_QUADRANTS, QUADRANTS, shift_from_counts
 from dashboard.domain.labstats import SUMMARY_COLUMNS, add_change_from_baseline, deaths_between_visits
 from dashboard.errors import UnsuitableData
 from tests.oracle.lab_safety import edish, mdish, shift_table
@@ -159,14 +159,15 @@ def test_edish_quadrants_use_peak_post_baseline_multiples_of_uln():
 
 def test_mdish_uses_multiples_of_each_patients_baseline():
     df = _alt_bili({
-        "A": ("X", [(0, 100, 50), (1, 380, 240)]),  # 3.8x / 4.8x -> Hy's-law quadrant (>=)
-        "B": ("X", [(0, 100, 50), (1, 379, 250)]),  # 3.79x -> below the ALT cut -> cholestasis
+        "A": ("X", [(0, 100, 50), (1, 380, 240)]),  # 3.8x / 4.8x -> both rise (>=)
+        "B": ("X", [(0, 100, 50), (1, 379, 250)]),  # 3.79x -> below the ALT cut -> bilirubin rise only
         "Z": ("X", [(1, 500, 500)]),                # no baseline -> left out
     })
     r = mdish(df, group_col=None)
     q = r.patients.set_index("usubjid")
     assert set(q.index) == {"A", "B"}
-    assert q.loc["A", "quadrant"] == "Hy's law" and q.loc["B", "quadrant"] == "cholestasis"
+    assert q.loc["A", "quadrant"] == "ALT and bilirubin rise" and q.loc["B", "quadrant"] == "bilirubin rise only"
+    assert r.quadrants == MDISH_QUADRANTS and "Hy's law" not in set(r.counts["quadrant"])
     assert set(r.counts["group"]) == {POOLED_LABEL} and r.scale == "xbaseline"
 
 

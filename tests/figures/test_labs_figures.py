@@ -11,12 +11,13 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard.domain import POOLED_LABEL
+from dashboard.domain.lab_safety import MDISH_QUADRANTS
 from dashboard.domain.labstats import add_change_from_baseline, deaths_between_visits
 from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure
 from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
 from dashboard.figures.style import arm_colors
 from tests.oracle.ascites import free_of_ascites, grade_distribution, grade_transitions
-from tests.oracle.lab_safety import edish
+from tests.oracle.lab_safety import edish, mdish
 from tests.oracle.labplots import box_stats, sample_trajectories
 from tests.oracle.labstats import summarise_by_visit
 
@@ -126,6 +127,40 @@ def test_edish_figure_has_cut_lines_and_counts_in_legend():
     assert [t.name for t in fig.data] == ["UC-MSC (n=1; Hy's law 1)", "Placebo (n=1; Hy's law 0)"]
     assert sorted(s.x0 for s in fig.layout.shapes if s.x0 == s.x1) == [3.0]
     assert fig.layout.xaxis.type == "log"
+
+
+def _mdish_rows(arms: bool) -> pd.DataFrame:
+    """ALT/bilirubin at baseline and two later visits: peaks 0.6x to 42x baseline (ALT) and 0.8x to 2.5x."""
+    rows = []
+    for u, arm, alt, bili in [("a", "UC-MSC", (100, 60, 40), (200, 160, 100)), ("b", "UC-MSC", (50, 2100, 80), (300, 750, 200)),
+                              ("c", "Placebo", (40, 90, 200), (250, 200, 260))]:
+        for code, values in (("ALT", alt), ("BILI", bili)):
+            rows += [dict(usubjid=u, arm=arm, paramcd=code, visit_num=v, value=x, upper_limit=40.0 if code == "ALT" else 17.1)
+                     for v, x in enumerate(values)]
+    df = pd.DataFrame(rows)
+    return df if arms else df.drop(columns="arm")
+
+
+def test_mdish_figure_names_new_rises_and_writes_log_ticks_in_full():
+    r = mdish(_mdish_rows(arms=True), group_col="arm", groups=list(ARMS))
+    fig = edish_figure(r, COLORS)
+    assert [t.name for t in fig.data] == ["UC-MSC (n=2; ALT and bilirubin rise 0)", "Placebo (n=1; ALT and bilirubin rise 0)"]
+    notes = {a.text for a in fig.layout.annotations}
+    assert set(MDISH_QUADRANTS) <= notes and "Hy's law" not in notes
+    # ALT peaks 0.6x (a), 42x (b), 5x (c) baseline; bilirubin 0.8x, 2.5x, 1.04x; plus the cut-offs and 1.
+    assert list(fig.layout.xaxis.ticktext) == ["0.5", "1", "2", "5", "10", "20", "50"]
+    assert list(fig.layout.xaxis.tickvals) == [0.5, 1, 2, 5, 10, 20, 50]
+    assert list(fig.layout.yaxis.ticktext) == ["0.5", "1", "2", "5"]
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+    lines = sorted((sh.x0, sh.line.dash) for sh in fig.layout.shapes if sh.x0 == sh.x1)
+    assert lines == [(1, "dot"), (3.8, "dash")]
+
+
+def test_a_blinded_mdish_legend_writes_small_counts_as_less_than_five():
+    r = mdish(_mdish_rows(arms=False), group_col=None)
+    assert [t.name for t in edish_figure(r, COLORS, small_cells=True).data] == [
+        f"{POOLED_LABEL} (n=<5; ALT and bilirubin rise 0)"]
+    assert [t.name for t in edish_figure(r, COLORS).data] == [f"{POOLED_LABEL} (n=3; ALT and bilirubin rise 0)"]
 
 
 def _ascites():

@@ -1,5 +1,6 @@
 """Domain layer: lab safety by reference range and liver injury: shift tables (baseline vs worst
-post-baseline category) and the eDISH/mDISH plots of peak ALT and bilirubin.
+post-baseline category) and the eDISH/mDISH plots of peak ALT and bilirubin (mDISH is the one that means
+something in liver failure: :data:`WHY_MDISH`).
 
 Both from aggregates computed in DuckDB (``data.shift_aggregates``, ``data.lab_aggregates``), with the
 same rules as :mod:`dashboard.domain.labstats` (a pooled result has the one group ``POOLED_LABEL``; arms are
@@ -17,6 +18,7 @@ import pandas as pd
 
 from dashboard.domain import POOLED_LABEL
 from dashboard.domain.checks import check_group_col, require_columns
+from dashboard.domain.deviations import ENTRY_CRITERIA
 from dashboard.domain.labs import describe
 from dashboard.errors import UnsuitableData
 
@@ -24,12 +26,27 @@ HIGH_CATEGORIES = ("normal", ">1x ULN", ">3x ULN", ">10x ULN")
 LOW_CATEGORIES = ("normal", "<LLN")
 MISSING = "missing"
 QUADRANTS = ("Hy's law", "Temple's corollary", "cholestasis", "normal range")
+# mDISH's quadrants (same order: both high, ALT only, bilirubin only, neither) name new rises from the patient's
+# own baseline; Hy's law is defined against the ULN in patients whose liver tests were normal.
+MDISH_QUADRANTS = ("ALT and bilirubin rise", "ALT rise only", "bilirubin rise only", "below both cut-offs")
+_BILI_ENTRY_XULN = ENTRY_CRITERIA.bili_min / describe("BILI").upper_limit
+WHY_MDISH = (
+    "Why multiples of baseline, not eDISH: eDISH plots peak ALT and bilirubin as multiples of the upper limit of "
+    "normal, and its Hy's-law quadrant (ALT >= 3x and bilirubin >= 2x ULN) assumes normal liver tests before "
+    f"treatment (FDA 2009 guidance, Drug-Induced Liver Injury: Premarketing Clinical Evaluation). Entry to this "
+    f"trial requires total bilirubin >= {ENTRY_CRITERIA.bili_min:g} µmol/L, {_BILI_ENTRY_XULN:.0f}x ULN, so every "
+    "patient starts above the bilirubin line, many in the Hy's-law quadrant itself: it flags the liver failure, "
+    "not the treatment. In patients with "
+    "abnormal baseline liver tests only new rises relative to their own baseline can signal drug-induced liver "
+    "injury (IQ DILI consensus: Treem et al., Drug Saf 2021;44:133-165), so the plot shows each patient's peak "
+    "after baseline as a multiple of his or her baseline (mDISH, Lin et al., Drug Saf 2012;35:865-875).")
 
 
 @dataclass(frozen=True)
 class DishResult:
     """eDISH/mDISH: ``patients`` (usubjid, group, alt_peak, bili_peak, quadrant), ``counts``
-    (group, quadrant, n), the cut-offs and the scale ("xULN" or "xbaseline")."""
+    (group, quadrant, n), the cut-offs, the scale ("xULN" or "xbaseline") and its ``quadrants`` (both above
+    the cut-offs, ALT only, bilirubin only, neither: :data:`QUADRANTS` or :data:`MDISH_QUADRANTS`)."""
 
     patients: pd.DataFrame
     counts: pd.DataFrame
@@ -37,6 +54,7 @@ class DishResult:
     bili_cut: float
     scale: str
     method: str
+    quadrants: tuple[str, ...]
 
 
 SHIFT_COUNT_COLUMNS = ("group", "baseline_rank", "worst_rank", "n", "with_limit")
@@ -98,14 +116,16 @@ def _shift_grid(func: str, counts: pd.DataFrame, paramcd: str, groups: Sequence[
 # ---------------------------------------------------------------------------------------------------
 
 DISH_PEAK_COLUMNS = ("group", "usubjid", "alt_xuln", "bili_xuln", "alt_base", "bili_base", "alt_xbase", "bili_xbase")
-# The peak columns each scale classifies, and the footnote naming its cut-offs.
+# The peak columns each scale classifies, the footnote naming its cut-offs, and its quadrants.
 _DISH_SCALES = {
     "xULN": (("alt_xuln", "bili_xuln"),
              "eDISH: peak post-baseline ALT and total bilirubin as multiples of ULN (each record's own ULN); Hy's law "
-             "quadrant ALT >= {alt:g}x ULN and bilirubin >= {bili:g}x ULN."),
+             "quadrant ALT >= {alt:g}x ULN and bilirubin >= {bili:g}x ULN.", QUADRANTS),
     "xbaseline": (("alt_xbase", "bili_xbase"),
-                  "mDISH: peak post-baseline ALT and total bilirubin as multiples of the patient's baseline; cut-offs "
-                  "ALT {alt:g}x and bilirubin {bili:g}x baseline."),
+                  "mDISH: each patient's peak ALT and peak total bilirubin after baseline (not necessarily on the same "
+                  "day) as multiples of his or her own baseline (the last value of the baseline visit); 1 = no "
+                  "change. Patients without a baseline or a later value of both are left out; cut-offs ALT {alt:g}x "
+                  "and bilirubin {bili:g}x baseline.", MDISH_QUADRANTS),
 }
 
 
@@ -139,9 +159,14 @@ def mdish_from_peaks(peaks: pd.DataFrame, *, alt_cut: float = 3.8, bili_cut: flo
 
     Notes
     -----
-    For patients with abnormal baseline liver tests (here, liver failure) multiples of ULN say little;
-    the modified eDISH uses multiples of baseline with cut-offs 3.8x (ALT) and 4.8x (bilirubin)
-    (Lewis/Regev mDISH proposal). Patients without a positive baseline of both labs are left out.
+    For patients with abnormal baseline liver tests (here, liver failure) multiples of ULN say little
+    (:data:`WHY_MDISH`): the IQ DILI consensus for patients with liver disease bases monitoring on multiples of
+    each patient's baseline (Treem WR et al., Drug Saf 2021;44:133-165, doi:10.1007/s40264-020-01014-2), and the
+    modified eDISH plots peaks after baseline as fold-baseline (Lin X et al., Drug Saf 2012;35:865-875). The
+    default cut-offs, 3.8x (ALT) and 4.8x (bilirubin) baseline, are the baseline-adjusted defaults of the
+    DIA-ASA Interactive Safety Graphics hepatic explorer (SafetyGraphics/hep-explorer, settings
+    ``cut.relative_baseline``); no guideline fixes them, so the page lets the reader change them. Quadrants
+    are :data:`MDISH_QUADRANTS`. Patients without a positive baseline of both labs are left out.
     """
     _check_dish_input("mdish_from_peaks", "peaks", peaks, DISH_PEAK_COLUMNS, alt_cut, bili_cut)
     peaks, order = _pooled(peaks, groups)
@@ -164,7 +189,7 @@ def _check_dish_input(func: str, arg: str, df: pd.DataFrame, columns: Sequence[s
 
 def _dish(peaks: pd.DataFrame, scale: str, alt_cut: float, bili_cut: float, groups: list[str]) -> DishResult:
     """Quadrants and counts per group from the peaks frame: the tail shared by the rows and the SQL path."""
-    (alt_col, bili_col), method = _DISH_SCALES[scale]
+    (alt_col, bili_col), method, quadrants = _DISH_SCALES[scale]
     # A group is reported when it has a patient on this scale: any record for xULN, a positive baseline
     # for xbaseline (a patient without one has no multiple of baseline to show).
     on_scale = peaks if scale == "xULN" else peaks[(peaks["alt_base"] > 0) | (peaks["bili_base"] > 0)]
@@ -174,8 +199,8 @@ def _dish(peaks: pd.DataFrame, scale: str, alt_cut: float, bili_cut: float, grou
     pats = pd.DataFrame({"usubjid": pats["usubjid"].to_numpy(object), "group": pats["group"].to_numpy(object),
                          "alt_peak": pats[alt_col].to_numpy(float), "bili_peak": pats[bili_col].to_numpy(float)})
     a, b = pats["alt_peak"] >= alt_cut, pats["bili_peak"] >= bili_cut
-    pats["quadrant"] = np.select([a & b, a & ~b, ~a & b], list(QUADRANTS[:3]), default=QUADRANTS[3])
-    grid = pd.MultiIndex.from_product([order, list(QUADRANTS)], names=["group", "quadrant"])
+    pats["quadrant"] = np.select([a & b, a & ~b, ~a & b], list(quadrants[:3]), default=quadrants[3])
+    grid = pd.MultiIndex.from_product([order, list(quadrants)], names=["group", "quadrant"])
     counts = pats.groupby(["group", "quadrant"]).size().reindex(grid, fill_value=0).rename("n").reset_index()
     return DishResult(patients=pats, counts=counts, alt_cut=alt_cut, bili_cut=bili_cut, scale=scale,
-                      method=method.format(alt=alt_cut, bili=bili_cut))
+                      method=method.format(alt=alt_cut, bili=bili_cut), quadrants=quadrants)

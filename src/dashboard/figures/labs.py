@@ -1,4 +1,4 @@
-"""Figures layer: lab figures by visit (mean/median with CI or IQR, boxes, spaghetti, eDISH).
+"""Figures layer: lab figures by visit (mean/median with CI or IQR, boxes, spaghetti, eDISH/mDISH).
 
 Pure builders: results in, ``go.Figure`` out; no Streamlit, no SQL. Group names come from the data
 the access layer allowed, so a pooled (blinded) result draws one series, ``POOLED_LABEL``, and no arm.
@@ -14,9 +14,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.domain.disclosure import shown_count
-from dashboard.domain.lab_safety import QUADRANTS, DishResult
+from dashboard.domain.lab_safety import DishResult
 from dashboard.domain.labplots import BoxStats, Trajectories
 from dashboard.domain.labstats import VisitSummary
+from dashboard.figures.log_axis import log_ticks
 from dashboard.figures.style import POOLED_COLOR, base_layout
 
 STATS = ("mean", "median")
@@ -217,8 +218,11 @@ def spaghetti_figure(trajectories: Trajectories, colors: Mapping[str, str], *, t
     return base_layout(fig, title=(title or "") + note if (title or note) else None)
 
 
-def edish_figure(edish_result: DishResult, colors: Mapping[str, str], *, title: str | None = None) -> go.Figure:
-    """eDISH/mDISH scatter on log axes with the cut-off lines; legend entries carry per-group counts."""
+def edish_figure(edish_result: DishResult, colors: Mapping[str, str], *, title: str | None = None,
+                 small_cells: bool = False) -> go.Figure:
+    """eDISH/mDISH scatter on log axes (ticks 0.5, 1, 2, 5, 10, 20, ... written in full) with the cut-off lines,
+    and on the baseline scale dotted lines at 1 (no change from baseline); legend entries carry per-group counts,
+    a count of 1-4 written "<5" with ``small_cells`` (a blinded view)."""
     if not isinstance(edish_result, DishResult):
         raise ValueError("edish_figure: edish_result must be a DishResult from edish_from_peaks() or mdish_from_peaks().")
     r = edish_result
@@ -226,8 +230,8 @@ def edish_figure(edish_result: DishResult, colors: Mapping[str, str], *, title: 
     fig = go.Figure()
     for g in _groups(r.counts):
         pts = r.patients[r.patients["group"] == g]
-        c = r.counts[r.counts["group"] == g].set_index("quadrant")["n"]
-        name = f"{g} (n={len(pts)}; Hy's law {int(c.get(QUADRANTS[0], 0))})"
+        both = int(r.counts[(r.counts["group"] == g) & (r.counts["quadrant"] == r.quadrants[0])]["n"].sum())
+        name = f"{g} (n={shown_count(len(pts), small_cells)}; {r.quadrants[0]} {shown_count(both, small_cells)})"
         fig.add_trace(go.Scatter(
             x=pts["alt_peak"], y=pts["bili_peak"], mode="markers", name=name,
             marker=dict(color=_color(colors, g), size=8, opacity=0.8), customdata=pts["usubjid"],
@@ -236,15 +240,19 @@ def edish_figure(edish_result: DishResult, colors: Mapping[str, str], *, title: 
                           "<br>%{text}<extra></extra>"))
     fig.add_vline(x=r.alt_cut, line_dash="dash", line_color="#777")
     fig.add_hline(y=r.bili_cut, line_dash="dash", line_color="#777")
-    for text, xa, ya, xanchor, yanchor in ((QUADRANTS[0], 0.99, 0.99, "right", "top"),
-                                           (QUADRANTS[1], 0.99, 0.01, "right", "bottom"),
-                                           (QUADRANTS[2], 0.01, 0.99, "left", "top"),
-                                           (QUADRANTS[3], 0.01, 0.01, "left", "bottom")):
+    if r.scale == "xbaseline":
+        fig.add_vline(x=1, line_dash="dot", line_color="#bbb")
+        fig.add_hline(y=1, line_dash="dot", line_color="#bbb")
+    for text, xa, ya, xanchor, yanchor in ((r.quadrants[0], 0.99, 0.99, "right", "top"),
+                                           (r.quadrants[1], 0.99, 0.01, "right", "bottom"),
+                                           (r.quadrants[2], 0.01, 0.99, "left", "top"),
+                                           (r.quadrants[3], 0.01, 0.01, "left", "bottom")):
         fig.add_annotation(x=xa, y=ya, xref="paper", yref="paper", text=text, showarrow=False,
                            xanchor=xanchor, yanchor=yanchor, font=dict(size=11, color="#777"))
-    # D2: log ticks at 1, 2, 5, 10, ... (every digit labelled crowds a half-width figure).
-    fig.update_xaxes(type="log", dtick="D2", title_text=f"Peak ALT ({unit})")
-    fig.update_yaxes(type="log", dtick="D2", title_text=f"Peak total bilirubin ({unit})")
+    # The axes span the points, the cut-offs and 1 (the ULN, or no change from baseline).
+    fig.update_xaxes(type="log", title_text=f"Peak ALT ({unit})", **log_ticks([1.0, r.alt_cut, *r.patients["alt_peak"]]))
+    fig.update_yaxes(type="log", title_text=f"Peak total bilirubin ({unit})",
+                     **log_ticks([1.0, r.bili_cut, *r.patients["bili_peak"]]))
     fig = base_layout(fig, title=title, height=460)
     # Two long legend entries wrap in a half-width column: below the axes they cannot cover the title.
     return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
