@@ -147,10 +147,10 @@ def test_mdish_figure_names_new_rises_and_writes_log_ticks_in_full():
     assert [t.name for t in fig.data] == ["UC-MSC (n=2; ALT and bilirubin rise 0)", "Placebo (n=1; ALT and bilirubin rise 0)"]
     notes = {a.text for a in fig.layout.annotations}
     assert set(MDISH_QUADRANTS) <= notes and "Hy's law" not in notes
-    # ALT peaks 0.6x (a), 42x (b), 5x (c) baseline; bilirubin 0.8x, 2.5x, 1.04x; plus the cut-offs and 1.
+    # ALT peaks 0.6x (a), 42x (b), 5x (c) baseline; bilirubin 0.8x, 2.5x, 1.04x; plus 1 and twice the cut-offs.
     assert list(fig.layout.xaxis.ticktext) == ["0.5", "1", "2", "5", "10", "20", "50"]
     assert list(fig.layout.xaxis.tickvals) == [0.5, 1, 2, 5, 10, 20, 50]
-    assert list(fig.layout.yaxis.ticktext) == ["0.5", "1", "2", "5"]
+    assert list(fig.layout.yaxis.ticktext) == ["0.5", "1", "2", "5", "10"]
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
     lines = sorted((sh.x0, sh.line.dash) for sh in fig.layout.shapes if sh.x0 == sh.x1)
     assert lines == [(1, "dot"), (3.8, "dash")]

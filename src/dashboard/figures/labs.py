@@ -249,10 +249,12 @@ def edish_figure(edish_result: DishResult, colors: Mapping[str, str], *, title: 
                                            (r.quadrants[3], 0.01, 0.01, "left", "bottom")):
         fig.add_annotation(x=xa, y=ya, xref="paper", yref="paper", text=text, showarrow=False,
                            xanchor=xanchor, yanchor=yanchor, font=dict(size=11, color="#777"))
-    # The axes span the points, the cut-offs and 1 (the ULN, or no change from baseline).
-    fig.update_xaxes(type="log", title_text=f"Peak ALT ({unit})", **log_ticks([1.0, r.alt_cut, *r.patients["alt_peak"]]))
+    # The axes span the points, 1 (the ULN, or no change from baseline) and twice each cut-off, so the quadrants
+    # beyond the cut-offs have room for their labels even when no patient reaches them.
+    fig.update_xaxes(type="log", title_text=f"Peak ALT ({unit})",
+                     **log_ticks([1.0, 2 * r.alt_cut, *r.patients["alt_peak"]]))
     fig.update_yaxes(type="log", title_text=f"Peak total bilirubin ({unit})",
-                     **log_ticks([1.0, r.bili_cut, *r.patients["bili_peak"]]))
+                     **log_ticks([1.0, 2 * r.bili_cut, *r.patients["bili_peak"]]))
     fig = base_layout(fig, title=title, height=460)
     # Two long legend entries wrap in a half-width column: below the axes they cannot cover the title.
     return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
