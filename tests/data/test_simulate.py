@@ -33,10 +33,11 @@ def test_enrolment_is_staggered_over_about_18_months(demo):
     assert 15 <= span_months <= 18.5
 
 
-def test_infusions_on_days_1_29_57_and_never_after_death_or_withdrawal(demo):
+def test_infusions_near_days_1_29_57_and_never_after_death_or_withdrawal(demo):
     inf = demo["infusions"].merge(demo["subjects"], on="usubjid")
-    assert set(inf["study_day"]) <= set(INFUSION_DAYS)
-    assert (inf["study_day"] == inf["infusion_num"].map(dict(enumerate(INFUSION_DAYS, 1)))).all()
+    offset = inf["study_day"] - inf["infusion_num"].map(dict(enumerate(INFUSION_DAYS, 1)))
+    assert (offset[inf["infusion_num"] == 1] == 0).all()
+    assert offset.between(-1, 10).all()
     for col in ("death_on", "withdrawn_on", "transplant_on"):
         stopped = inf[inf[col].notna()]
         assert (pd.to_datetime(stopped["given_on"]) < pd.to_datetime(stopped[col])).all()

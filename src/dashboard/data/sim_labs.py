@@ -1,15 +1,44 @@
-"""Labs and ascites of the simulated trial, all derived from the latent severity ``s`` (see simulate.py).
+"""Labs, clinical assessments and ascites of the simulated trial, all following the latent course (sim_course.py).
 
-Each lab is an interpolation between a healthy value (s = 0) and the typical HBV-ACLF entry value
-(s = 1, domain.md §3.3), plus a patient effect and measurement noise. PT and INR are derived from
-the prothrombin activity with the hyperbolic calibration of domain.md §6, so the three agree.
+Each lab interpolates between a healthy value and the typical HBV-ACLF entry value (domain.md §3.3) through
+its own driver ``d = k c + (1 - k c) s``: at entry (s about 1) d is about 1 whatever the background c, and a
+recovered patient (s near 0) settles at ``k c``, the lab's cirrhotic plateau. ``k`` says how much of the
+lab the chronic disease keeps abnormal: most for albumin and the prothrombin activity, less for bilirubin,
+none for the transaminases. A patient effect and measurement noise come on top; PT and INR are derived
+from the prothrombin activity with the hyperbolic calibration of domain.md §6, so the three agree.
+
+Every randomised patient meets the entry criteria at baseline (deviations.ENTRY_CRITERIA: bilirubin >= 171
+umol/L, PTA <= 40% or INR >= 1.5), as screening leaves only eligible patients: the patient effects of
+bilirubin and prothrombin activity and their baseline noise are drawn given eligibility (a truncated normal
+for their sum). Bilirubin saturates smoothly towards 1,000 umol/L, near the highest values reported in
+HBV-ACLF (domain.md §3.1: 442.5 +- 116.4 umol/L at entry).
+
+Intercurrent events change the assessments made while they last (``episodes``, from the adverse events):
+an infection raises CRP, procalcitonin and white cells, sepsis also lactate and lowers the blood pressure;
+encephalopathy sets the West Haven grade; a gastrointestinal bleed lowers haemoglobin; acute kidney injury
+multiplies creatinine by its stage's factor (ICA-AKI, Angeli 2015: stage 1 x1.5-2, stage 2 x2-3, stage 3
+x3 or more, renal replacement). A death's cause moves its values towards the cause's picture as its
+``signature`` rises (targets per cause below).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr, ndtri
 
+from dashboard.data.sim_course import (
+    BLEEDING,
+    DEATH_CAUSES,
+    ENCEPHALOPATHY,
+    HEPATIC_FAILURE,
+    HEPATORENAL,
+    MODS,
+    SEPSIS,
+    UNSCHEDULED,
+    Course,
+)
+from dashboard.domain.deviations import ENTRY_CRITERIA
 from dashboard.domain.labs import BY_CODE, MEASURED_CODES
 from dashboard.domain.meld import meld, meld3, meld_na
 from dashboard.domain.visits import VISITS
@@ -26,82 +55,182 @@ RANGE_VARIANTS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
 PT_NORMAL_SECONDS = (12.0, 12.5)  # mean normal PT of each variant's reagent
 PT_ISI = (1.0, 1.15)
 PT_CALIBRATION_ALPHA = 0.6
+BILI_CEILING = 1000.0  # umol/L, approached smoothly
+UNSCHEDULED_VISIT = "Unscheduled"
+# Per episode grade 0-4: log increase of CRP, procalcitonin and white cells during an infection.
+INFECTION_LOG_RISE = {"CRP": (0.0, 1.0, 1.5, 2.0, 2.4), "PCT": (0.0, 0.4, 0.8, 1.4, 2.0), "WBC": (0.0, 0.2, 0.35, 0.5, 0.6)}
+BLEED_HGB_FALL = (0.0, 10.0, 18.0, 28.0, 40.0)  # g/L
+AKI_FACTOR = ((1.0, 1.0), (1.5, 1.95), (2.0, 2.95), (3.0, 3.9), (3.0, 4.5))  # creatinine x, uniform in range
+# Share of deaths from each shock-prone cause treated with vasopressors in their last days.
+VASOPRESSOR_P = {SEPSIS: 0.7, MODS: 0.85, BLEEDING: 0.5}
+RRT_P = {HEPATORENAL: 0.35, MODS: 0.3}
 
 
-def _patient_effect(rng: np.random.Generator, n: int, sd: float, rows: np.ndarray) -> np.ndarray:
-    return rng.normal(0.0, sd, n)[rows]
-
-
-def labs_from_severity(rng, visits, sev, usubjid, site_of_row, female, effect_on, day1) -> pd.DataFrame:
-    """Long lab table (one row per patient x parameter x visit), stored ordered by paramcd, usubjid."""
-    n = len(usubjid)
-    rows = visits["row"]
-    m = len(rows)
-    t = visits["study_day"].astype(float) - 1.0
-    noise = lambda sd: rng.normal(0.0, sd, m)  # noqa: E731 - one-line local shorthand keeps formulas readable
+def simulate_labs(rng: np.random.Generator, course: Course, site: np.ndarray, female: np.ndarray,
+                  effect_on: np.ndarray, episodes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every lab and assessment (MELD scores included) at every assessment of ``course``, by parameter code."""
+    n, m = len(female), len(course.row)
+    rows, s, c = course.row, course.severity, course.chronic[course.row]
+    t = course.study_day.astype(float) - 1.0
+    baseline = course.visit_idx == 0
+    patient = lambda sd: rng.normal(0.0, sd, n)[rows]  # noqa: E731 - one-line local shorthands keep formulas readable
+    noise = lambda sd: rng.normal(0.0, sd, m)  # noqa: E731
+    drive = lambda k: k * c + (1.0 - k * c) * s  # noqa: E731
+    per_patient = lambda draw: draw[rows]  # noqa: E731
     # The UC-MSC effect on bilirubin, albumin and creatinine rises over the first week, holds through the
     # infusion period to about week 12 and is gone by week 24 (domain.md §2.5).
     effect = np.where(effect_on[rows], (1.0 - np.exp(-t / 7.0)) / (1.0 + np.exp((t - 110.0) / 18.0)), 0.0)
+    cause = np.where(course.signature > 0, course.cause[rows], -1)
+    sig = course.signature
+    dying = {k: np.where(cause == k, sig, 0.0) for k in range(len(DEATH_CAUSES))}
+    infection, sepsis = episodes["infection"], episodes["sepsis"]
+    variant = site[rows] % 2
+    pt_normal = np.take(PT_NORMAL_SECONDS, variant)
+    isi = np.take(PT_ISI, variant)
 
     values: dict[str, np.ndarray] = {}
-    values["BILI"] = np.exp(np.log(12.0) + sev * np.log(330.0 / 12.0) + _patient_effect(rng, n, 0.15, rows)
-                            + noise(0.12) - 0.8 * effect)
-    dbil_ratio = np.clip(0.35 + 0.35 * np.minimum(sev, 1.0) + noise(0.04), 0.2, 0.9)
+    log_bili = np.log(12.0) + drive(0.33) * np.log(330.0 / 12.0) - 0.8 * effect
+    log_bili += _eligible_effects(rng, n, rows, baseline, log_bili, 0.15, 0.12, lower=np.log(ENTRY_CRITERIA.bili_min + 0.05))
+    values["BILI"] = _ceiling(np.exp(log_bili), BILI_CEILING)
+    dbil_ratio = np.clip(0.35 + 0.35 * np.minimum(drive(0.33), 1.0) + noise(0.04), 0.2, 0.9)
     values["BILDIR"] = values["BILI"] * dbil_ratio
-    values["ALB"] = np.clip(42.0 - 11.5 * sev + _patient_effect(rng, n, 2.5, rows) + noise(1.5) + 2.5 * effect, 15, 55)
-    values["PROT"] = np.clip(values["ALB"] + 25.0 + _patient_effect(rng, n, 3.0, rows) + noise(2.0), 30, 95)
+    values["ALB"] = np.clip(42.0 - 11.5 * drive(0.9) + patient(2.5) + noise(1.5) + 2.5 * effect, 15, 55)
+    values["PROT"] = np.clip(values["ALB"] + 25.0 + patient(3.0) + noise(2.0), 30, 95)
     # Transaminases peak at entry and fall quickly even in patients who do badly ("burnt out" liver).
-    alt_drive = (sev * np.exp(-t / 18.0) + 0.3 * sev) / 1.3
-    values["ALT"] = np.exp(np.log(25.0) + alt_drive * np.log(10.0) + _patient_effect(rng, n, 0.7, rows) + noise(0.25))
-    values["AST"] = values["ALT"] * np.exp(np.log(0.9) + _patient_effect(rng, n, 0.35, rows) + noise(0.1))
-    values["CHE"] = np.exp(np.log(7000.0) - sev * np.log(7000.0 / 2600.0) + _patient_effect(rng, n, 0.3, rows) + noise(0.1))
+    alt_drive = (s * np.exp(-t / 18.0) + 0.3 * s) / 1.3 + 0.15 * c
+    values["ALT"] = np.exp(np.log(25.0) + alt_drive * np.log(10.0) + patient(0.7) + noise(0.25))
+    # Cirrhosis raises AST over ALT (the AST/ALT ratio above 1 of advanced fibrosis).
+    values["AST"] = values["ALT"] * np.exp(np.log(0.9) + 0.35 * c + patient(0.35) + noise(0.1))
+    values["CHE"] = np.exp(np.log(7000.0) - drive(0.7) * np.log(7000.0 / 2600.0) + patient(0.3) + noise(0.1))
     # AFP marks regeneration: it peaks about three weeks in, highest in patients whose liver recovers.
-    regen_capacity = np.clip(4.2 - 2.0 * (sev - 0.6), 1.0, 5.0)
+    regen_capacity = np.clip(4.2 - 2.0 * (s - 0.6), 1.0, 5.0)
     bump = ((t + 10.0) / 30.0) * np.exp(1.0 - (t + 10.0) / 30.0)
-    values["AFP"] = np.exp(np.log(4.0) + _patient_effect(rng, n, 0.9, rows) + regen_capacity * bump + noise(0.2))
-    activity = np.clip(1.0 - 0.68 * sev + _patient_effect(rng, n, 0.05, rows) + noise(0.04), 0.10, 1.3)
-    variant = site_of_row % 2
-    pt_normal = np.take(PT_NORMAL_SECONDS, variant)
+    values["AFP"] = np.exp(np.log(4.0) + patient(0.9) + regen_capacity * bump + noise(0.2))
+
+    # Prothrombin activity: eligible at baseline when PTA <= 40% or INR >= 1.5 (after rounding, hence the margins).
+    inr_activity = (1.0 - PT_CALIBRATION_ALPHA) / ((ENTRY_CRITERIA.inr_min - 0.004) ** (1.0 / isi) - PT_CALIBRATION_ALPHA)
+    eligible_activity = np.maximum(ENTRY_CRITERIA.pta_max / 100.0 + 0.004, inr_activity) - 0.001
+    activity = 1.0 - 0.68 * drive(0.7)
+    activity += _eligible_effects(rng, n, rows, baseline, activity, 0.05, 0.04, upper=eligible_activity)
+    terminal = dying[HEPATIC_FAILURE] + dying[MODS]
+    activity = _toward(activity, rng.uniform(0.10, 0.19, n)[rows], terminal)
+    activity = np.clip(activity, 0.10, 1.3)
     values["PTA"] = activity * 100.0
     values["PT"] = pt_normal * (PT_CALIBRATION_ALPHA + (1.0 - PT_CALIBRATION_ALPHA) / activity)
-    values["INR"] = (values["PT"] / pt_normal) ** np.take(PT_ISI, variant)
-    kidney = 1.2 * np.maximum(sev - 1.05, 0.0)
-    values["CREAT"] = np.exp(np.log(68.0) + 0.15 * sev + kidney + _patient_effect(rng, n, 0.2, rows)
-                             + noise(0.08) - 0.12 * effect)
-    values["SODIUM"] = 141.0 - 7.0 * sev - 8.0 * np.maximum(sev - 1.05, 0.0) + _patient_effect(rng, n, 2.0, rows) + noise(1.5)
+    values["INR"] = (values["PT"] / pt_normal) ** isi
+
+    aki = episodes["kidney"]
+    lo, hi = np.array(AKI_FACTOR).T
+    kidney_injury = np.log(lo[aki] + (hi[aki] - lo[aki]) * rng.random(m))
+    log_creat = (np.log(68.0) + 0.15 * s + 0.1 * c + 1.2 * np.maximum(s - 1.05, 0.0) + patient(0.2) + noise(0.08)
+                 - 0.12 * effect + kidney_injury + 0.3 * dying[SEPSIS])
+    log_creat = _toward(log_creat, np.log(np.clip(per_patient(rng.lognormal(np.log(270.0), 0.3, n)), 180, 700)),
+                        dying[HEPATORENAL])
+    log_creat = _toward(log_creat, np.log(np.clip(per_patient(rng.lognormal(np.log(230.0), 0.25, n)), 180, 600)),
+                        dying[MODS])
+    values["CREAT"] = np.exp(log_creat)
+    rrt_p = np.select([cause == HEPATORENAL, cause == MODS], [RRT_P[HEPATORENAL], RRT_P[MODS]], 0.0)
+    values["RRT"] = ((aki == 4) | ((sig >= 0.5) & (per_patient(rng.random(n)) < rrt_p))).astype(float)
+    values["SODIUM"] = (142.0 - 5.0 * drive(0.4) - 8.0 * np.maximum(s - 1.05, 0.0) - 2.0 * course.decompensated[rows]
+                        + patient(3.0) + noise(2.0) - dying[HEPATORENAL] * per_patient(rng.uniform(4, 14, n))
+                        - (dying[HEPATIC_FAILURE] + dying[MODS]) * per_patient(rng.uniform(0, 8, n)))
+
+    hgb = (145.0 - 10.0 * s - 18.0 * c - 13.0 * female[rows] + patient(8.0) + noise(4.0)
+           - np.take(BLEED_HGB_FALL, episodes["bleeding"]) - 5.0 * (dying[SEPSIS] + dying[MODS]))
+    values["HGB"] = _toward(hgb, hgb * per_patient(rng.uniform(0.5, 0.7, n)), dying[BLEEDING])
+    values["PLAT"] = np.exp(np.log(250.0) - 0.9 * c - 0.25 * s + patient(0.2) + noise(0.1)
+                            + (dying[SEPSIS] + dying[MODS]) * np.log(per_patient(rng.uniform(0.35, 0.7, n)))
+                            + dying[BLEEDING] * np.log(0.8))
+    leukocytosis = rng.random(n) < 0.85  # sepsis raises white cells in most, lowers them in some
+    septic_wbc = np.where(leukocytosis, rng.uniform(12.0, 28.0, n), rng.uniform(1.5, 3.4, n))
+    log_wbc = (np.log(5.5) + 0.35 * s - 0.35 * c + patient(0.25) + noise(0.15) + np.take(INFECTION_LOG_RISE["WBC"], infection)
+               + 0.6 * dying[MODS])
+    values["WBC"] = np.exp(_toward(log_wbc, np.log(per_patient(septic_wbc)), dying[SEPSIS]))
+    log_crp = (np.log(3.0) + 1.6 * s + patient(0.5) + noise(0.35) + np.take(INFECTION_LOG_RISE["CRP"], infection)
+               + 1.2 * dying[MODS])
+    log_crp = _toward(log_crp, np.log(np.maximum(per_patient(rng.lognormal(np.log(160.0), 0.35, n)), 60.0)), dying[SEPSIS])
+    values["CRP"] = np.maximum(np.exp(log_crp), 0.2)
+    log_pct = (np.log(0.1) + 1.4 * s + patient(0.5) + noise(0.3) + np.take(INFECTION_LOG_RISE["PCT"], infection)
+               + 1.2 * (sepsis > 0) + 1.5 * dying[MODS])
+    log_pct = _toward(log_pct, np.log(np.maximum(per_patient(rng.lognormal(np.log(10.0), 0.6, n)), 2.5)), dying[SEPSIS])
+    values["PCT"] = np.maximum(np.exp(log_pct), 0.02)
+    log_lactate = (np.log(1.1) + 0.5 * s + patient(0.15) + noise(0.15) + 0.5 * (sepsis >= 3) + 0.4 * (episodes["bleeding"] >= 3)
+                   + 0.5 * dying[HEPATIC_FAILURE])
+    for k, (low, high) in {SEPSIS: (2.8, 8.0), MODS: (3.5, 9.0), BLEEDING: (2.5, 6.0)}.items():
+        log_lactate = _toward(log_lactate, np.log(per_patient(rng.uniform(low, high, n))), dying[k])
+    values["LACTATE"] = np.exp(log_lactate)
+
+    # Circulation: shock in sepsis, multi-organ failure and bleeding, treated with vasopressors in most; the
+    # pressure on vasopressors is the supported one.
+    pressor_p = np.select([cause == k for k in VASOPRESSOR_P], list(VASOPRESSOR_P.values()), 0.0)
+    pressor = ((sig >= 0.5) & (per_patient(rng.random(n)) < pressor_p)) | (sepsis == 4)
+    shock = dying[SEPSIS] + dying[MODS] + dying[BLEEDING]
+    map_ = 88.0 - 6.0 * s - 4.0 * c + patient(5.0) + noise(4.0) - 10.0 * (sepsis >= 3) - 12.0 * (episodes["bleeding"] >= 3)
+    map_ = _toward(map_, np.where(pressor, per_patient(rng.uniform(60, 72, n)), per_patient(rng.uniform(50, 64, n))), shock)
+    map_ = _toward(map_, per_patient(rng.uniform(62, 75, n)), dying[HEPATORENAL]) - 5.0 * dying[HEPATIC_FAILURE]
+    values["MAP"] = np.where(sepsis == 4, np.minimum(map_, 70.0), map_)
+    values["VASOPRES"] = pressor.astype(float)
+    lungs = np.take((1.0, 1.0, 1.0, 0.65, 0.45), episodes["pneumonia"]) * np.where(sepsis >= 3, 0.8, 1.0)
+    spo2fio2 = np.minimum(470.0 - 12.0 * s + noise(10.0), 476.0) * lungs * (1.0 - 0.15 * dying[HEPATIC_FAILURE])
+    spo2fio2 = _toward(spo2fio2, per_patient(rng.uniform(110, 260, n)), dying[MODS])
+    values["SPO2FIO2"] = _toward(spo2fio2, per_patient(rng.uniform(180, 340, n)), dying[SEPSIS])
+
+    # West Haven grade: a latent rounded to 0-4; about 18% have encephalopathy at entry (domain.md §3.1).
+    he = -2.36 + 1.9 * s + 0.3 * c + patient(0.6) + noise(0.45)
+    he = _toward(he, per_patient(rng.uniform(2.6, 4.4, n)), dying[ENCEPHALOPATHY])
+    he = _toward(he, he + per_patient(rng.uniform(0.5, 2.5, n)), dying[HEPATIC_FAILURE])
+    he = _toward(he, per_patient(rng.uniform(1.5, 4.4, n)), dying[MODS])
+    values["HEGRADE"] = np.maximum(np.clip(np.rint(he), 0, 4), episodes["encephalopathy"])
 
     for code in MEASURED_CODES:
         values[code] = np.round(values[code], BY_CODE[code].decimals)
     fem = female[rows]
-    values["MELD"] = meld(values["BILI"], values["INR"], values["CREAT"])
-    values["MELDNA"] = meld_na(values["BILI"], values["INR"], values["CREAT"], values["SODIUM"])
-    values["MELD3"] = meld3(values["BILI"], values["INR"], values["CREAT"], values["SODIUM"], values["ALB"], fem)
-
-    visit_idx = visits["visit_idx"]
-    visit_label = np.array([v.visit for v in VISITS])[visit_idx]
-    visit_num = np.array([v.visit_num for v in VISITS])[visit_idx]
-    collected = day1[rows] + (visits["study_day"] - 1).astype("timedelta64[D]")
-    frames = []
-    for code in sorted(values):
-        p = BY_CODE[code]
-        lo, hi = _limits(code, variant, m)
-        frames.append(pd.DataFrame({
-            "usubjid": usubjid[rows],
-            "paramcd": code,
-            "param": p.name,
-            "unit": p.unit,
-            "visit": visit_label,
-            "visit_num": visit_num,
-            "study_day": visits["study_day"],
-            "collected_on": collected,
-            "value": values[code],
-            "lower_limit": lo,
-            "upper_limit": hi,
-        }))
-    return pd.concat(frames, ignore_index=True)
+    dialysis = values["RRT"] == 1
+    values["MELD"] = meld(values["BILI"], values["INR"], values["CREAT"], dialysis)
+    values["MELDNA"] = meld_na(values["BILI"], values["INR"], values["CREAT"], values["SODIUM"], dialysis)
+    values["MELD3"] = meld3(values["BILI"], values["INR"], values["CREAT"], values["SODIUM"], values["ALB"], fem, dialysis)
+    return values
 
 
-def _limits(code: str, variant: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+def _toward(x: np.ndarray, target: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """``x`` moved ``share`` (0..1) of the way to ``target``."""
+    return x + share * (target - x)
+
+
+def _ceiling(x: np.ndarray, ceiling: float, sharpness: float = 8.0) -> np.ndarray:
+    """``x`` below ``ceiling`` unchanged (within 0.1% up to 0.8 x ceiling), approaching it smoothly above
+    (a soft minimum on the log scale)."""
+    return ceiling * np.exp(-np.log1p(np.exp(sharpness * (np.log(ceiling) - np.log(x)))) / sharpness)
+
+
+def _eligible_effects(rng, n, rows, baseline, mean, sd_patient, sd_noise, *, lower=None, upper=None) -> np.ndarray:
+    """Patient effect plus measurement noise for every assessment, drawn so that the baseline value
+    (``mean`` + effect + noise) lies at or above ``lower`` / at or below ``upper`` (per assessment; read at
+    the baseline rows). Screening keeps only eligible patients: the baseline sum is drawn from its normal
+    distribution truncated at the bound (inverse CDF), and the patient effect from its conditional
+    distribution given the sum, so later visits inherit the selected patient effect. numpy has no
+    truncated normal; scipy.stats.truncnorm would do the sum but not the split."""
+    sd = np.hypot(sd_patient, sd_noise)
+    base_rows = np.flatnonzero(baseline)
+    base_of = np.zeros(n, dtype=int)
+    base_of[rows[base_rows]] = base_rows
+    if lower is not None:
+        bound = (np.broadcast_to(lower, mean.shape)[base_of] - mean[base_of]) / sd
+        u = ndtr(bound) + (1.0 - ndtr(bound)) * rng.random(n)
+    else:
+        bound = (np.broadcast_to(upper, mean.shape)[base_of] - mean[base_of]) / sd
+        u = ndtr(bound) * rng.random(n)
+    total = sd * ndtri(np.clip(u, 1e-12, 1.0 - 1e-12))
+    share = sd_patient ** 2 / sd ** 2
+    effect = share * total + rng.normal(0.0, np.sqrt(share) * sd_noise, n)
+    out = effect[rows] + rng.normal(0.0, sd_noise, len(rows))
+    out[base_rows] = total[rows[base_rows]]
+    return out
+
+
+def lab_limits(code: str, site_of_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reference range of ``code`` for each row (the range variant of the row's site)."""
+    p, m, variant = BY_CODE[code], len(site_of_row), site_of_row % 2
     p = BY_CODE[code]
     if code in RANGE_VARIANTS:
         pair = RANGE_VARIANTS[code]
@@ -112,26 +241,63 @@ def _limits(code: str, variant: np.ndarray, m: int) -> tuple[np.ndarray, np.ndar
     return lo, hi
 
 
-def ascites_from_severity(rng, visits, sev, usubjid) -> pd.DataFrame:
-    """ICA grade, deepest-pocket depth (cm) and estimated volume (mL) at every attended visit.
+def lab_table(values: dict[str, np.ndarray], course: Course, usubjid: np.ndarray, site: np.ndarray,
+              day1: np.ndarray, keep: np.ndarray) -> pd.DataFrame:
+    """The ``lab_results`` rows (one per parameter x assessment) of the assessments where ``keep``, built
+    column-wise: 100,000 patients give about 20 M rows."""
+    rows, visit_idx, study_day = course.row[keep], course.visit_idx[keep], course.study_day[keep]
+    codes = sorted(values)
+    k, m = len(codes), len(rows)
+    labels = np.array([v.visit for v in VISITS] + [UNSCHEDULED_VISIT], dtype=object)
+    numbers = np.array([v.visit_num for v in VISITS] + [0])
+    visit_num = pd.arrays.IntegerArray(np.tile(numbers[visit_idx], k).astype("int32"), np.tile(visit_idx == UNSCHEDULED, k))
+    limits = [lab_limits(code, site[rows]) for code in codes]
+    collected = day1[rows] + (study_day - 1).astype("timedelta64[D]")
+    return pd.DataFrame({
+        "usubjid": np.tile(usubjid[rows], k),
+        "paramcd": np.repeat(np.array(codes, dtype=object), m),
+        "param": np.repeat(np.array([BY_CODE[c].name for c in codes], dtype=object), m),
+        "unit": np.repeat(np.array([BY_CODE[c].unit for c in codes], dtype=object), m),
+        "visit": np.tile(labels[visit_idx], k),
+        "visit_num": visit_num,
+        "study_day": np.tile(study_day, k),
+        "collected_on": np.tile(collected, k),
+        "value": np.concatenate([values[c][keep] for c in codes]),
+        "lower_limit": np.concatenate([lo for lo, _ in limits]),
+        "upper_limit": np.concatenate([hi for _, hi in limits]),
+    }, copy=False)
 
-    Depth bands follow Chinese ultrasound practice (small < 3 cm, moderate 3-10 cm, large > 10 cm)
-    and volume the rule of thumb depth x 100 mL (domain.md §7).
+
+def ascites_from_course(rng, course: Course, usubjid) -> pd.DataFrame:
+    """ICA grade, deepest-pocket depth (cm) and estimated volume (mL) at every scheduled visit.
+
+    Depth bands follow Chinese ultrasound practice (small < 3 cm, moderate 3-10 cm, large > 10 cm; domain.md
+    §7). Volume grows faster than depth (the fluid fills the abdomen in three dimensions): 100 x depth^1.5 mL,
+    so small ascites holds up to about 0.5 L, moderate 0.5-3 L and large (tense, ICA grade 3) 3-9 L, the
+    volumes a large-volume paracentesis removes (over 5 L, EASL clinical practice guidelines on decompensated
+    cirrhosis, J Hepatol 2018;69:406). [E] Ultrasound volume estimates are not standardised (domain.md §7);
+    the exponent is chosen to meet these anchors.
     """
-    rows = visits["row"]
+    keep = course.visit_idx != UNSCHEDULED
+    rows, s, c = course.row[keep], course.severity[keep], course.chronic[course.row[keep]]
     m = len(rows)
-    latent = rng.normal(0.0, 0.6, len(usubjid))[rows] + 2.6 * (sev - 0.62) + rng.normal(0.0, 0.35, m)
+    drive = 0.5 * c + (1.0 - 0.5 * c) * s
+    dying = np.where(course.signature[keep] > 0, course.signature[keep], 0.0)
+    cause = course.cause[rows]
+    latent = (rng.normal(0.0, 0.6, len(usubjid))[rows] + 2.6 * (drive - 0.62) + 1.2 * course.decompensated[rows]
+              + rng.normal(0.0, 0.35, m) + dying * np.select([cause == HEPATORENAL, np.isin(cause, (HEPATIC_FAILURE, MODS))],
+                                                             [1.5, 0.8], 0.0))
     grade = np.digitize(latent, [0.6, 1.5, 2.4])
     u = rng.random(m)
-    depth = np.select([grade == 1, grade == 2, grade == 3], [0.5 + 2.4 * u, 3.0 + 7.0 * u, 10.0 + 6.0 * u], 0.0)
-    volume = np.where(grade > 0, np.round(depth * 100.0 * rng.lognormal(0.0, 0.2, m), -1), 0.0)
-    visit_idx = visits["visit_idx"]
+    depth = np.select([grade == 1, grade == 2, grade == 3], [0.5 + 2.4 * u, 3.0 + 7.0 * u, 10.0 + 10.0 * u ** 1.5], 0.0)
+    volume = np.where(grade > 0, np.round(100.0 * depth ** 1.5 * rng.lognormal(0.0, 0.1, m), -1), 0.0)
+    visit_idx = course.visit_idx[keep]
     return pd.DataFrame({
         "row": rows,
         "usubjid": usubjid[rows],
         "visit": np.array([v.visit for v in VISITS])[visit_idx],
         "visit_num": np.array([v.visit_num for v in VISITS])[visit_idx],
-        "study_day": visits["study_day"],
+        "study_day": course.study_day[keep],
         "grade": grade,
         "depth_cm": np.round(depth, 1),
         "volume_ml": volume,

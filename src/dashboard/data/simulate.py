@@ -1,12 +1,14 @@
 """The simulated trial: 5:2 UC-MSC vs placebo in liver failure, faithful to the protocol and to domain.md.
 
-One latent liver-failure severity per patient and day, ``s(t)`` (about 1 at entry, near 0.15 when
-recovered), drives every lab, ascites and the hazard of death, so the data are coherent: patients
-who die or are transplanted worsen before the event, survivors recover, AFP rises while the liver
-regenerates and PT/PTA/INR are derived from one prothrombin activity. The treatment lowers the
-hazard of death (HR about 0.5 in the first 12 weeks, 0.9 after), lowers bilirubin and raises albumin
-in the early weeks, and leaves PTA, INR and CHE alone (domain.md §2.5). Everything is vectorised
-over patients, so 100,000 patients take well under two minutes.
+Each patient's latent course (sim_course.py: the acute liver failure, the chronic liver disease behind it,
+and for deaths their cause) drives every lab, assessment, ascites record and the hazard of death, so the
+data are coherent: every randomised patient meets the entry criteria, patients who die or are transplanted
+worsen before the event and show the picture of their cause of death, survivors recover, cirrhotic ones to
+a compensated level (some stay decompensated), AFP rises while the liver regenerates and PT/PTA/INR are
+derived from one prothrombin activity. The treatment lowers the hazard of death (HR about 0.5 in the first
+12 weeks, 0.9 after), lowers bilirubin and raises albumin in the early weeks, and leaves PTA, INR and CHE
+alone (domain.md §2.5). Everything is vectorised over patients, so 100,000 patients take well under two
+minutes.
 """
 
 from __future__ import annotations
@@ -17,13 +19,19 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from dashboard.data.sim_events import simulate_adverse_events, simulate_infusion_day
-from dashboard.data.sim_labs import ascites_from_severity, labs_from_severity
+from dashboard.data.sim_course import CIRRHOTIC_TYPES, DEATH_CAUSES, scheduled_visits, simulate_course
+from dashboard.data.sim_events import (
+    episode_grades,
+    hyponatraemia_events,
+    simulate_adverse_events,
+    simulate_disease_events,
+    simulate_infusion_day,
+)
+from dashboard.data.sim_labs import ascites_from_course, lab_limits, lab_table, simulate_labs
 from dashboard.domain.visits import FOLLOW_UP_DAYS, VISITS
 
 ENROLMENT_START = date(2024, 3, 4)
 ENROLMENT_DAYS = 548  # about 18 months
-MISSED_VISIT_RATE = 0.05
 CUT_FRACTION_OF_FOLLOW_UP = 0.60
 
 ETIOLOGIES = ("HBV", "Alcohol", "Drug-induced", "HEV", "Autoimmune", "Other/unknown")
@@ -136,26 +144,33 @@ def simulate_trial(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
 
     # The whole two-year course is simulated first and the cut applied afterwards, so the random draws
     # never depend on the cut date: a later cut of the same seed holds every earlier record unchanged.
-    visits = _visit_days(rng, n, exit_day, exit_kind)
-    sev = _severity(rng, severity0, visits, exit_day, exit_kind)
+    visits = scheduled_visits(rng, n, exit_day, exit_kind)
+    cirrhotic = np.isin(np.array(LF_TYPES)[lf_type], CIRRHOTIC_TYPES)
+    course = simulate_course(rng, severity0, cirrhotic, exit_day, exit_kind, visits)
 
     site_ids = np.array([f"S{i + 1:02d}" for i in range(settings.sites)])
     width = max(4, len(str(n)))
-    usubjid = np.array([f"MSC-{i + 1:0{width}d}" for i in range(n)])
+    usubjid = np.array([f"MSC-{i + 1:0{width}d}" for i in range(n)], dtype=object)
     arm = np.where(active, active_name, control_name)
     effect_on = active & (settings.effect == "default")
 
-    labs = labs_from_severity(rng, visits, sev, usubjid, site[visits["row"]], female, effect_on, day1)
-    ascites = ascites_from_severity(rng, visits, sev, usubjid)
     infusions, vitals, infusion_aes = simulate_infusion_day(
         rng, usubjid, active, effect_on, exit_day, day1, weight, (active_name, control_name)
     )
-    death_cause = _death_causes(rng, n)
-    aes = simulate_adverse_events(rng, usubjid, day1, exit_day, exit_kind, death_cause, frailty, infusion_aes, cut64)
+    disease = simulate_disease_events(rng, exit_day, frailty)
+    values = simulate_labs(rng, course, site, female, effect_on, episode_grades(disease, course, exit_day))
+    ascites = ascites_from_course(rng, course, usubjid)
+    sodium_lln, _ = lab_limits("SODIUM", site[course.row])
+    aes = simulate_adverse_events(rng, usubjid, day1, exit_day, exit_kind, course, disease, infusion_aes,
+                                  hyponatraemia_events(rng, course, usubjid, values["SODIUM"], sodium_lln), cut64)
+    death_cause = np.array(DEATH_CAUSES, dtype=object)[course.cause]
+    known = (course.visit_idx == 0) & (day1[course.row] <= cut64)
+    baseline_meld = pd.Series(values["MELD"][known], index=usubjid[course.row[known]])
 
     visit_dates = day1[visits["row"]] + (visits["study_day"] - 1).astype("timedelta64[D]")
     visits = {k: v[visit_dates <= cut64] for k, v in visits.items()}
-    labs = labs[labs["collected_on"] <= cut64].reset_index(drop=True)
+    labs = lab_table(values, course, usubjid, site, day1,
+                     day1[course.row] + (course.study_day - 1).astype("timedelta64[D]") <= cut64)
     ascites = ascites[day1[ascites["row"]] + (ascites["study_day"].to_numpy() - 1).astype("timedelta64[D]") <= cut64]
     ascites = ascites.drop(columns="row").reset_index(drop=True)
     infusions = infusions[infusions["given_on"] <= cut64].reset_index(drop=True)
@@ -164,13 +179,10 @@ def simulate_trial(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
     vitals = vitals[vital_on <= cut64].drop(columns="given_on").reset_index(drop=True)
     subjects = _subjects_table(
         usubjid, site_ids[site], arm, randomized, day1, age, female, weight, etiology, lf_type,
-        exit_day, exit_kind, cut64, visits, labs, ascites, death_cause,
+        exit_day, exit_kind, cut64, visits, baseline_meld, ascites, death_cause,
     )
+    # Every record is dated on or after the patient's day 1, so the cut keeps no record of a patient it drops.
     subjects = subjects[keep].reset_index(drop=True)
-    kept_ids = set(subjects["usubjid"])
-
-    def only_kept(df: pd.DataFrame) -> pd.DataFrame:
-        return df[df["usubjid"].isin(kept_ids)].reset_index(drop=True)
 
     study = pd.DataFrame([{
         "study_id": "NCT01218464",
@@ -192,60 +204,16 @@ def simulate_trial(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
         "study": study,
         "subjects": subjects,
         "visits": visits_table,
-        "lab_results": only_kept(labs),
-        "infusions": only_kept(infusions),
-        "vital_signs": only_kept(vitals),
-        "adverse_events": only_kept(aes),
-        "ascites": only_kept(ascites),
+        "lab_results": labs,
+        "infusions": infusions,
+        "vital_signs": vitals,
+        "adverse_events": aes,
+        "ascites": ascites,
     }
 
 
-def _visit_days(rng: np.random.Generator, n: int, exit_day: np.ndarray, exit_kind: np.ndarray) -> dict[str, np.ndarray]:
-    """Scheduled visits each patient attended: jittered inside the window, about 5% missed."""
-    lo = np.array([v.window_lo for v in VISITS])
-    hi = np.array([v.window_hi for v in VISITS])
-    target = np.array([v.target_day for v in VISITS])
-    # Most visits fall near the target day; the window bounds what the protocol accepts.
-    jitter = np.rint(rng.normal(0, (hi - lo) / 6.0, (n, len(VISITS)))).astype(int)
-    day = np.clip(target[None, :] + jitter, lo[None, :], hi[None, :])
-    day[:, 0] = 1
-    missed = rng.random((n, len(VISITS))) < MISSED_VISIT_RATE
-    missed[:, 0] = False
-    # A patient leaves after the exit day; a completer's last visit is week 96 itself.
-    attended = (day < exit_day[:, None]) | ((exit_kind[:, None] == 4) & (np.arange(len(VISITS)) == len(VISITS) - 1))
-    attended[:, 0] = True
-    attended &= ~missed
-    row, col = np.nonzero(attended)
-    return {"row": row, "visit_idx": col, "study_day": day[row, col]}
-
-
-def _severity(rng, severity0, visits, exit_day, exit_kind) -> np.ndarray:
-    """Latent severity at each attended visit: recovery towards a floor, worsening before death or transplant."""
-    n = len(severity0)
-    floor = np.clip(rng.normal(0.18, 0.08, n), 0.02, 0.5)
-    tau = rng.lognormal(np.log(40.0), 0.4, n)
-    row, t = visits["row"], visits["study_day"].astype(float) - 1.0
-    recovering = floor[row] + (severity0[row] - floor[row]) * np.exp(-t / tau[row])
-    bad_exit = (exit_kind[row] == 0) | (exit_kind[row] == 1)
-    to_event = np.maximum(exit_day[row] - 1 - t, 0.0)
-    # Worsening before death or transplant starts after day 1: baseline is measured before treatment, so
-    # it must not depend on an outcome that the treatment changes (else the arms differ at baseline).
-    started = 1.0 - np.exp(-t / 3.0)
-    worsening = np.where(bad_exit, started * (0.35 * np.exp(-to_event / 14.0) + 0.15 * np.exp(-to_event / 60.0)), 0.0)
-    return np.clip(recovering + worsening + rng.normal(0, 0.04, len(row)), 0.0, 1.45)
-
-
-DEATH_CAUSES = ("Hepatic failure", "Multiple organ dysfunction syndrome", "Sepsis", "Hepatorenal syndrome",
-                "Upper gastrointestinal haemorrhage", "Hepatic encephalopathy")
-
-
-def _death_causes(rng: np.random.Generator, n: int) -> np.ndarray:
-    """The cause each patient would die of (used only for those who die)."""
-    return np.array(DEATH_CAUSES)[rng.choice(len(DEATH_CAUSES), n, p=[0.40, 0.20, 0.12, 0.10, 0.10, 0.08])]
-
-
 def _subjects_table(usubjid, site, arm, randomized, day1, age, female, weight, etiology, lf_type,
-                    exit_day, exit_kind, cut64, visits, labs, ascites, death_cause) -> pd.DataFrame:
+                    exit_day, exit_kind, cut64, visits, baseline_meld, ascites, death_cause) -> pd.DataFrame:
     """One row per patient with status as known at the cut (later events do not exist yet)."""
     exit_date = day1 + (exit_day - 1).astype("timedelta64[D]")
     happened = exit_date <= cut64
@@ -263,7 +231,6 @@ def _subjects_table(usubjid, site, arm, randomized, day1, age, female, weight, e
     last_contact = np.where(contact_is_exit, exit_date, np.minimum(last_visit_date, cut64))
     death_cause = np.where(happened & (exit_kind == 0), death_cause, None)
 
-    base_meld = labs.loc[(labs["paramcd"] == "MELD") & (labs["visit_num"] == 0)].set_index("usubjid")["value"]
     base_ascites = ascites.loc[ascites["visit_num"] == 0].set_index("usubjid")["grade"]
     df = pd.DataFrame({
         "usubjid": usubjid,
@@ -283,7 +250,7 @@ def _subjects_table(usubjid, site, arm, randomized, day1, age, female, weight, e
         "withdrawn_on": withdrawn_on,
         "last_contact_on": last_contact,
     })
-    df["baseline_meld"] = df["usubjid"].map(base_meld)
+    df["baseline_meld"] = df["usubjid"].map(baseline_meld)
     df["baseline_ascites_grade"] = df["usubjid"].map(base_ascites).astype("Int64")
     return df
 
