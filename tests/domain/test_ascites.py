@@ -1,4 +1,5 @@
-"""Tests of dashboard.domain.ascites against R binom.test (reference/ascites.R) and hand counts."""
+"""Tests of dashboard.domain.ascites against R (reference/ascites.R: binom.test; survfit and cmprsk::cuminc for
+time to resolution with death and transplant competing) and hand counts."""
 
 from __future__ import annotations
 
@@ -9,7 +10,21 @@ import pandas as pd
 import pytest
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.ascites import grade_shift_from_counts, resolution_km_from_times, transitions_from_counts
+from dashboard.domain.ascites import (
+    DIED,
+    NOT_ASSESSED,
+    NOT_DUE,
+    TRANSPLANTED,
+    competing_resolution_times,
+    grade_shift_from_counts,
+    population_note,
+    resolution_cif_from_times,
+    resolution_km_from_times,
+    state_shift_from_counts,
+    transitions_from_counts,
+    visit_population_from_counts,
+)
+from dashboard.domain.disclosure import SUPPRESSED
 from tests.oracle.ascites import (
     free_of_ascites,
     grade_distribution,
@@ -18,6 +33,9 @@ from tests.oracle.ascites import (
     measure_by_visit,
     resolution_km,
     resolution_times,
+    state_shift,
+    state_transitions,
+    visit_population,
 )
 
 REF = Path(__file__).parent / "reference"
@@ -97,7 +115,8 @@ def test_resolution_times_event_at_first_grade_0_else_censored_at_last_assessmen
 
 def test_resolution_ignores_assessments_after_exit(small):
     # b left the study on day 50 (e.g. transplant): the W12 grade 0 does not count, censored at W4.
-    r = resolution_times(small, {"b": 50}).set_index("usubjid")
+    r = resolution_times(small, pd.DataFrame({"usubjid": ["b"], "status": ["transplanted"], "exit_day": [50.0]}))
+    r = r.set_index("usubjid")
     assert r.loc["b", ["time_days", "event"]].tolist() == [29, 0]
     assert set(r["group"]) == {POOLED_LABEL}
 
@@ -163,10 +182,152 @@ def test_tails_equal_the_row_functions_on_hand_counts(small):
     # Transition counts as SQL returns them (any row order); the tail sorts by group, pair and grades.
     # BL -> W4 in ``small``: X a 2->0, b 1->1, c 0->2; Y d 3->3.
     counts = pd.DataFrame({"group": ["Y", "X", "X", "X"], "pair": [0] * 4, "source_visit": ["BL"] * 4,
-                           "source_grade": [3, 2, 1, 0], "target_visit": ["W4"] * 4, "target_grade": [3, 0, 1, 2],
+                           "source_state": [3, 2, 1, 0], "target_visit": ["W4"] * 4, "target_state": [3, 0, 1, 2],
                            "count": [1, 1, 1, 1]})
     links = transitions_from_counts(counts, visits=["BL", "W4"], groups=["X", "Y"])
     pd.testing.assert_frame_equal(links, grade_transitions(small, visits=["BL", "W4"], group_col="arm", groups=["X", "Y"]))
     times = resolution_times(small)
     km = resolution_km_from_times(times.assign(group=None))
     assert km.summary["n"].item() == 3 and km.groups == (POOLED_LABEL,)
+
+
+
+# --- The views that keep the dead ------------------------------------------------------------------------
+
+SCHEDULE = pd.DataFrame({"visit": list(DAYS), "visit_num": list(NUMS.values()), "target_day": list(DAYS.values()),
+                         "window_hi": [1, 10, 32, 92, 183, 351]})
+# Day 1 on 2025-01-01 for everyone; the cut on day 201: W24's window (to day 183) has closed, W48's (351) has not.
+CUT = pd.Timestamp("2025-07-20").date()
+
+
+@pytest.fixture()
+def followed(small):
+    """``small`` with a W24 grade 0 for a, and who left: b transplanted on day 50 (still assessed at W12, after
+    the transplant), c died on day 60 (not assessed after W4), d withdrew on day 100; a is on study."""
+    rows = pd.concat([small, _asc([("a", "X", "W24", 0)])], ignore_index=True)
+    subjects = pd.DataFrame({"usubjid": list("abcd"), "arm": list("XXXY"),
+                             "status": ["on study", "transplanted", "died", "withdrawn"],
+                             "day1_on": pd.Timestamp("2025-01-01"), "exit_day": [np.nan, 50.0, 60.0, 100.0]})
+    return rows, subjects
+
+
+def test_the_population_of_each_visit_says_who_left_and_adds_up(followed):
+    rows, subjects = followed
+    pop = visit_population(rows, subjects, SCHEDULE, CUT, group_col="arm", groups=["X", "Y"]).set_index(["group", "visit"])
+    # W1 and W48: nobody assessed, so no summary and no row.
+    assert list(pop.index.get_level_values("visit").unique()) == ["BL", "W4", "W12", "W24"]
+    cols = ["patients", "assessed", "not_assessed", "withdrawn_or_lost", "transplanted", "died", "not_yet_due"]
+    # W12, X: a assessed, b assessed after the transplant (the grade charts count every assessment), c died on
+    # day 60 <= 85.
+    assert pop.loc[("X", "W12"), cols].tolist() == [3, 2, 0, 0, 0, 1, 0]
+    # W24, X: a assessed, b transplanted, c died; Y: d withdrew on day 100 <= 169.
+    assert pop.loc[("X", "W24"), cols].tolist() == [3, 1, 0, 0, 1, 1, 0]
+    assert pop.loc[("Y", "W24"), cols].tolist() == [1, 0, 0, 1, 0, 0, 0]
+    assert (pop["patients"] == pop[cols[1:]].sum(axis=1)).all()
+
+
+def test_the_population_note_names_the_left_out_at_the_last_visit_half_had_reached(followed):
+    rows, subjects = followed
+    pop = visit_population(rows, subjects, SCHEDULE, CUT, group_col="arm", groups=["X", "Y"])
+    note = population_note(pop)
+    assert note.endswith("Not counted at W24, the last visit at least half of the selected patients had reached: "
+                         "X 1 died, 1 transplanted; Y 1 withdrawn or lost.")
+    assert "alive, on study and assessed" in note
+    blinded = population_note(visit_population(rows, subjects, SCHEDULE, CUT), small_cells=True)
+    assert blinded.endswith(f": {SUPPRESSED} died, {SUPPRESSED} transplanted, {SUPPRESSED} withdrawn or lost.")
+
+
+def test_the_population_note_moves_to_an_earlier_visit_when_fewer_than_half_reached_the_last():
+    counts = pd.DataFrame({"group": None, "visit_num": [0, 3, 3, 3, 5, 5, 5],
+                           "visit": ["BL", "W4", "W4", "W4", "W12", "W12", "W12"],
+                           "state": [1, 0, DIED, NOT_ASSESSED, 0, DIED, NOT_DUE], "patients": [10, 6, 3, 1, 2, 3, 5]})
+    pop = visit_population_from_counts(counts)
+    # W12: 5 of 10 were due (exactly half): named; with 6 not yet due it would fall back to W4.
+    assert "Not counted at W12" in population_note(pop) and "3 died, 5 not yet due" in population_note(pop)
+    later = visit_population_from_counts(counts.assign(patients=[10, 6, 3, 1, 1, 3, 6]))
+    assert "Not counted at W4" in population_note(later) and "3 died, 1 not assessed." in population_note(later)
+    assert population_note(pop.assign(not_assessed=0, died=0, not_yet_due=0)).endswith(
+        "Every selected patient was assessed at W12.")
+
+
+def test_state_shift_keeps_the_dead_and_counts_the_not_yet_due_apart(followed):
+    rows, subjects = followed
+    t = state_shift(rows, subjects, SCHEDULE, CUT, visits=["W4", "W12", "W24", "W48"], group_col="arm",
+                    groups=["X", "Y"]).set_index(["group", "visit"])
+    cols = ["n", "improved", "stable", "worsened", "not_assessed", "withdrawn_or_lost", "transplanted", "died",
+            "not_yet_due"]
+    # Baselines a 2, b 1, c 0, d 3. W4: a 0 improved, b 1 stable, c 2 worsened; d 3 stable.
+    assert t.loc[("X", "W4"), cols].tolist() == [3, 1, 1, 1, 0, 0, 0, 0, 0]
+    # W12: a 1 improved; b's grade 0 after the transplant does not count (absorbing); c died; d 2 improved.
+    assert t.loc[("X", "W12"), cols].tolist() == [3, 1, 0, 0, 0, 0, 1, 1, 0]
+    assert t.loc[("Y", "W12"), cols].tolist() == [1, 1, 0, 0, 0, 0, 0, 0, 0]
+    # W48, not due for a (cut day 201 < 351): counted apart, not in n; the dead and transplanted stay so.
+    assert t.loc[("X", "W48"), cols].tolist() == [2, 0, 0, 0, 0, 0, 1, 1, 1]
+    assert t.loc[("Y", "W48"), cols].tolist() == [1, 0, 0, 0, 0, 1, 0, 0, 0]
+
+
+def test_state_transitions_flow_into_died_and_transplanted_and_stay_there(followed):
+    rows, subjects = followed
+    links = state_transitions(rows, subjects, SCHEDULE, CUT, visits=["BL", "W4", "W12", "W48"], group_col=None)
+    got = {(s, t): c for s, t, c in zip(links["source"], links["target"], links["count"])}
+    assert got == {("BL: moderate", "W4: none"): 1, ("BL: mild", "W4: mild"): 1, ("BL: none", "W4: moderate"): 1,
+                   ("BL: severe", "W4: severe"): 1, ("W4: none", "W12: mild"): 1,
+                   ("W4: mild", "W12: transplanted"): 1, ("W4: moderate", "W12: died"): 1,
+                   ("W4: severe", "W12: moderate"): 1, ("W12: mild", "W48: not yet due"): 1,
+                   ("W12: transplanted", "W48: transplanted"): 1, ("W12: died", "W48: died"): 1,
+                   ("W12: moderate", "W48: withdrawn or lost"): 1}
+    # Every patient is in every column: the flows add up.
+    assert (links.groupby("source_visit")["count"].sum() == 4).all()
+
+
+def test_state_shift_from_counts_fills_zeros_and_refuses_a_visit_not_in_the_counts():
+    counts = pd.DataFrame({"group": None, "visit": ["W4", "W4", "W4", "W12"], "base": [2, 2, np.nan, 1],
+                           "state": [1, DIED, 0, TRANSPLANTED], "patients": [3, 2, 4, 1]})
+    t = state_shift_from_counts(counts, visits=["W12", "W4"])
+    # W4: 3 improved, 2 died; 4 without a baseline grade are not counted.
+    assert t[["visit", "n", "improved", "died", "transplanted"]].values.tolist() == [["W12", 1, 0, 0, 1],
+                                                                                     ["W4", 5, 3, 2, 0]]
+    with pytest.raises(ValueError, match=r"visits \['W99'\] are not in counts"):
+        state_shift_from_counts(counts, visits=["W99"])
+
+
+def test_competing_resolution_times_end_at_death_or_transplant_else_the_last_assessment():
+    times = pd.DataFrame({"usubjid": list("abcdefg"), "time_days": [29.0, 15.0, 15.0, 8.0, 57.0, 0.0, 0.0],
+                          "event": [1, 0, 0, 0, 1, 0, 0],
+                          "status": ["died", "died", "transplanted", "withdrawn", "on study", "died", "on study"],
+                          "exit_day": [90.0, 20.0, 21.0, 9.0, np.nan, 3.0, np.nan], "group": None})
+    rows = competing_resolution_times(times).set_index("usubjid")
+    # a resolved before dying: the resolution counts. b died and c was transplanted unresolved: their exit
+    # day. d withdrew: censored at the last assessment. f and g had their baseline on day 0 and no later
+    # assessment: f's death on day 3 is an event, g (censored on day 0) was never at risk.
+    assert rows[["time_days", "event_type"]].values.tolist() == [[29, 1], [20, 2], [21, 3], [8, 0], [57, 1], [3, 2]]
+    assert set(rows["group"]) == {POOLED_LABEL}
+
+
+def test_resolution_cif_equals_r_survfit_and_cmprsk_gray_test():
+    """reference/ascites.R: survfit on the multi-state Surv (CIF, std.err, log CI) and cuminc's Gray test."""
+    times = pd.read_csv(REF / "ascites_resolution_data.csv")
+    days = {"W4": 29, "W12": 85, "W24": 169, "W48": 337}
+    res = resolution_cif_from_times(times, groups=["UC-MSC", "Placebo"], days=days)
+    ref = pd.read_csv(REF / "ascites_resolution_cif.csv")
+    got = res.at_visits.set_index(["group", "day"]).loc[list(zip(ref["group"], ref["day"]))]
+    for column in ("cif", "std_err", "lower", "upper"):
+        np.testing.assert_allclose(got[column], ref[column], rtol=1e-6, atol=1e-9, equal_nan=True)
+    # The UC-MSC curve ends with an event (final from then on); Placebo's last patient is censored on day 251.
+    assert got.loc[("Placebo", 337), "cif"] != got.loc[("Placebo", 337), "cif"]
+    assert got["visit"].tolist() == ["W4", "W12", "W24", "W48"] * 2
+    gray = pd.read_csv(REF / "ascites_resolution_gray.csv").iloc[0]
+    assert res.gray is not None and res.gray.df == gray["df"] and res.gray.cause == 1
+    np.testing.assert_allclose([res.gray.statistic, res.gray.p], [gray["statistic"], gray["p"]], rtol=1e-6)
+    counts = res.counts.set_index("group")
+    assert counts.loc["UC-MSC"].tolist() == [35, 29, 5, 1, 0] and counts.loc["Placebo"].tolist() == [13, 4, 5, 1, 3]
+    assert "competing" in res.method and res.gray_note == ""
+
+
+def test_pooled_resolution_cif_has_no_gray_test_and_the_death_curve_beside_it():
+    times = pd.read_csv(REF / "ascites_resolution_data.csv").assign(group=None)
+    res = resolution_cif_from_times(times)
+    assert res.cif.groups == (POOLED_LABEL,) and res.gray is None and res.gray_note == ""
+    # 10 of the 48 died unresolved: the death curve ends at 10 deaths' worth of incidence.
+    assert res.death.table["events"].sum() == 10 and res.counts["died"].item() == 10
+    assert res.cif.table["events"].sum() == 33

@@ -1,10 +1,14 @@
 """Oracle of ``dashboard.domain.ascites``: grade distribution, depth/volume, free of ascites, shifts, time to
-resolution and Sankey links from ascites rows.
+resolution and Sankey links from ascites rows, and the views that keep the dead (population per visit,
+shift and Sankey with absorbing states, cumulative incidence of resolution).
 
 Input rows: ``usubjid``, ``visit``, ``visit_num``, ``study_day``, ``grade`` (ICA 0 none, 1 mild, 2 moderate,
-3 severe), ``depth_cm``, ``volume_ml`` and an optional group column. Each function counts what
+3 severe), ``depth_cm``, ``volume_ml`` and an optional group column; the views that keep the dead also take
+the selected patients (``usubjid``, ``status``, ``day1_on``, ``exit_day`` as ``tests.oracle.labstats.add_exit_day``
+gives it, the group column), the visit schedule and the data cut date. Each function counts what
 ``data.ascites_aggregates`` counts in SQL and hands it to the domain module's tail
-(``distribution_from_counts``' ``_distribution``, ``_shift_table``, ``resolution_km_from_times``, ``_links``).
+(``distribution_from_counts``' ``_distribution``, ``_shift_table``, ``resolution_km_from_times``, ``_links``,
+``visit_population_from_counts``, ``state_shift_from_counts``, ``resolution_cif_from_times``).
 """
 
 from __future__ import annotations
@@ -15,18 +19,25 @@ import numpy as np
 import pandas as pd
 
 from dashboard.domain.ascites import (
+    EXIT_STATES,
     GRADE_COUNT_COLUMNS,
     GRADES,
     MEASURES,
+    NOT_ASSESSED,
+    NOT_DUE,
     SHIFT_COLUMNS,
     SHIFT_VISITS,
     FreeOfAscites,
+    ResolutionCIF,
     _check_transition_visits,
     _distribution,
     _links,
     _shift_table,
     free_from_distribution,
+    resolution_cif_from_times,
     resolution_km_from_times,
+    state_shift_from_counts,
+    visit_population_from_counts,
 )
 from dashboard.domain.checks import check_conf_level, check_group_col, require_columns
 from dashboard.domain.labstats import (
@@ -134,7 +145,7 @@ def grade_shift(df: pd.DataFrame, *, group_col: str | None = None, groups: Seque
     return _shift_table(counts, _group_order(data, groups), visits)
 
 
-def resolution_times(df: pd.DataFrame, exit_days: Mapping[str, float] | pd.Series | None = None, *,
+def resolution_times(df: pd.DataFrame, exits: pd.DataFrame | None = None, *,
                      group_col: str | None = None) -> pd.DataFrame:
     """Time to resolution (first grade-0 assessment) for patients with ascites at baseline.
 
@@ -142,28 +153,33 @@ def resolution_times(df: pd.DataFrame, exit_days: Mapping[str, float] | pd.Serie
     ----------
     df : DataFrame
         Ascites rows with ``usubjid``, ``visit_num``, ``study_day``, ``grade``.
-    exit_days : mapping or Series usubjid -> study day, optional
-        Day the patient left the study (death, transplant, withdrawal). Assessments after it are
-        ignored: ascites gone after a transplant is surgery, not resolution.
+    exits : DataFrame, optional
+        The patients' ``usubjid``, ``status`` and ``exit_day`` (the day the patient left the study: death,
+        transplant, withdrawal; NaN if still in), as ``tests.oracle.labstats.add_exit_day`` gives them.
+        Assessments after the exit day are ignored: ascites gone after a transplant is surgery, not resolution.
     group_col : str or None
         Arm column; None pools under ``POOLED_LABEL``.
 
     Returns
     -------
     DataFrame
-        Columns ``usubjid``, ``time_days``, ``event``, ``group``; ``time_days`` is the study day of the
-        first post-baseline grade-0 assessment (``event`` 1), else of the last post-baseline assessment
-        (``event`` 0, censored; patients with no post-baseline assessment are censored at their
-        baseline day). Patients with grade 0 or no baseline assessment are not at risk and left out.
+        Columns ``usubjid``, ``time_days``, ``event``, ``status``, ``exit_day``, ``group``; ``time_days`` is
+        the study day of the first post-baseline grade-0 assessment (``event`` 1), else of the last
+        post-baseline assessment (``event`` 0, censored; patients with no post-baseline assessment are
+        censored at their baseline day). Patients with grade 0 or no baseline assessment are not at risk
+        and left out. ``status`` and ``exit_day`` are None/NaN without ``exits``.
     """
     func = "resolution_times"
     require_columns(func, df, ("usubjid", "visit_num", "study_day", "grade"))
     check_group_col(func, df, group_col)
     data = with_group(df, group_col).dropna(subset=["grade", "study_day"])
-    if exit_days is not None:
-        ex = pd.Series(exit_days, dtype=float)
-        limit = data["usubjid"].map(ex)
-        data = data[limit.isna() | (data["study_day"] <= limit)]
+    if exits is None:
+        exits = pd.DataFrame({"usubjid": pd.Series(dtype=object), "status": pd.Series(dtype=object),
+                              "exit_day": pd.Series(dtype=float)})
+    require_columns(func, exits, ("usubjid", "status", "exit_day"), arg="exits")
+    exit_of = exits.set_index("usubjid")
+    limit = data["usubjid"].map(exit_of["exit_day"])
+    data = data[limit.isna() | (data["study_day"] <= limit)]
     data = data.sort_values(["usubjid", "study_day", "grade"], kind="stable")
     base = data[data["visit_num"] == 0].drop_duplicates("usubjid", keep="last")
     at_risk = base[base["grade"] > 0]
@@ -175,20 +191,28 @@ def resolution_times(df: pd.DataFrame, exit_days: Mapping[str, float] | pd.Serie
     out["time_days"] = np.where(event, first_free.reindex(out.index),
                                 last.reindex(out.index).fillna(out["study_day"]))
     out["event"] = event.astype(int)
-    return out.reset_index()[["usubjid", "time_days", "event", "group"]]
+    out["status"] = out.index.map(exit_of["status"])
+    out["exit_day"] = out.index.map(exit_of["exit_day"]).astype(float)
+    return out.reset_index()[["usubjid", "time_days", "event", "status", "exit_day", "group"]]
 
 
-def resolution_km(df: pd.DataFrame, exit_days: Mapping[str, float] | pd.Series | None = None, *,
+def resolution_km(df: pd.DataFrame, exits: pd.DataFrame | None = None, *,
                   group_col: str | None = None, groups: Sequence[str] | None = None,
                   conf_level: float = 0.95) -> KMResult:
     """Kaplan-Meier of time to resolution among patients with ascites at baseline.
 
     The curve is the probability of still having ascites; times and censoring come from
-    :func:`resolution_times` (assessments after ``exit_days`` ignored), the estimate from
+    :func:`resolution_times` (assessments after the exit days ignored), the estimate from
     ``resolution_km_from_times``.
     """
-    return resolution_km_from_times(resolution_times(df, exit_days, group_col=group_col), groups=groups,
+    return resolution_km_from_times(resolution_times(df, exits, group_col=group_col), groups=groups,
                                     conf_level=conf_level)
+
+
+def resolution_cif(df: pd.DataFrame, exits: pd.DataFrame, *, group_col: str | None = None,
+                   groups: Sequence[str] | None = None, days: Mapping[str, float] | None = None) -> ResolutionCIF:
+    """Cumulative incidence of resolution with death and transplant competing, from :func:`resolution_times`."""
+    return resolution_cif_from_times(resolution_times(df, exits, group_col=group_col), groups=groups, days=days)
 
 
 def grade_transitions(df: pd.DataFrame, *, visits: Sequence[str], group_col: str | None = None,
@@ -215,8 +239,99 @@ def grade_transitions(df: pd.DataFrame, *, visits: Sequence[str], group_col: str
     patient_group = data.drop_duplicates("usubjid").set_index("usubjid")["group"].reindex(wide.index)
     parts = []
     for i, (a, b) in enumerate(zip(visits[:-1], visits[1:])):
-        pair = pd.DataFrame({"group": patient_group, "source_grade": wide[a], "target_grade": wide[b]}).dropna()
-        c = pair.astype({"source_grade": int, "target_grade": int}).groupby(
-            ["group", "source_grade", "target_grade"]).size().rename("count").reset_index()
+        pair = pd.DataFrame({"group": patient_group, "source_state": wide[a], "target_state": wide[b]}).dropna()
+        c = pair.astype({"source_state": int, "target_state": int}).groupby(
+            ["group", "source_state", "target_state"]).size().rename("count").reset_index()
         parts.append(c.assign(pair=i, source_visit=a, target_visit=b))
     return _links(pd.concat(parts, ignore_index=True), _group_order(data, groups))
+
+
+# --- The views that keep the dead -----------------------------------------------------------------------
+
+
+def visit_states(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.DataFrame, cut_date, *,
+                 group_col: str | None = None, visits: Sequence[str] | None = None, kept: bool = True) -> pd.DataFrame:
+    """Each selected patient's state at each visit, by ``dashboard.domain.ascites.VISIT_STATE_RULE``.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Ascites rows (``usubjid``, ``visit_num``, ``study_day``, ``grade``).
+    subjects : DataFrame
+        The selected patients: ``usubjid``, ``status``, ``day1_on``, ``exit_day`` (``add_exit_day``) and the
+        group column.
+    schedule : DataFrame
+        The visits table: ``visit``, ``visit_num``, ``target_day``, ``window_hi``.
+    cut_date : date
+        The data cut; a visit whose window closes after it (counted from the patient's day 1) is not yet due.
+    visits : sequence of str, optional
+        Visit labels, in the order wanted (``pos`` 1, 2, ...); every scheduled visit when None.
+    kept : bool
+        Count only assessments on or before the exit day (the shift and Sankey that keep the dead); False
+        counts every assessment (who the by-visit summaries count).
+
+    Returns
+    -------
+    DataFrame
+        ``usubjid``, ``group``, ``pos``, ``visit``, ``visit_num``, ``state``: one row per patient and visit.
+    """
+    func = "visit_states"
+    require_columns(func, subjects, ("usubjid", "status", "day1_on", "exit_day"), arg="subjects")
+    require_columns(func, schedule, ("visit", "visit_num", "target_day", "window_hi"), arg="schedule")
+    subj = with_group(subjects, group_col)
+    sched = schedule.sort_values("visit_num")
+    if visits is not None:
+        sched = sched[sched["visit"].isin(visits)].assign(pos=lambda v: v["visit"].map(
+            {label: i + 1 for i, label in enumerate(visits)}))
+    else:
+        sched = sched.assign(pos=np.arange(1, len(sched) + 1))
+    rows = df.dropna(subset=["grade"]).merge(subj[["usubjid", "exit_day"]], on="usubjid")
+    if kept:
+        rows = rows[rows["exit_day"].isna() | (rows["study_day"] <= rows["exit_day"])]
+    first = (rows.sort_values(["study_day", "grade"], kind="stable").drop_duplicates(["usubjid", "visit_num"])
+             [["usubjid", "visit_num", "grade"]])
+    grid = subj[["usubjid", "group", "status", "day1_on", "exit_day"]].merge(
+        sched[["pos", "visit", "visit_num", "target_day", "window_hi"]], how="cross")
+    grid = grid.merge(first, on=["usubjid", "visit_num"], how="left")
+    cut_day = (pd.Timestamp(cut_date) - pd.to_datetime(grid["day1_on"])).dt.days + 1
+    state = np.where(grid["grade"].notna(), grid["grade"],
+                     np.where(grid["exit_day"] <= grid["target_day"], grid["status"].map(EXIT_STATES),
+                              np.where(cut_day < grid["window_hi"], NOT_DUE, NOT_ASSESSED)))
+    return grid.assign(state=state.astype(int))[["usubjid", "group", "pos", "visit", "visit_num", "state"]]
+
+
+def visit_population(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.DataFrame, cut_date, *,
+                     group_col: str | None = None, groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """Who each visit's by-visit summaries count (every assessment counts), per group and visit."""
+    states = visit_states(df, subjects, schedule, cut_date, group_col=group_col, kept=False)
+    counts = states.groupby(["group", "visit_num", "visit", "state"]).size().rename("patients").reset_index()
+    return visit_population_from_counts(counts, groups=groups)
+
+
+def state_shift(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.DataFrame, cut_date, *,
+                visits: Sequence[str], group_col: str | None = None,
+                groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """The shift table with death and transplant as absorbing states; baseline is the last visit_num 0 grade
+    by (study day, grade), as :func:`grade_shift`."""
+    states = visit_states(df, subjects, schedule, cut_date, group_col=group_col, visits=visits)
+    graded = df.dropna(subset=["grade"])
+    base = (graded[graded["visit_num"] == 0].sort_values(["study_day", "grade"], kind="stable")
+            .drop_duplicates("usubjid", keep="last").set_index("usubjid")["grade"])
+    counts = (states.assign(base=states["usubjid"].map(base))
+              .groupby(["group", "visit", "base", "state"], dropna=False).size().rename("patients").reset_index())
+    return state_shift_from_counts(counts, visits=visits, groups=groups)
+
+
+def state_transitions(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.DataFrame, cut_date, *,
+                      visits: Sequence[str], group_col: str | None = None,
+                      groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """Sankey links with every selected patient in a state at every chosen visit (the dead kept)."""
+    _check_transition_visits("state_transitions", visits)
+    states = visit_states(df, subjects, schedule, cut_date, group_col=group_col, visits=visits)
+    wide = states.pivot(index=["usubjid", "group"], columns="pos", values="state").reset_index()
+    parts = []
+    for i, (a, b) in enumerate(zip(visits[:-1], visits[1:])):
+        c = (wide.rename(columns={i + 1: "source_state", i + 2: "target_state"})
+             .groupby(["group", "source_state", "target_state"]).size().rename("count").reset_index())
+        parts.append(c.assign(pair=i, source_visit=a, target_visit=b))
+    return _links(pd.concat(parts, ignore_index=True), _group_order(states, groups))

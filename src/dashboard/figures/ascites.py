@@ -1,24 +1,40 @@
-"""Figures layer: ascites grade bars (100% stacked, n per bar), free-of-ascites proportion, Sankey.
+"""Figures layer: ascites grade bars (100% stacked, n per bar), free-of-ascites proportion, Sankey, cumulative
+incidence of resolution.
 
 Pure builders on the results of :mod:`dashboard.domain.ascites`. Grades are coloured by severity
 (a sequential scale), not by arm, so colour never encodes the arm in these figures; groups are
 separated into panels or series named by the result's ``group`` values (``POOLED_LABEL`` if pooled).
+The Sankey's states beyond the grades read apart from them: died black, transplanted purple (as the lab
+states on /labs), withdrawn or lost and not assessed grey, not yet due white.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.domain.ascites import GRADE_LABELS, GRADES, FreeOfAscites
+from dashboard.domain.ascites import (
+    DIED,
+    GRADE_LABELS,
+    GRADES,
+    LEFT,
+    NOT_ASSESSED,
+    NOT_DUE,
+    TRANSPLANTED,
+    FreeOfAscites,
+    ResolutionCIF,
+)
 from dashboard.domain.disclosure import shown_count
 from dashboard.figures.style import POOLED_COLOR, base_layout
 
 # Sequential light-to-dark so "worse" reads darker (colour-blind safe, from ColorBrewer Blues).
 GRADE_COLORS = {0: "#deebf7", 1: "#9ecae1", 2: "#4292c6", 3: "#08306b"}
+STATE_COLORS = {**GRADE_COLORS, NOT_ASSESSED: "#f0f0f0", LEFT: "#bdbdbd", TRANSPLANTED: "#6a3d9a", DIED: "#000000",
+                NOT_DUE: "#ffffff"}
 
 
 def _need(func: str, arg: str, df: pd.DataFrame, cols: tuple[str, ...]) -> None:
@@ -79,38 +95,91 @@ def free_of_ascites_figure(result: FreeOfAscites, colors: Mapping[str, str], *,
     return base_layout(fig, title=title)
 
 
-def sankey_figure(links: pd.DataFrame, *, title: str | None = None) -> go.Figure:
-    """Sankey of grade transitions between chosen visits; one diagram per group, side by side."""
-    _need("sankey_figure", "links", links, ("group", "source", "target", "source_grade", "target_grade",
-                                            "count"))
+def sankey_figure(links: pd.DataFrame, *, title: str | None = None, small_cells: bool = False) -> go.Figure:
+    """Sankey of grade (or state) transitions between chosen visits; one diagram per group, side by side. Links
+    take the colour of the state they lead to. ``small_cells`` (a blinded view): counts of 1-4 in the hovers of
+    links and nodes read "<5"."""
+    _need("sankey_figure", "links", links, ("group", "source", "target", "source_state", "target_state", "count"))
     groups = list(pd.unique(links["group"]))
     fig = go.Figure()
     width = 1 / max(len(groups), 1)
     for k, g in enumerate(groups):
         part = links[links["group"] == g]
         labels = list(dict.fromkeys([*part["source"], *part["target"]]))
-        grade_of = {**dict(zip(part["source"], part["source_grade"])),
-                    **dict(zip(part["target"], part["target_grade"]))}
+        state_of = {**dict(zip(part["source"], part["source_state"])),
+                    **dict(zip(part["target"], part["target_state"]))}
         index = {lab: i for i, lab in enumerate(labels)}
-        x, y = _node_positions(part, labels, grade_of)
+        # A node's height is the larger of what flows in and out (plotly's rule); its hover says that count.
+        inflow, outflow = part.groupby("target")["count"].sum(), part.groupby("source")["count"].sum()
+        totals = [max(inflow.get(lab, 0), outflow.get(lab, 0)) for lab in labels]
+        x, y = _node_positions(part, labels, state_of)
         fig.add_trace(go.Sankey(
             name=g, domain=dict(x=[k * width + 0.01, (k + 1) * width - 0.03], y=[0, 0.92]), arrangement="snap",
-            node=dict(label=labels, color=[GRADE_COLORS[int(grade_of[lab])] for lab in labels], pad=12, x=x, y=y),
+            node=dict(label=labels, color=[STATE_COLORS[int(state_of[lab])] for lab in labels], pad=12, x=x, y=y,
+                      line=dict(color="#969696", width=0.5), customdata=[shown_count(n, small_cells) for n in totals],
+                      hovertemplate="%{label}: %{customdata} patients<extra></extra>"),
             link=dict(source=[index[s] for s in part["source"]], target=[index[t] for t in part["target"]],
-                      value=part["count"].tolist())))
+                      value=part["count"].tolist(), color=[_translucent(STATE_COLORS[int(t)]) for t in part["target_state"]],
+                      customdata=[shown_count(n, small_cells) for n in part["count"]],
+                      hovertemplate="%{source.label} → %{target.label}: %{customdata} patients<extra></extra>")))
         fig.add_annotation(x=(k + 0.5) * width, y=1.0, xref="paper", yref="paper", text=f"<b>{g}</b>",
                            showarrow=False)
     return base_layout(fig, title=title)
 
 
-def _node_positions(links: pd.DataFrame, labels: list[str], grade_of: dict) -> tuple[list[float], list[float]]:
-    """One column per visit in the chosen order and grades top (none) to bottom (severe), so a node never
-    drifts into another visit's column (plotly's automatic layout does that for sparse grades)."""
+def _translucent(color: str, alpha: float = 0.35) -> str:
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    # White (not yet due) would vanish on the page: its links stay a faint grey.
+    return f"rgba(189, 189, 189, {alpha})" if (r, g, b) == (255, 255, 255) else f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def _node_positions(links: pd.DataFrame, labels: list[str], state_of: dict) -> tuple[list[float], list[float]]:
+    """One column per visit in the chosen order and states top (none) to bottom (severe, then the exits), so a
+    node never drifts into another visit's column (plotly's automatic layout does that for sparse grades)."""
     visits = list(dict.fromkeys([*links["source_visit"], *links["target_visit"]]))
     visit_of = {**dict(zip(links["source"], links["source_visit"])),
                 **dict(zip(links["target"], links["target_visit"]))}
+    states = sorted({int(c) for c in state_of.values()})
     # plotly wants positions strictly inside (0, 1); the last column stops short so its nodes stay inside
     # the panel instead of touching the next group's diagram.
     x = [0.001 + 0.95 * visits.index(visit_of[lab]) / max(len(visits) - 1, 1) for lab in labels]
-    y = [0.05 + 0.9 * int(grade_of[lab]) / (len(GRADES) - 1) for lab in labels]
+    y = [0.05 + 0.9 * states.index(int(state_of[lab])) / max(len(states) - 1, 1) for lab in labels]
     return x, y
+
+
+def resolution_cif_figure(result: ResolutionCIF, colors: Mapping[str, str], *, tick_days=None,
+                          title: str | None = None) -> go.Figure:
+    """Cumulative incidence of resolution per group as a step curve with its pointwise CI band, and the
+    cumulative incidence of death (the competing event) dashed beside it, from ``resolution_cif_from_times``."""
+    if not isinstance(result, ResolutionCIF):
+        raise ValueError("resolution_cif_figure: result must be a ResolutionCIF from resolution_cif_from_times().")
+    level = f"{result.conf_level:.0%}"
+    fig = go.Figure()
+    for g in result.cif.groups:
+        color = colors.get(g, POOLED_COLOR)
+        t = result.cif.table[result.cif.table["group"] == g]
+        x = np.append(0.0, t["time"].to_numpy(float))
+        cif = np.append(0.0, t["cif"].to_numpy(float))
+        # The log CI is undefined while the incidence is 0: the band is 0 there.
+        lower = np.append(0.0, t["lower"].fillna(t["cif"]).to_numpy(float))
+        upper = np.append(0.0, t["upper"].fillna(t["cif"]).to_numpy(float))
+        fig.add_trace(go.Scatter(x=x, y=upper, mode="lines", line=dict(shape="hv", width=0, color=color),
+                                 showlegend=False, hoverinfo="skip", legendgroup=g, meta={"role": "band"}))
+        fig.add_trace(go.Scatter(x=x, y=lower, mode="lines", line=dict(shape="hv", width=0, color=color),
+                                 fill="tonexty", fillcolor=_translucent(color, 0.18),
+                                 showlegend=False, hoverinfo="skip", legendgroup=g, meta={"role": "band"}))
+        fig.add_trace(go.Scatter(
+            x=x, y=cif, name=f"{g}: resolved", mode="lines", line=dict(shape="hv", width=2, color=color),
+            legendgroup=g, meta={"role": "curve"}, customdata=np.column_stack([lower, upper]),
+            hovertemplate=f"{g} day %{{x:.0f}}: resolved %{{y:.1%}} ({level} CI %{{customdata[0]:.1%}}-"
+                          "%{customdata[1]:.1%})<extra></extra>"))
+        d = result.death.table[result.death.table["group"] == g]
+        fig.add_trace(go.Scatter(
+            x=np.append(0.0, d["time"].to_numpy(float)), y=np.append(0.0, d["cif"].to_numpy(float)),
+            name=f"{g}: died first", mode="lines", line=dict(shape="hv", width=1.5, dash="dash", color=color),
+            legendgroup=g, meta={"role": "competing"},
+            hovertemplate=f"{g} day %{{x:.0f}}: died before resolving %{{y:.1%}}<extra></extra>"))
+    fig.update_xaxes(title_text="Days since the first infusion", rangemode="tozero",
+                     **({} if tick_days is None else dict(tickvals=list(tick_days))))
+    fig.update_yaxes(title_text="Cumulative incidence", range=[0, 1], tickformat=".0%")
+    return base_layout(fig, title=title)

@@ -33,14 +33,18 @@ LAB_SCALES = ("value", "chg", "pchg")
 SURVIVAL_ENDPOINTS = (OVERALL_SURVIVAL, TRANSPLANT_FREE, COMPETING_RISKS)
 SURVIVAL_MORE = ("Subgroup forest plot", "Curves as the data accrued", "Compare with an earlier cut")
 SAFETY_SECTIONS = ("Temperature 0-24 h", "Fever", "Rash and allergy", "Reaction listing", "AE overview",
-                   "AEs by SOC and term", "AEs by worst grade", "Rates per 100 patient-years", "SAEs and deaths")
+                   "AEs by SOC and term", "AEs by worst grade", "Rates per 100 patient-years", "SAEs and deaths",
+                   "Safety signals", "Time to first SAE", "Events after infusion")
 STATISTICS = ("mean", "median")
+# /ascites: the shift table, time to resolution and the Sankey keep the dead (default) or count survivors only.
+ASCITES_POPULATIONS = ("Keep the dead", "Survivors only")
 
 CONTROLS: tuple[Control, ...] = (
     Control("labs", "labs_view", "View", LAB_VIEWS, LAB_VIEWS[0]),
     Control("labs", "labs_mode", "Scale", LAB_SCALES, "value"),
     Control("labs", "labs_stat", "Statistic", STATISTICS, "mean"),
     Control("ascites", "ascites_stat", "Statistic", STATISTICS, "mean"),
+    Control("ascites", "ascites_population", "Deaths and transplants", ASCITES_POPULATIONS, ASCITES_POPULATIONS[0]),
     Control("survival", "survival_endpoint", "Endpoint", SURVIVAL_ENDPOINTS, OVERALL_SURVIVAL),
     Control("survival", "survival_more", "More", SURVIVAL_MORE, None),
     Control("safety", "safety_section", "Section", SAFETY_SECTIONS, SAFETY_SECTIONS[0]),
