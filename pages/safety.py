@@ -1,5 +1,6 @@
-"""Safety: do infusions cause fever, rash or allergy in the 0-24 h after them, and which adverse events
-occur, by arm for the DSMB and pooled for blinded viewers. One section is computed at a time."""
+"""Safety: do infusions cause fever, rash or allergy in the 0-24 h after them, which adverse events occur,
+which occur more often on one arm (safety signals), when the first SAE happens and which SAEs and deaths follow
+an infusion; by arm for the DSMB and pooled for blinded viewers. One section is computed at a time."""
 
 import pandas as pd
 import streamlit as st
@@ -7,8 +8,10 @@ import streamlit as st
 from dashboard.analyses import safety as analyses
 from dashboard.analyses.common import selected_arms
 from dashboard.domain.safety import FeverIncidence
+from dashboard.domain.safety_signals import SafetySignals
 from dashboard.errors import InsufficientData
-from dashboard.figures.safety import ae_overview_figure, fever_incidence_figure, temperature_figure
+from dashboard.figures.km import km_figure
+from dashboard.figures.safety import ae_overview_figure, fever_incidence_figure, temperature_figure, volcano_figure
 from dashboard.figures.style import arm_colors
 from dashboard.ui.context import current
 from dashboard.ui.downloads import chart, download_table
@@ -122,6 +125,8 @@ def worst_grade() -> None:
 
 def rates() -> None:
     result = analyses.exposure_adjusted_rates(view, f)
+    st.markdown("**EAIR**: patients with a first event per 100 patient-years *at risk*: each patient's time at risk "
+                "ends at their first event of the category. **EAER**: all events per 100 patient-years of follow-up.")
     show(result.table.drop(columns="category"), "ae_exposure_adjusted_rates", result.method)
 
 
@@ -134,9 +139,105 @@ def serious_and_deaths() -> None:
          "Study day 1 is the first infusion; fatal AEs are those with outcome FATAL or grade 5.", patient_links=True)
 
 
+P_VALUE = st.column_config.NumberColumn(format="%.3g")
+
+
+def comparison_table(result: SafetySignals) -> pd.DataFrame:
+    """The DSMB's comparison per SOC and PT: both arms' patients and %, RD (percentage points) and RR with CIs,
+    Fisher p, the BH and double-FDR adjusted p-values and flags."""
+    c = result.comparison
+    active, reference = c["active"].iat[0], c["reference"].iat[0]
+    return pd.DataFrame({
+        "SOC": c["soc"], "PT": c["term"].fillna("(any PT of the SOC)"),
+        f"{active} · patients": c["n_active"], f"{active} · %": c["pct_active"],
+        f"{reference} · patients": c["n_reference"], f"{reference} · %": c["pct_reference"],
+        "RD, points": 100 * c["risk_difference"], "RD lower": 100 * c["rd_lower"], "RD upper": 100 * c["rd_upper"],
+        "RR": c["risk_ratio"], "RR lower": c["rr_lower"], "RR upper": c["rr_upper"], "p (Fisher)": c["p"],
+        "p BH": c["p_bh"], "double FDR: SOC p adjusted": c["soc_p_adj"],
+        "double FDR: p adjusted within SOC": c["p_adj_in_soc"], "flag: double FDR": c["flagged"],
+        "flag: BH": c["flagged_bh"],
+    })
+
+
+def selected_term(fig, event) -> tuple[str, str] | None:
+    """The (SOC, PT) of the first point selected on the volcano plot (from the figure's own customdata)."""
+    points = (getattr(event, "selection", None) or {}).get("points", [])
+    for point in points:
+        trace = fig.data[point["curve_number"]]
+        soc, term = trace.customdata[point["point_index"]][:2]
+        return str(soc), str(term)
+    return None
+
+
+def term_patients(result: SafetySignals, clicked: tuple[str, str] | None) -> None:
+    """The patients behind a point: the one clicked on the volcano plot, else the one picked here."""
+    terms = result.incidence[result.incidence["level"] == "term"].drop_duplicates(["soc", "term"])
+    # Text options, "PT (SOC)" (a PT name can recur under another SOC).
+    choices = {f"{term} ({soc})": (soc, term) for soc, term in zip(terms["soc"], terms["term"])}
+    label = None if clicked is None else f"{clicked[1]} ({clicked[0]})"
+    # A new click on the plot sets the picker (before it is drawn), so the two always name the same term.
+    if label is not None and label != st.session_state.get("safety_signal_clicked") and label in choices:
+        st.session_state["safety_signal_term"] = label
+    st.session_state["safety_signal_clicked"] = label
+    if st.session_state.get("safety_signal_term") not in choices:  # a term the new selection no longer has
+        st.session_state.pop("safety_signal_term", None)
+    picked = st.selectbox("Patients with the preferred term", list(choices), index=None, key="safety_signal_term",
+                          placeholder="Choose a term, or click a point of the plot")
+    if picked is None:
+        return
+    soc, term = choices[picked]
+    show(analyses.term_patients(view, f, soc, term), "safety_signal_patients",
+         f"Patients with {term}: their events of it, first onset (study day), worst grade, any serious.",
+         patient_links=True)
+
+
+def signals() -> None:
+    result = analyses.safety_signals(view, f)
+    clicked = None
+    if result.comparison.empty:
+        incidence = result.incidence.assign(term=result.incidence["term"].fillna("(any PT of the SOC)"))
+        show(wide(incidence, ["soc", "term"], {"n_patients": "patients", "pct": "%", "events": "events"}),
+             "safety_signals_incidence", result.method + (
+                 " Comparisons between arms and the volcano plot are shown to the DSMB only." if not view.sees_arms
+                 else " Select both arms in the sidebar to compare them."))
+    else:
+        fig = volcano_figure(result)
+        event = chart(ctx, fig, key="safety_volcano", page="safety", on_select="rerun", selection_mode="points")
+        st.caption("Each point is a preferred term; ringed and labelled: flagged by the double FDR or by BH "
+                   f"(level {result.alpha:g}). Click a point to list its patients.")
+        clicked = selected_term(fig, event)
+        show(comparison_table(result), "safety_signals", result.method,
+             **{c: P_VALUE for c in ("p (Fisher)", "p BH", "double FDR: SOC p adjusted",
+                                     "double FDR: p adjusted within SOC")})
+    term_patients(result, clicked)
+
+
+def first_sae() -> None:
+    result = analyses.time_to_first_sae(view, f)
+    chart(ctx, km_figure(result.km, colors=colors, y_title="Free of a serious adverse event",
+                         small_cells=not view.sees_arms), key="safety_first_sae_chart", page="safety")
+    st.caption(result.method)
+    if result.logrank is not None:
+        st.markdown(f"Log-rank test: chi-square {result.logrank.chi2:.2f} on {result.logrank.df} df, "
+                    f"p = {result.logrank.p:.3g}.")
+    show(result.km.summary, "first_sae_summary", "Patients (n), first SAEs (events), median and quartiles of the "
+         "time to the first SAE in days (empty: not reached).")
+
+
+def after_infusion() -> None:
+    counts = analyses.events_after_infusion_counts(view, f)
+    show(wide(counts, ["event", "within"], {"patients": "patients", "events": "events"}), "events_after_infusion_counts",
+         "Patients and events with onset (a death: its day) 0 to 7 and 0 to 28 days after the patient's last infusion "
+         "on or before it (0 = the infusion's day); within 28 days includes the first 7.")
+    st.subheader("SAEs and deaths within 28 days after an infusion")
+    show(analyses.events_after_infusion(view, f), "events_after_infusion", "One row per SAE or death, with the number "
+         "of the infusion it followed and the days since it.", patient_links=True)
+
+
 sections = control("safety_section")
 # In the registry's order (ui/sections.py SAFETY_SECTIONS).
-shows = (temperature, fever, reactions, reaction_listing, overview, by_soc_pt, worst_grade, rates, serious_and_deaths)
+shows = (temperature, fever, reactions, reaction_listing, overview, by_soc_pt, worst_grade, rates, serious_and_deaths,
+         signals, first_sae, after_infusion)
 section = st.segmented_control(sections.label, sections.options, default=sections.default, key=sections.key)
 try:
     dict(zip(sections.options, shows, strict=True))[section or sections.default]()

@@ -1,5 +1,6 @@
-"""/safety under AppTest: the DSMB sees both arms and the fever risk difference; a blinded investigator
-sees every section pooled, with no arm name anywhere (element text, dataframes, chart specs)."""
+"""/safety under AppTest: the DSMB sees both arms, the fever risk difference and the safety signals (volcano,
+comparison, patients behind a term); a blinded investigator sees every section pooled, with no arm name anywhere
+(element text, dataframes, chart specs) and no comparison."""
 
 import pytest
 
@@ -9,7 +10,8 @@ from tests.pages.apptest_helpers import run_page, sent_bytes
 
 PAGE = "pages/safety.py"
 SECTIONS = ("Temperature 0-24 h", "Fever", "Rash and allergy", "Reaction listing", "AE overview",
-            "AEs by SOC and term", "AEs by worst grade", "Rates per 100 patient-years", "SAEs and deaths")
+            "AEs by SOC and term", "AEs by worst grade", "Rates per 100 patient-years", "SAEs and deaths",
+            "Safety signals", "Time to first SAE", "Events after infusion")
 
 
 @pytest.fixture
@@ -67,3 +69,72 @@ def test_investigator_sees_the_section_pooled_with_no_arm_name_anywhere(unusual_
             assert set(df["group"]) <= {POOLED_LABEL}
         wide = [c for c in df.columns if " · " in c]
         assert all(c.startswith(f"{POOLED_LABEL} · ") for c in wide)
+
+
+# ---------------------------------------------------------------- safety signals, first SAE, events after infusion
+
+
+def _frame_with(at, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_dsmb_sees_the_volcano_and_the_comparison_per_term(unusual_env):
+    at = open_section("dsmb", "Safety signals")
+    charts = [c for c in at.get("plotly_chart")]
+    assert len(charts) == 1 and '"System organ class"' in charts[0].proto.spec
+    table = _frame_with(at, "p (Fisher)")
+    active, control = UNUSUAL_ARMS
+    assert {f"{active} · patients", f"{control} · patients", "RD, points", "RR", "p BH", "flag: double FDR"} <= \
+        set(table.columns)
+    assert table["p (Fisher)"].between(0, 1).all() and table["p BH"].dropna().ge(table["p (Fisher)"].dropna()
+                                                                                   .loc[table["p BH"].notna()]).all()
+    assert any("Mehrotra and Heyse" in c.value for c in at.caption)
+
+
+def test_picking_a_term_lists_its_patients(unusual_env):
+    at = open_section("dsmb", "Safety signals")
+    picker = at.selectbox(key="safety_signal_term")
+    assert picker.value is None
+    term = picker.options[0]
+    at = picker.select(term).run()
+    assert not at.exception, [e.value for e in at.exception]
+    patients = _frame_with(at, "n_events")
+    table = _frame_with(at, "p (Fisher)")
+    row = table[table["PT"] + " (" + table["SOC"] + ")" == term].iloc[0]
+    assert len(patients) == row[f"{UNUSUAL_ARMS[0]} · patients"] + row[f"{UNUSUAL_ARMS[1]} · patients"] > 0
+    assert patients["usubjid"].is_unique and set(patients["group"]) <= set(UNUSUAL_ARMS)
+    assert any("Select a row to open the patient's profile" in c.value for c in at.caption), term
+
+
+def test_investigator_sees_pooled_incidence_and_no_volcano(unusual_env):
+    at = open_section("investigator", "Safety signals")
+    assert not at.get("plotly_chart")
+    table = _frame_with(at, f"{POOLED_LABEL} · patients")
+    assert "p (Fisher)" not in table.columns
+    # Small cells: pooled counts of 1-4 patients are written "<5" (domain/disclosure.py).
+    assert "<5" in set(table[f"{POOLED_LABEL} · patients"].astype(str))
+    assert any("DSMB only" in c.value for c in at.caption)
+
+
+def test_time_to_first_sae_by_arm_for_the_dsmb_pooled_for_an_investigator(unusual_env):
+    dsmb = open_section("dsmb", "Time to first SAE")
+    assert set(_frame_with(dsmb, "median")["group"]) == set(UNUSUAL_ARMS)
+    assert any("Log-rank" in m.value for m in dsmb.markdown)
+    inv = open_section("investigator", "Time to first SAE")
+    assert set(_frame_with(inv, "median")["group"]) == {POOLED_LABEL}
+    assert not any("Log-rank" in m.value for m in inv.markdown)
+
+
+def test_events_after_infusion_list_the_infusion_and_the_days_since(unusual_env):
+    at = open_section("dsmb", "Events after infusion")
+    listing = _frame_with(at, "days_since_infusion")
+    assert len(listing) > 0 and listing["days_since_infusion"].between(0, 28).all()
+    assert listing["infusion_num"].notna().all() and set(listing["window"]) <= {"0-7 days", "8-28 days"}
+    assert {f"{arm} · patients" for arm in UNUSUAL_ARMS} <= set(_frame_with(at, "within").columns)
+
+
+def test_rates_say_the_time_at_risk_ends_at_the_first_event(unusual_env):
+    at = open_section("dsmb", "Rates per 100 patient-years")
+    assert any("ends at their first event" in m.value for m in at.markdown)
+    rates = _frame_with(at, "eair")
+    assert (rates["years_at_risk"] <= rates["years_followed"]).all()
