@@ -346,6 +346,7 @@ def state_shift_from_counts(counts: pd.DataFrame, *, visits: Sequence[str],
                                                    aggfunc="sum", fill_value=0)
             .reindex(columns=list(STATE_SHIFT_COLUMNS[3:]), fill_value=0).reset_index())
     wide.insert(2, "n", wide[list(STATE_SHIFT_COLUMNS[3:-1])].sum(axis=1))
+    wide.columns.name = None
     return _shift_table(wide, order, visits, STATE_SHIFT_COLUMNS)
 
 

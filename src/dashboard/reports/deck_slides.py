@@ -190,11 +190,13 @@ def lab_slide(data: DeckData, code: str) -> Slide:
     return Slide(subtitle=f"Mean (95% CI) by visit, {param.unit}",
                  figures=(fig,),
                  notes=f"{summary.method} Under the axis: patients with a value at each visit (n), then patients "
-                       "who left the study between visits († died, Tx transplanted, Wd withdrawn or lost).")
+                       "who left the study between visits († died, Tx transplanted, Wd withdrawn or lost). "
+                       f"{curve.population}")
 
 
 def ascites_slide(data: DeckData) -> Slide:
-    grades = ascites.summaries(data.view, data.subject_filter).grades
+    summaries = ascites.summaries(data.view, data.subject_filter)
+    grades = summaries.grades
     if grades.empty:
         raise InsufficientData("no ascites assessments for the selected patients")
     fig = grade_bars_figure(grades, small_cells=not data.arms)
@@ -203,7 +205,7 @@ def ascites_slide(data: DeckData) -> Slide:
     return Slide(subtitle="ICA grade by visit, % of patients assessed at the visit",
                  figures=(fig,),
                  notes="Ascites grade (International Club of Ascites): none, mild, moderate, severe; "
-                       "n under each visit is the number of patients assessed.")
+                       f"n under each visit is the number of patients assessed. {summaries.population.note}")
 
 
 def fever_slide(data: DeckData) -> Slide:
