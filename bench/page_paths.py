@@ -29,6 +29,7 @@ from dashboard.domain import profile
 from dashboard.domain.ascites import SHIFT_VISITS
 from dashboard.domain.cut_changes import patient_notes, with_change_markers
 from dashboard.domain.endpoints import OVERALL_SURVIVAL
+from dashboard.domain.lab_safety import MDISH_DEFAULT_CUTS
 from dashboard.domain.labs import describe
 from dashboard.domain.survival import CONF_TYPES
 from dashboard.errors import InsufficientData
@@ -120,9 +121,8 @@ def labs(view, f, m: Marks, section: str = "Summary table", code: str = "MELD") 
     elif section == "Shift table":
         lab_analyses.shift_table(view, f, code)
     elif section == "Liver safety":
-        dish = lab_analyses.liver_safety(view, f, 3.8, 4.8)  # the page's default mDISH cut-offs
-        extra = lambda: [edish_figure(dish.edish, colors, title="eDISH (x ULN)"),  # noqa: E731
-                         edish_figure(dish.mdish, colors, title="mDISH (x baseline)")]
+        dish = lab_analyses.liver_safety(view, f, *MDISH_DEFAULT_CUTS)
+        extra = lambda: [edish_figure(dish, colors, title="mDISH (x baseline)")]  # noqa: E731
     m.mark("data")
     return [mean_by_visit_figure(curve.summary, colors, stat="mean", exits=curve.exits, y_title=y_title), *extra()]
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard.analyses import labs as analyses
 from dashboard.domain.death_aware import death_ranked_worst_tables
-from dashboard.domain.lab_safety import WHY_MDISH
+from dashboard.domain.lab_safety import MDISH_DEFAULT_CUTS, WHY_MDISH
 from dashboard.domain.labs import BY_CODE, LAB_PARAMETERS, describe
 from dashboard.errors import InsufficientData, UnsuitableData
 from dashboard.figures.death_aware import state_bars_figure
@@ -167,9 +167,11 @@ def show_shift() -> None:
 def show_liver_safety() -> None:
     st.info(WHY_MDISH)
     c1, c2 = st.columns(2)
-    alt_cut = c1.number_input("mDISH ALT cut-off (x baseline)", 1.0, 50.0, 3.8, 0.1, key="labs_mdish_alt")
-    bili_cut = c2.number_input("mDISH bilirubin cut-off (x baseline)", 1.0, 50.0, 4.8, 0.1, key="labs_mdish_bili")
-    mdish = analyses.liver_safety(view, f, float(alt_cut), float(bili_cut)).mdish
+    default_alt, default_bili = MDISH_DEFAULT_CUTS
+    alt_cut = c1.number_input("mDISH ALT cut-off (x baseline)", 1.0, 50.0, default_alt, 0.1, key="labs_mdish_alt")
+    bili_cut = c2.number_input("mDISH bilirubin cut-off (x baseline)", 1.0, 50.0, default_bili, 0.1,
+                               key="labs_mdish_bili")
+    mdish = analyses.liver_safety(view, f, float(alt_cut), float(bili_cut))
     figure, table = st.columns([3, 2])
     event = chart(ctx, edish_figure(mdish, colors, title="Peak after baseline, multiples of baseline (mDISH)",
                                     small_cells=not view.sees_arms),

@@ -206,7 +206,7 @@ def test_every_section_is_there_with_its_tables(reports, kind):
                   "Baseline characteristics", "Number at risk", "Survival at milestones",
                   "Fever from the end of infusion to 24 h", "Overview of adverse events",
                   "by system organ class and preferred term", "by worst CTCAE grade", "Listing of serious adverse events",
-                  "Listing of deaths", "baseline vs worst value after baseline", "eDISH",
+                  "Listing of deaths", "baseline vs worst value after baseline", "multiples of baseline (mDISH)",
                   "Scheduled visits due and attended", "Enrolment by site and month"):
         assert title in text, title
     assert "Section not available" not in text

@@ -21,7 +21,7 @@ from dashboard.domain.death_aware import (
     state_scale,
     state_shift,
 )
-from dashboard.domain.lab_safety import DishResult, edish_from_peaks, mdish_from_peaks, shift_from_counts
+from dashboard.domain.lab_safety import DishResult, mdish_from_peaks, shift_from_counts
 from dashboard.domain.labplots import MAX_POINTS, BoxStats, Trajectories, box_stats_from_aggregates, trajectories_from_sample
 from dashboard.domain.labstats import VisitSummary, deaths_between_visits, summary_from_aggregates
 from dashboard.domain.subject_filter import SubjectFilter
@@ -128,20 +128,8 @@ def death_ranked_worst(view: TrialView, f: SubjectFilter, code: str, visit: str)
     return DeathRankedWorst(worst_rank_analysis(rows, **options), win_ratio(rows, **options))
 
 
-@dataclass(frozen=True)
-class LiverSafety:
-    """``mdish``: each patient's peaks after baseline as multiples of baseline, the view that means something in
-    liver failure (:data:`dashboard.domain.lab_safety.WHY_MDISH`); ``edish``: the same peaks as multiples of ULN
-    with Hy's-law quadrants, which the page no longer shows (the DSMB report's eDISH table still reads it)."""
-
-    edish: DishResult
-    mdish: DishResult
-
-
 @analysis
-def liver_safety(view: TrialView, f: SubjectFilter, mdish_alt_cut: float, mdish_bili_cut: float) -> LiverSafety:
-    """mDISH (peaks after baseline x baseline, with the given cut-offs) and eDISH (x ULN), from one row per
-    patient."""
-    peaks = view.dish_peaks(f)
-    return LiverSafety(edish_from_peaks(peaks, groups=groups(view, f)),
-                       mdish_from_peaks(peaks, alt_cut=mdish_alt_cut, bili_cut=mdish_bili_cut, groups=groups(view, f)))
+def liver_safety(view: TrialView, f: SubjectFilter, mdish_alt_cut: float, mdish_bili_cut: float) -> DishResult:
+    """mDISH: each patient's peak ALT and bilirubin after baseline as multiples of baseline, with the given
+    cut-offs (eDISH's multiples of ULN mean nothing in liver failure: domain.lab_safety.WHY_MDISH)."""
+    return mdish_from_peaks(view.dish_peaks(f), alt_cut=mdish_alt_cut, bili_cut=mdish_bili_cut, groups=groups(view, f))

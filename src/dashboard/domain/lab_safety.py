@@ -28,6 +28,8 @@ MISSING = "missing"
 QUADRANTS = ("Hy's law", "Temple's corollary", "cholestasis", "normal range")
 # mDISH's quadrants (same order: both high, ALT only, bilirubin only, neither) name new rises from the patient's
 # own baseline; Hy's law is defined against the ULN in patients whose liver tests were normal.
+# The DIA-ASA hepatic explorer's baseline-relative defaults (ALT, bilirubin), see mdish_from_peaks.
+MDISH_DEFAULT_CUTS = (3.8, 4.8)
 MDISH_QUADRANTS = ("ALT and bilirubin rise", "ALT rise only", "bilirubin rise only", "below both cut-offs")
 _BILI_ENTRY_XULN = ENTRY_CRITERIA.bili_min / describe("BILI").upper_limit
 WHY_MDISH = (
@@ -150,7 +152,7 @@ def edish_from_peaks(peaks: pd.DataFrame, *, alt_cut: float = 3.0, bili_cut: flo
     return _dish(peaks, "xULN", alt_cut, bili_cut, order)
 
 
-def mdish_from_peaks(peaks: pd.DataFrame, *, alt_cut: float = 3.8, bili_cut: float = 4.8,
+def mdish_from_peaks(peaks: pd.DataFrame, *, alt_cut: float = MDISH_DEFAULT_CUTS[0], bili_cut: float = MDISH_DEFAULT_CUTS[1],
                      groups: Sequence[str] | None = None) -> DishResult:
     """mDISH: peak post-baseline ALT and bilirubin as multiples of each patient's own baseline.
 

@@ -51,6 +51,7 @@ from dashboard.domain import POOLED_LABEL
 from dashboard.domain import report_format as rf
 from dashboard.domain.disclosure import SMALL_CELL, SUPPRESSED, is_small, suppress_small_cells
 from dashboard.domain.endpoints import ENDPOINTS, MILESTONES, OVERALL_SURVIVAL
+from dashboard.domain.lab_safety import MDISH_DEFAULT_CUTS, WHY_MDISH
 from dashboard.domain.labs import lab
 from dashboard.domain.monitoring_tables import looks_display, safety_rules_display
 from dashboard.domain.subject_filter import SubjectFilter
@@ -735,16 +736,16 @@ def labs_section(ctx: ReportContext) -> str:
             body += _unavailable(f"{lab(code).name}: {exc}")
             continue
         body += _shift_table(ctx, code, shift)
-    liver = labs.liver_safety(ctx.view, EVERYONE, 3.0, 2.0)
-    counts = liver.edish.counts
-    quadrants = list(pd.unique(counts["quadrant"]))
+    mdish = labs.liver_safety(ctx.view, EVERYONE, *MDISH_DEFAULT_CUTS)
+    counts = mdish.counts
     sizes = {g: int(counts[counts["group"] == g]["n"].sum()) for g in ctx.groups}
-    out = pd.DataFrame({"eDISH quadrant": [q[0].upper() + q[1:] for q in quadrants]})
+    out = pd.DataFrame({"Peaks after baseline": [q[0].upper() + q[1:] for q in mdish.quadrants]})
     for group in ctx.groups:
         part = counts[counts["group"] == group].set_index("quadrant")["n"]
-        out[_group_header(group, sizes[group])] = [n_pct(part.get(q, 0), sizes[group]) for q in quadrants]
-    return body + table_html(ctx, out, title="Peak ALT and total bilirubin after baseline (eDISH), patients n (%)",
-                             left=("eDISH quadrant",), note=liver.edish.method)
+        out[_group_header(group, sizes[group])] = [n_pct(part.get(q, 0), sizes[group]) for q in mdish.quadrants]
+    return body + table_html(ctx, out, title="Peak ALT and total bilirubin after baseline as multiples of baseline "
+                                             "(mDISH), patients n (%)",
+                             left=("Peaks after baseline",), note=f"{mdish.method} {WHY_MDISH}")
 
 
 def _shift_table(ctx: ReportContext, code: str, shift: pd.DataFrame) -> str:
