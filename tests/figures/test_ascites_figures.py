@@ -33,25 +33,36 @@ def links() -> pd.DataFrame:
 def test_a_blinded_sankey_writes_small_counts_as_less_than_five_in_every_hover(links):
     blinded = sankey_figure(links, small_cells=True).data[0]
     # Links in state order: grades, then transplanted (6) before died (7).
-    assert list(blinded.link.customdata) == ["12", SUPPRESSED, "6", "10", SUPPRESSED, "6", SUPPRESSED]
-    nodes = dict(zip(blinded.node.label, blinded.node.customdata))
-    # A node counts the larger of its inflow and outflow: W12 mild has 12 in and 12 out, W12 died 3 in.
+    assert [c[2] for c in blinded.link.customdata] == ["12", SUPPRESSED, "6", "10", SUPPRESSED, "6", SUPPRESSED]
+    assert list(blinded.link.customdata[1][:2]) == ["W4: mild", "W12: died"]
+    nodes = dict(blinded.node.customdata)
+    # A node counts the larger of its inflow and outflow: W12 mild has 12 in and 10 + 2 out, W12 died 3 in.
     assert nodes["W12: mild"] == "12" and nodes["W12: died"] == SUPPRESSED and nodes["W24: not yet due"] == SUPPRESSED
-    assert "%{customdata}" in blinded.link.hovertemplate and "%{customdata}" in blinded.node.hovertemplate
+    assert "%{customdata[2]}" in blinded.link.hovertemplate and "%{customdata[1]}" in blinded.node.hovertemplate
     dsmb = sankey_figure(links).data[0]
-    assert list(dsmb.link.customdata) == ["12", "3", "6", "10", "2", "6", "3"]
-    assert dict(zip(dsmb.node.label, dsmb.node.customdata))["W12: died"] == "3"
+    assert [c[2] for c in dsmb.link.customdata] == ["12", "3", "6", "10", "2", "6", "3"]
+    assert dict(dsmb.node.customdata)["W12: died"] == "3"
 
 
 def test_sankey_states_keep_their_colours_and_sit_below_the_grades(links):
-    trace = sankey_figure(links).data[0]
-    color = dict(zip(trace.node.label, trace.node.color))
+    fig = sankey_figure(links)
+    trace = fig.data[0]
+    names = [name for name, _ in trace.node.customdata]
+    # Nodes are named by their state; the visits head their columns.
+    assert dict(zip(names, trace.node.label))["W12: died"] == "died"
+    assert [a.text for a in fig.layout.annotations] == ["<b>All patients</b>", "W4", "W12", "W24"]
+    color = dict(zip(names, trace.node.color))
     assert color["W12: died"] == STATE_COLORS[DIED] == "#000000"
     assert color["W24: transplanted"] == STATE_COLORS[TRANSPLANTED]
-    y = dict(zip(trace.node.label, trace.node.y))
-    assert y["W12: mild"] < y["W12: transplanted"] < y["W12: died"]
-    x = dict(zip(trace.node.label, trace.node.x))
+    x = dict(zip(names, trace.node.x))
     assert x["W4: mild"] < x["W12: died"] == x["W12: mild"] < x["W24: not yet due"]
+    # Stacked in state order, each centred on its share. Every column holds 21 patients; W24 has the most nodes
+    # (four: three pads), so plotly's scale is (1 - 3 pads) / 21. W12: mild 12, transplanted 6, died 3.
+    y = dict(zip(names, trace.node.y))
+    scale = (1 - 3 * 0.04) / 21
+    assert y["W12: mild"] == pytest.approx(6 * scale)
+    assert y["W12: transplanted"] == pytest.approx(12 * scale + 0.04 + 3 * scale)
+    assert y["W12: died"] == pytest.approx(18 * scale + 2 * 0.04 + 1.5 * scale)
     # Links into death are drawn in the death colour, translucent.
     died = [c for c, t in zip(trace.link.color, links["target_state"]) if t == DIED]
     assert died == ["rgba(0, 0, 0, 0.35)"] * 2

@@ -52,6 +52,7 @@ def test_dsmb_sees_every_section_by_arm_active_first_with_the_dead_kept(unusual_
     shown = captions(at)
     assert "Gray's test" in shown and "p = " in shown and "competing" in shown
     assert "Not counted at" in shown and "died" in shown
+    assert f"Every selected patient is in every column ({UNUSUAL_ARMS[0]}: " in shown
     sent = sent_bytes(at)
     assert all(arm.encode() in sent for arm in UNUSUAL_ARMS)
     assert b"W4: died" in sent and b"resolved" in sent
@@ -121,7 +122,8 @@ def test_a_blinded_small_selection_writes_counts_of_one_to_four_as_less_than_fiv
         assert not at.exception, [e.value for e in at.exception]
         population = frame_with(at, "patients")
         sankey = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"sankey"' in c.proto.spec)
-        hovers = [v for trace in sankey["data"] for part in ("node", "link") for v in trace[part]["customdata"]]
+        # Each node's and link's hover data ends with its count.
+        hovers = [v[-1] for trace in sankey["data"] for part in ("node", "link") for v in trace[part]["customdata"]]
         shown[role] = (captions(at), population, frame_with(at, "worsened"), hovers)
     note, population, shift, hovers = shown["investigator"]
     assert not re.search(rf"\b[1-4] {reasons}", note) and re.search(rf"{SUPPRESSED} {reasons}", note)

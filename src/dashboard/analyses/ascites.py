@@ -138,8 +138,8 @@ def state_transitions(view: TrialView, f: SubjectFilter, visits: tuple[str, ...]
                                     groups=groups(view, f))
     first = links[links["source_visit"] == visits[0]].groupby("group", sort=False)["count"].sum()
     small = not view.sees_arms
-    counted = "; ".join(f"{g} {shown_count(n, small)}" if len(first) > 1 else shown_count(n, small)
+    counted = ", ".join(f"{g}: {shown_count(n, small)}" if len(first) > 1 else shown_count(n, small)
                         for g, n in first.items())
-    return Counted(links, f"Every selected patient at every chosen visit ({counted}), so each column adds up; died "
-                          "and transplanted are absorbing (assessments after leaving the study are not counted). "
-                   + VISIT_STATE_RULE)
+    return Counted(links, f"Every selected patient is in every column ({counted} patients), so the columns add up; "
+                          "died and transplanted are absorbing (assessments after leaving the study are not "
+                          "counted). " + VISIT_STATE_RULE)

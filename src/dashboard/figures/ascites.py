@@ -24,6 +24,7 @@ from dashboard.domain.ascites import (
     LEFT,
     NOT_ASSESSED,
     NOT_DUE,
+    STATE_LABELS,
     TRANSPLANTED,
     FreeOfAscites,
     ResolutionCIF,
@@ -96,55 +97,72 @@ def free_of_ascites_figure(result: FreeOfAscites, colors: Mapping[str, str], *,
 
 
 def sankey_figure(links: pd.DataFrame, *, title: str | None = None, small_cells: bool = False) -> go.Figure:
-    """Sankey of grade (or state) transitions between chosen visits; one diagram per group, side by side. Links
-    take the colour of the state they lead to. ``small_cells`` (a blinded view): counts of 1-4 in the hovers of
-    links and nodes read "<5"."""
-    _need("sankey_figure", "links", links, ("group", "source", "target", "source_state", "target_state", "count"))
+    """Sankey of grade (or state) transitions between chosen visits; one diagram per group, side by side, the
+    visits named above their columns and each node by its state (the hovers say both). Links take the colour
+    of the state they lead to. ``small_cells`` (a blinded view): counts of 1-4 in the hovers read "<5"."""
+    _need("sankey_figure", "links", links, ("group", "source", "target", "source_visit", "target_visit",
+                                            "source_state", "target_state", "count"))
     groups = list(pd.unique(links["group"]))
     fig = go.Figure()
     width = 1 / max(len(groups), 1)
     for k, g in enumerate(groups):
         part = links[links["group"] == g]
-        labels = list(dict.fromkeys([*part["source"], *part["target"]]))
-        state_of = {**dict(zip(part["source"], part["source_state"])),
-                    **dict(zip(part["target"], part["target_state"]))}
-        index = {lab: i for i, lab in enumerate(labels)}
-        # A node's height is the larger of what flows in and out (plotly's rule); its hover says that count.
-        inflow, outflow = part.groupby("target")["count"].sum(), part.groupby("source")["count"].sum()
-        totals = [max(inflow.get(lab, 0), outflow.get(lab, 0)) for lab in labels]
-        x, y = _node_positions(part, labels, state_of)
+        nodes = _nodes(part)
+        index = {name: i for i, name in enumerate(nodes.index)}
+        left, right = k * width + 0.01, (k + 1) * width - 0.03
         fig.add_trace(go.Sankey(
-            name=g, domain=dict(x=[k * width + 0.01, (k + 1) * width - 0.03], y=[0, 0.92]), arrangement="snap",
-            node=dict(label=labels, color=[STATE_COLORS[int(state_of[lab])] for lab in labels], pad=12, x=x, y=y,
-                      line=dict(color="#969696", width=0.5), customdata=[shown_count(n, small_cells) for n in totals],
-                      hovertemplate="%{label}: %{customdata} patients<extra></extra>"),
-            link=dict(source=[index[s] for s in part["source"]], target=[index[t] for t in part["target"]],
+            name=g, domain=dict(x=[left, right], y=[0, 0.88]), arrangement="snap",
+            node=dict(label=nodes["state"].map(STATE_LABELS).tolist(), color=nodes["state"].map(STATE_COLORS).tolist(),
+                      pad=NODE_PAD_PX, x=nodes["x"].tolist(), y=nodes["y"].tolist(), line=dict(color="#969696", width=0.5),
+                      customdata=[[name, shown_count(n, small_cells)] for name, n in zip(nodes.index, nodes["count"])],
+                      hovertemplate="%{customdata[0]}: %{customdata[1]} patients<extra></extra>"),
+            link=dict(source=part["source"].map(index).tolist(), target=part["target"].map(index).tolist(),
                       value=part["count"].tolist(), color=[_translucent(STATE_COLORS[int(t)]) for t in part["target_state"]],
-                      customdata=[shown_count(n, small_cells) for n in part["count"]],
-                      hovertemplate="%{source.label} → %{target.label}: %{customdata} patients<extra></extra>")))
-        fig.add_annotation(x=(k + 0.5) * width, y=1.0, xref="paper", yref="paper", text=f"<b>{g}</b>",
+                      customdata=[[a, b, shown_count(n, small_cells)]
+                                  for a, b, n in zip(part["source"], part["target"], part["count"])],
+                      hovertemplate="%{customdata[0]} → %{customdata[1]}: %{customdata[2]} patients<extra></extra>")))
+        fig.add_annotation(x=(left + right) / 2, y=1.0, xref="paper", yref="paper", text=f"<b>{g}</b>",
                            showarrow=False)
+        for visit, x in nodes.drop_duplicates("visit")[["visit", "x"]].itertuples(index=False):
+            fig.add_annotation(x=left + x * (right - left), y=0.91, xref="paper", yref="paper", text=visit,
+                               showarrow=False, xanchor="left" if x < 0.5 else "right", font=dict(size=12))
     return base_layout(fig, title=title)
+
+
+# Space between the nodes of a column: in pixels for plotly, and as a share of the diagram's height for the
+# positions below (about 12 px of a diagram some 300 px high).
+NODE_PAD_PX, NODE_PAD = 12, 0.04
+
+
+def _nodes(links: pd.DataFrame) -> pd.DataFrame:
+    """One row per node (index: its name, "W4: mild"): ``visit``, ``state``, ``count`` (the larger of what flows
+    in and out, plotly's height) and the position plotly is given: one column per visit in the chosen order
+    (so a node never drifts into another visit's column, as plotly's automatic layout does with sparse grades)
+    and, within it, the states stacked from none down to severe, then the exits, each node centred on its share
+    of the column with plotly's scale (the fullest column fills the height)."""
+    columns = ["name", "visit", "state", "count"]
+    ends = pd.concat([links[[f"{end}", f"{end}_visit", f"{end}_state", "count"]].set_axis(columns, axis=1).assign(side=end)
+                      for end in ("source", "target")])
+    flows = ends.groupby(["name", "side"], sort=False)["count"].sum().unstack(fill_value=0)
+    nodes = ends.drop_duplicates("name").set_index("name")[["visit", "state"]]
+    nodes["count"] = flows.max(axis=1).reindex(nodes.index)
+    visits = list(dict.fromkeys([*links["source_visit"], *links["target_visit"]]))
+    nodes["column"] = nodes["visit"].map(visits.index)
+    nodes = nodes.sort_values(["column", "state"], kind="stable")
+    per_column = nodes.groupby("column")["count"]
+    scale = ((1 - NODE_PAD * (per_column.size() - 1)) / per_column.sum()).min()
+    before = per_column.cumsum() - nodes["count"]
+    slot = nodes.groupby("column").cumcount()
+    # plotly wants positions strictly inside (0, 1); the last column stops short so its labels stay inside.
+    nodes["y"] = (before * scale + slot * NODE_PAD + nodes["count"] * scale / 2).clip(0.001, 0.999)
+    nodes["x"] = 0.001 + 0.95 * nodes["column"] / max(len(visits) - 1, 1)
+    return nodes
 
 
 def _translucent(color: str, alpha: float = 0.35) -> str:
     r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
     # White (not yet due) would vanish on the page: its links stay a faint grey.
     return f"rgba(189, 189, 189, {alpha})" if (r, g, b) == (255, 255, 255) else f"rgba({r}, {g}, {b}, {alpha})"
-
-
-def _node_positions(links: pd.DataFrame, labels: list[str], state_of: dict) -> tuple[list[float], list[float]]:
-    """One column per visit in the chosen order and states top (none) to bottom (severe, then the exits), so a
-    node never drifts into another visit's column (plotly's automatic layout does that for sparse grades)."""
-    visits = list(dict.fromkeys([*links["source_visit"], *links["target_visit"]]))
-    visit_of = {**dict(zip(links["source"], links["source_visit"])),
-                **dict(zip(links["target"], links["target_visit"]))}
-    states = sorted({int(c) for c in state_of.values()})
-    # plotly wants positions strictly inside (0, 1); the last column stops short so its nodes stay inside
-    # the panel instead of touching the next group's diagram.
-    x = [0.001 + 0.95 * visits.index(visit_of[lab]) / max(len(visits) - 1, 1) for lab in labels]
-    y = [0.05 + 0.9 * states.index(int(state_of[lab])) / max(len(states) - 1, 1) for lab in labels]
-    return x, y
 
 
 def resolution_cif_figure(result: ResolutionCIF, colors: Mapping[str, str], *, tick_days=None,
@@ -176,7 +194,7 @@ def resolution_cif_figure(result: ResolutionCIF, colors: Mapping[str, str], *, t
         d = result.death.table[result.death.table["group"] == g]
         fig.add_trace(go.Scatter(
             x=np.append(0.0, d["time"].to_numpy(float)), y=np.append(0.0, d["cif"].to_numpy(float)),
-            name=f"{g}: died first", mode="lines", line=dict(shape="hv", width=1.5, dash="dash", color=color),
+            name=f"{g}: died before resolving", mode="lines", line=dict(shape="hv", width=1.5, dash="dash", color=color),
             legendgroup=g, meta={"role": "competing"},
             hovertemplate=f"{g} day %{{x:.0f}}: died before resolving %{{y:.1%}}<extra></extra>"))
     fig.update_xaxes(title_text="Days since the first infusion", rangemode="tozero",
