@@ -55,6 +55,7 @@ def load(delivery: Delivery, mapping: Mapping, problems: Problems) -> Bundle:
         _time_to_event(bundle, t, problems)
     if (t := get(mapping.file("advs"))) is not None:
         _vitals(bundle, t, mapping, problems)
+        _mean_arterial_pressure(bundle, t, day1, mapping)
     ascites_reader.load(bundle, delivery, mapping, day1, problems, screen_failures)
     return bundle
 
@@ -187,6 +188,29 @@ def _time_to_event(bundle, t, problems) -> None:
         "censor_reason": reason.where(event == 0), "_row": t.df["_row"],
     })
     bundle.put("time_to_event", df, t, {"usubjid": "USUBJID", "paramcd": "PARAMCD", "time_days": "AVAL"})
+
+
+def _mean_arterial_pressure(bundle, t, day1, mapping) -> None:
+    """ADVS PARAMCD MAP records also as the lab MAP (an input of the CLIF-C circulation score): the lowest of
+    each patient's analysis visit and day (AVISIT/AVISITN as delivered, like the ADLB* labs)."""
+    if not {"PARAMCD", "AVAL", "USUBJID"} <= set(t.df.columns):
+        return
+    t = cdisc.subset(t, t.df["PARAMCD"].astype(object).eq("MAP").fillna(False).astype(bool))
+    if t.df.empty:
+        return
+    quiet = Problems()  # the vital signs report these records' problems
+    on, day = _days(t, day1, quiet, "ADT", "ADY")
+    name, unit_in_param = cdisc.split_param_unit(cv.text(t, "PARAM", quiet))
+    unit_col = "AVALU" if "AVALU" in t.df.columns else "PARAM"
+    df = pd.DataFrame({
+        "usubjid": t.df["USUBJID"], "paramcd": "MAP", "param": name,
+        "raw_unit": cv.text(t, "AVALU", quiet) if unit_col == "AVALU" else unit_in_param,
+        "value": cv.numbers(t, "AVAL", quiet), "lower_limit": float("nan"), "upper_limit": float("nan"),
+        "visit": cv.text(t, "AVISIT", quiet),
+        "visit_num": cdisc.as_visit_num(t.df.get("AVISITN", pd.Series(index=t.df.index, dtype=float))),
+        "collected_on": on, "study_day": day, "_row": t.df["_row"],
+    })
+    bundle.put("lab_results", cdisc.lowest_of_the_day(t, df, unit_col, mapping), t, {})
 
 
 def _vitals(bundle, t, mapping, problems) -> None:

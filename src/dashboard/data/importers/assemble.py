@@ -3,8 +3,9 @@
 After an importer has mapped its files: every record's subject must be a randomised subject, keys must
 be unique, dates ordered (no death before randomisation or day 1), text free of NUL bytes, registry
 labs within their physiologically possible range (domain.labs; registry unit, after conversion); then
-last contact, baseline MELD and ascites grade, the visit table and the study row are derived the way the
-simulator fills them (DESIGN §3: day 1 is the first dose).
+last contact, the derived lab parameters and CTCAE grades (data.derived_parameters, as for the simulated
+trial), baseline MELD and ascites grade, the visit table and the study row are derived the way the simulator
+fills them (DESIGN §3: day 1 is the first dose).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from dashboard.data.derived_parameters import derive_parameters
 from dashboard.data.importers.bundle import Bundle
 from dashboard.data.importers.problems import Problems
-from dashboard.domain.labs import BY_CODE
-from dashboard.domain.meld import meld
+from dashboard.domain.labs import BY_CODE, DERIVED_CODES
 
 # Model keys: a second record with the same key is a duplicate delivery, not a repeat measurement.
 KEYS = {
@@ -141,28 +142,40 @@ def finish(bundle: Bundle, cut: date, problems: Problems) -> dict[str, pd.DataFr
             aes = aes.sort_values(["usubjid", "onset_day", "term"], kind="stable").reset_index(drop=True)
             aes["ae_id"] = np.arange(1, len(aes) + 1)
         t["adverse_events"] = aes
-    subjects["baseline_meld"] = subjects["usubjid"].map(_baseline_meld(t.get("lab_results")))
     asc = t.get("ascites")
     base_asc = pd.Series(dtype="Int64")
     if asc is not None and len(asc):
         base_asc = asc[asc["study_day"] <= 1].sort_values("study_day").groupby("usubjid")["grade"].last()
     subjects["baseline_ascites_grade"] = subjects["usubjid"].map(base_asc).astype("Int64")
     t["visits"] = bundle.visits if bundle.visits is not None else _visits(t.get("lab_results"), t.get("ascites"))
+    if "lab_results" in t:
+        t["lab_results"] = _derive(t["lab_results"], asc, subjects, problems)
+    subjects["baseline_meld"] = subjects["usubjid"].map(_baseline_meld(t.get("lab_results")))
     for name, df in t.items():
         t[name] = df[[c for c in df.columns if not str(c).startswith("_")]]
     return t
 
 
+def _derive(labs: pd.DataFrame, ascites: pd.DataFrame | None, subjects: pd.DataFrame,
+            problems: Problems) -> pd.DataFrame:
+    """The delivered labs with the derived parameters and CTCAE grades; delivered records of a derived code
+    (a site's own MELD) are replaced by the dashboard's derivation, with a warning."""
+    delivered = labs["paramcd"].isin(DERIVED_CODES)
+    if delivered.any():
+        codes = ", ".join(sorted(labs.loc[delivered, "paramcd"].unique()))
+        problems.warn(f"{int(delivered.sum())} delivered record(s) of derived parameters ({codes}) replaced by "
+                      "the dashboard's own derivation (docs/data-model.md)")
+    if ascites is None:
+        ascites = pd.DataFrame(columns=["usubjid", "visit_num", "study_day", "grade"])
+    return derive_parameters(labs, ascites, subjects)
+
+
 def _baseline_meld(labs: pd.DataFrame | None) -> pd.Series:
-    """MELD from the last BILI, INR and CREAT on or before day 1 (baseline, DESIGN §3)."""
+    """The derived MELD of the last assessment on or before day 1 (baseline, DESIGN §3)."""
     if labs is None or not len(labs):
         return pd.Series(dtype=float)
-    base = labs[labs["paramcd"].isin(["BILI", "INR", "CREAT"]) & (labs["study_day"] <= 1)]
-    wide = base.sort_values("study_day").groupby(["usubjid", "paramcd"])["value"].last().unstack()
-    if not {"BILI", "INR", "CREAT"} <= set(wide.columns):
-        return pd.Series(dtype=float)
-    wide = wide.dropna(subset=["BILI", "INR", "CREAT"])
-    return pd.Series(meld(wide["BILI"], wide["INR"], wide["CREAT"]), index=wide.index, dtype=float)
+    base = labs[labs["paramcd"].eq("MELD") & (labs["study_day"] <= 1)]
+    return base.sort_values("study_day", kind="stable").groupby("usubjid")["value"].last()
 
 
 def _visits(labs: pd.DataFrame | None, ascites: pd.DataFrame | None) -> pd.DataFrame:

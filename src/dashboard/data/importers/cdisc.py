@@ -96,6 +96,17 @@ def finish_labs(t: SourceTable, df: pd.DataFrame, unit_col: str, mapping: Mappin
     return out.drop(columns=["raw_unit"])
 
 
+def lowest_of_the_day(t: SourceTable, df: pd.DataFrame, unit_col: str, mapping: Mapping) -> pd.DataFrame:
+    """Vital-sign records (``df`` in the :func:`finish_labs` layout) as lab rows: the lowest value per
+    patient, visit and study day, converted to the registry unit. For the mean arterial pressure, where the
+    lowest of the day is the one the CLIF-C circulation score grades. Values, units and dates are checked
+    with the vital signs, so records that fail them are left out here without a second problem."""
+    df = df[df["value"].notna() & df["study_day"].notna()]
+    df = df.sort_values(["value", "_row"], kind="stable").drop_duplicates(["usubjid", "visit", "study_day"])
+    out = finish_labs(t, df.sort_values("_row"), unit_col, mapping, Problems())
+    return out[out["value"].notna()]
+
+
 def ae_grade(t: SourceTable, toxgr_col: str | None, problems: Problems, fatal: pd.Series) -> pd.Series:
     """AETOXGR (1-5) when delivered, else AESEV MILD/MODERATE/SEVERE -> 1/2/3; a fatal outcome is grade 5."""
     if toxgr_col:

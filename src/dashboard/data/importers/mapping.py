@@ -14,6 +14,9 @@ from pathlib import Path
 from dashboard.data.importers.units import UnitRule
 from dashboard.data.schema import SUBJECT_STATUSES
 
+# SDTM controlled-terminology test codes (LBTESTCD) that name a registry lab by another code; the mapping
+# file's [lab_codes] overrides them. WBC, PLAT, HGB and CRP are the same in both.
+STANDARD_LAB_CODES = {"LACTICAC": "LACTATE", "PROCALCT": "PCT"}
 SECTIONS = {"study", "files", "lab_codes", "units", "disposition", "subjects", "ascites"}
 STUDY_KEYS = {"study_id", "title", "planned_n", "follow_up_days"}
 SUBJECT_KEYS = {"etiology", "lf_type", "randomized_on", "weight_kg"}
@@ -35,7 +38,7 @@ class Mapping:
         return self.files.get(domain.lower(), domain.lower()).lower()
 
     def paramcd(self, code: str | None) -> str | None:
-        return None if code is None else self.lab_codes.get(code, code)
+        return None if code is None else self.lab_codes.get(code, STANDARD_LAB_CODES.get(code, code))
 
 
 def load_mapping(path: str | Path | None) -> Mapping:

@@ -53,7 +53,9 @@ def load(delivery: Delivery, mapping: Mapping, problems: Problems) -> Bundle:
     if get["ex"] is not None:
         _infusions(bundle, keep(get["ex"]), day1, problems)
     if get["vs"] is not None:
-        _vitals(bundle, keep(get["vs"]), day1, mapping, problems)
+        vs = keep(get["vs"])
+        _vitals(bundle, vs, day1, mapping, problems)
+        _mean_arterial_pressure(bundle, vs, day1, mapping)
     if get["ae"] is not None:
         _adverse_events(bundle, keep(get["ae"]), day1, problems)
     ascites_reader.load(bundle, delivery, mapping, day1, problems, screen_failures)
@@ -232,6 +234,28 @@ def _vitals(bundle, vs, day1, mapping, problems) -> None:
         "_row": t.df["_row"],
     })
     bundle.put("vital_signs", df, vs, {"usubjid": "USUBJID", "paramcd": "VSTESTCD"})
+
+
+def _mean_arterial_pressure(bundle, vs, day1, mapping) -> None:
+    """VS MAP records also as the lab MAP (an input of the CLIF-C circulation score, data.derived_parameters):
+    the lowest of each patient's visit and day; the VSBLFL = Y record is visit 0, as LBBLFL is for labs."""
+    if not {"VSTESTCD", "VSSTRESN", "USUBJID"} <= set(vs.df.columns):
+        return
+    t = cdisc.subset(vs, vs.df["VSTESTCD"].astype(object).eq("MAP").fillna(False).astype(bool))
+    if t.df.empty:
+        return
+    quiet = Problems()  # the vital signs report these records' problems
+    on, day = _record_days(t, "VSDTC", "VSDY", day1, quiet, required=False)
+    df = pd.DataFrame({
+        "usubjid": t.df["USUBJID"], "paramcd": "MAP", "param": cv.text(t, "VSTEST", quiet),
+        "raw_unit": cv.text(t, "VSSTRESU", quiet), "value": cv.numbers(t, "VSSTRESN", quiet),
+        "lower_limit": float("nan"), "upper_limit": float("nan"), "visit": cv.text(t, "VISIT", quiet),
+        "visit_num": cdisc.as_visit_num(t.df.get("VISITNUM", pd.Series(index=t.df.index, dtype=float))),
+        "collected_on": on, "study_day": day, "_row": t.df["_row"],
+    })
+    baseline = (cv.text(t, "VSBLFL", quiet) == "Y").to_numpy()
+    df.loc[baseline, "visit"], df.loc[baseline, "visit_num"] = BASELINE_VISIT, 0
+    bundle.put("lab_results", cdisc.lowest_of_the_day(t, df, "VSSTRESU", mapping), t, {})
 
 
 def _adverse_events(bundle, ae, day1, problems) -> None:

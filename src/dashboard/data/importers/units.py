@@ -23,11 +23,14 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "IU/mL": ("iu/ml",), "mIU/mL": ("miu/ml",), "uIU/mL": ("uiu/ml", "µiu/ml"), "%": ("%", "percent"),
     "s": ("s", "sec", "secs", "second", "seconds"), "ratio": ("ratio",), "1": ("1",),
     "10^9/L": ("10^9/l", "gi/l", "x10^9/l", "10e9/l", "10*9/l"), "10^12/L": ("10^12/l", "ti/l", "x10^12/l", "10e12/l"),
+    "10^3/uL": ("10^3/ul", "x10^3/ul", "10*3/ul", "k/ul", "10^3/mm3"),
     "fL": ("fl",), "pg": ("pg",), "fmol(Fe)": ("fmol(fe)",), "mm/h": ("mm/h", "mm/hr"), "g": ("g",), "mg": ("mg",),
     "mL": ("ml",), "L": ("l",), "mL/min": ("ml/min",), "mL/min/1.73m2": ("ml/min/1.73m2", "ml/min/1.73 m2"),
     "C": ("c", "°c", "degc", "celsius"), "F": ("f", "°f", "degf", "fahrenheit"), "kg": ("kg",), "LB": ("lb", "lbs"),
     "cm": ("cm",), "in": ("in", "inch"), "mmHg": ("mmhg", "mm[hg]"), "beats/min": ("beats/min", "bpm", "/min"),
     "breaths/min": ("breaths/min",), "kg/m2": ("kg/m2", "kg/m^2"), "points": ("points",), "cells/uL": ("cells/ul",),
+    # Bedside assessments stored with the labs (domain.labs): West Haven grade, 0/1 therapy flags.
+    "grade": ("grade",), "yes=1": ("yes=1",),
 }
 SPELLING = {alias: canon for canon, aliases in _SYNONYMS.items() for alias in (*aliases, canon.lower())}
 
@@ -36,12 +39,15 @@ _GENERIC: dict[tuple[str, str], tuple[float, float]] = {
     ("ng/mL", "ug/L"): (1.0, 0.0), ("mEq/L", "mmol/L"): (1.0, 0.0), ("kU/L", "U/L"): (1000.0, 0.0),
     ("ukat/L", "U/L"): (60.0, 0.0), ("g/dL", "g/L"): (10.0, 0.0), ("1", "ratio"): (1.0, 0.0),
     ("", "ratio"): (1.0, 0.0), ("F", "C"): (5 / 9, -32 * 5 / 9), ("LB", "kg"): (0.45359237, 0.0),
-    ("in", "cm"): (2.54, 0.0),
+    ("in", "cm"): (2.54, 0.0), ("mg/dL", "mg/L"): (10.0, 0.0), ("10^3/uL", "10^9/L"): (1.0, 0.0),
+    ("", "grade"): (1.0, 0.0), ("", "yes=1"): (1.0, 0.0),
 }
 # Conversions that depend on the analyte (molar mass): bilirubin 17.1, creatinine 88.4 (DESIGN §5).
 _BY_ANALYTE: dict[str, dict[str, float]] = {
     "BILI": {"mg/dL": 17.1}, "BILDIR": {"mg/dL": 17.1}, "CREAT": {"mg/dL": 88.4},
     "AFP": {"IU/mL": 1.21},  # 1 IU/mL AFP = 1.21 ng/mL (WHO 72/225)
+    "HGB": {"mmol/L": 16.114},  # haemoglobin monomer (Fe), 16,114 g/mol: 1 mmol/L = 16.114 g/L
+    "LACTATE": {"mg/dL": 0.111},  # lactate 90.08 g/mol: 1 mg/dL = 0.111 mmol/L
 }
 # Vital signs are stored in these units (the simulator's TEMP is C).
 VITAL_UNITS = {"TEMP": "C", "WEIGHT": "kg", "HEIGHT": "cm"}
