@@ -161,8 +161,10 @@ def _nodes(links: pd.DataFrame) -> pd.DataFrame:
 
 def _translucent(color: str, alpha: float = 0.35) -> str:
     r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
-    # White (not yet due) would vanish on the page: its links stay a faint grey.
-    return f"rgba(189, 189, 189, {alpha})" if (r, g, b) == (255, 255, 255) else f"rgba({r}, {g}, {b}, {alpha})"
+    # The palest states (none, not assessed, not yet due) would vanish on a white page: their links are grey.
+    if min(r, g, b) > 0xd0:
+        r = g = b = 0xbd
+    return f"rgba({r}, {g}, {b}, {alpha})"
 
 
 def resolution_cif_figure(result: ResolutionCIF, colors: Mapping[str, str], *, tick_days=None,
