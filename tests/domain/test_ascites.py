@@ -19,6 +19,7 @@ from dashboard.domain.ascites import (
     grade_shift_from_counts,
     population_note,
     resolution_cif_from_times,
+    resolution_cif_table,
     resolution_km_from_times,
     state_shift_from_counts,
     transitions_from_counts,
@@ -331,3 +332,16 @@ def test_pooled_resolution_cif_has_no_gray_test_and_the_death_curve_beside_it():
     # 10 of the 48 died unresolved: the death curve ends at 10 deaths' worth of incidence.
     assert res.death.table["events"].sum() == 10 and res.counts["died"].item() == 10
     assert res.cif.table["events"].sum() == 33
+
+
+def test_resolution_cif_table_writes_the_incidence_at_each_visit_with_its_ci():
+    times = pd.read_csv(REF / "ascites_resolution_data.csv")
+    res = resolution_cif_from_times(times, groups=["UC-MSC", "Placebo"], days={"W4": 29, "W48": 337})
+    table = resolution_cif_table(res).set_index("group")
+    assert list(table.columns) == ["n", "resolved", "died", "transplanted", "censored", "W4 resolved (95% CI)",
+                                   "W48 resolved (95% CI)"]
+    # reference/ascites_resolution_cif.csv: UC-MSC at W4 0.628571 (0.487252-0.810878); Placebo's follow-up ends
+    # on day 251 with a patient still at risk, so W48 is not estimable.
+    assert table.loc["UC-MSC", "W4 resolved (95% CI)"] == "62.9% (48.7%-81.1%)"
+    assert table.loc["UC-MSC", "W48 resolved (95% CI)"] == "82.9% (71.3%-96.3%)"
+    assert table.loc["Placebo", "W48 resolved (95% CI)"] == "not estimable"

@@ -447,7 +447,7 @@ def resolution_cif_from_times(times: pd.DataFrame, *, groups: Sequence[str] | No
 def resolution_cif_table(result: ResolutionCIF) -> pd.DataFrame:
     """The table under the cumulative-incidence figure: per group ``n`` (patients with ascites at baseline),
     ``resolved``, ``died``, ``transplanted``, ``censored``, then the incidence of resolution at each visit of
-    ``result.at_visits`` with its CI as text ("35.2% (22.1-48.0%)"; "not estimable" after a group's follow-up
+    ``result.at_visits`` with its CI as text ("35.2% (22.1%-48.0%)"; "not estimable" after a group's follow-up
     ends with patients still at risk)."""
     table = result.counts.copy()
     level = f"{result.conf_level:.0%}"
