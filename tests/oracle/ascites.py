@@ -300,33 +300,46 @@ def visit_states(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.DataFram
     return grid.assign(state=state.astype(int))[["usubjid", "group", "pos", "visit", "visit_num", "state"]]
 
 
+def visit_state_counts(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.DataFrame, cut_date, *,
+                       group_col: str | None = None) -> pd.DataFrame:
+    """``ascites_aggregates.ascites_visit_states`` from rows: patients per group, visit and state (every
+    assessment counts)."""
+    states = visit_states(df, subjects, schedule, cut_date, group_col=group_col, kept=False)
+    return states.groupby(["group", "visit_num", "visit", "state"]).size().rename("patients").reset_index()
+
+
 def visit_population(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.DataFrame, cut_date, *,
                      group_col: str | None = None, groups: Sequence[str] | None = None) -> pd.DataFrame:
-    """Who each visit's by-visit summaries count (every assessment counts), per group and visit."""
-    states = visit_states(df, subjects, schedule, cut_date, group_col=group_col, kept=False)
-    counts = states.groupby(["group", "visit_num", "visit", "state"]).size().rename("patients").reset_index()
-    return visit_population_from_counts(counts, groups=groups)
+    """Who each visit's by-visit summaries count, per group and visit."""
+    return visit_population_from_counts(visit_state_counts(df, subjects, schedule, cut_date, group_col=group_col),
+                                        groups=groups)
+
+
+def state_shift_counts(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.DataFrame, cut_date, *,
+                       visits: Sequence[str], group_col: str | None = None) -> pd.DataFrame:
+    """``ascites_aggregates.ascites_state_shift_counts`` from rows: patients per group, visit, baseline grade
+    (the last visit_num 0 grade by (study day, grade), as :func:`grade_shift`) and state."""
+    states = visit_states(df, subjects, schedule, cut_date, group_col=group_col, visits=visits)
+    graded = df.dropna(subset=["grade"])
+    base = (graded[graded["visit_num"] == 0].sort_values(["study_day", "grade"], kind="stable")
+            .drop_duplicates("usubjid", keep="last").set_index("usubjid")["grade"])
+    return (states.assign(base=states["usubjid"].map(base))
+            .groupby(["group", "visit", "base", "state"], dropna=False).size().rename("patients").reset_index())
 
 
 def state_shift(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.DataFrame, cut_date, *,
                 visits: Sequence[str], group_col: str | None = None,
                 groups: Sequence[str] | None = None) -> pd.DataFrame:
-    """The shift table with death and transplant as absorbing states; baseline is the last visit_num 0 grade
-    by (study day, grade), as :func:`grade_shift`."""
-    states = visit_states(df, subjects, schedule, cut_date, group_col=group_col, visits=visits)
-    graded = df.dropna(subset=["grade"])
-    base = (graded[graded["visit_num"] == 0].sort_values(["study_day", "grade"], kind="stable")
-            .drop_duplicates("usubjid", keep="last").set_index("usubjid")["grade"])
-    counts = (states.assign(base=states["usubjid"].map(base))
-              .groupby(["group", "visit", "base", "state"], dropna=False).size().rename("patients").reset_index())
+    """The shift table with death and transplant as absorbing states."""
+    counts = state_shift_counts(df, subjects, schedule, cut_date, visits=visits, group_col=group_col)
     return state_shift_from_counts(counts, visits=visits, groups=groups)
 
 
-def state_transitions(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.DataFrame, cut_date, *,
-                      visits: Sequence[str], group_col: str | None = None,
-                      groups: Sequence[str] | None = None) -> pd.DataFrame:
-    """Sankey links with every selected patient in a state at every chosen visit (the dead kept)."""
-    _check_transition_visits("state_transitions", visits)
+def state_transition_counts(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.DataFrame, cut_date, *,
+                            visits: Sequence[str], group_col: str | None = None) -> pd.DataFrame:
+    """``ascites_aggregates.ascites_state_transition_counts`` from rows: every selected patient's pair of
+    states between consecutive ``visits``, counted per group."""
+    _check_transition_visits("state_transition_counts", visits)
     states = visit_states(df, subjects, schedule, cut_date, group_col=group_col, visits=visits)
     wide = states.pivot(index=["usubjid", "group"], columns="pos", values="state").reset_index()
     parts = []
@@ -334,4 +347,12 @@ def state_transitions(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.Dat
         c = (wide.rename(columns={i + 1: "source_state", i + 2: "target_state"})
              .groupby(["group", "source_state", "target_state"]).size().rename("count").reset_index())
         parts.append(c.assign(pair=i, source_visit=a, target_visit=b))
-    return _links(pd.concat(parts, ignore_index=True), _group_order(states, groups))
+    return pd.concat(parts, ignore_index=True)
+
+
+def state_transitions(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.DataFrame, cut_date, *,
+                      visits: Sequence[str], group_col: str | None = None,
+                      groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """Sankey links with every selected patient in a state at every chosen visit (the dead kept)."""
+    counts = state_transition_counts(df, subjects, schedule, cut_date, visits=visits, group_col=group_col)
+    return _links(counts, _group_order(with_group(subjects, group_col), groups))
