@@ -77,15 +77,18 @@ class Course:
         return self.visit_idx != UNSCHEDULED
 
 
-def simulate_course(rng: np.random.Generator, severity0: np.ndarray, cirrhotic: np.ndarray, exit_day: np.ndarray,
+def simulate_course(rng: np.random.Generator, frailty: np.ndarray, cirrhotic: np.ndarray, exit_day: np.ndarray,
                     exit_kind: np.ndarray, scheduled: dict[str, np.ndarray]) -> Course:
     """The course of every patient over the whole follow-up (the cut is applied later).
 
+    ``frailty``: the patient's standard-normal risk, which also sets the hazard of death (simulate.py);
     ``exit_kind``: 0 died, 1 transplanted, 2 withdrawn, 3 lost, 4 completed; ``scheduled``: the attended
     scheduled visits (:func:`scheduled_visits`)."""
-    n = len(severity0)
+    n = len(frailty)
     chronic = np.where(cirrhotic, rng.uniform(0.55, 1.0, n), rng.uniform(0.0, 0.1, n))
-    decompensated = cirrhotic & (rng.random(n) < DECOMPENSATED_SHARE)
+    # Sicker patients more often stay decompensated (odds x1.8 per SD of frailty).
+    odds = DECOMPENSATED_SHARE / (1.0 - DECOMPENSATED_SHARE) * np.exp(0.6 * frailty)
+    decompensated = cirrhotic & (rng.random(n) < odds / (1.0 + odds))
     died = exit_kind == 0
     early = exit_day <= EARLY_DEATH_DAYS
     cause = np.where(early, rng.choice(len(DEATH_CAUSES), n, p=CAUSE_P_EARLY),
@@ -106,7 +109,7 @@ def simulate_course(rng: np.random.Generator, severity0: np.ndarray, cirrhotic: 
     ramp = (day - onset + 1) / (full - onset + 1)
     signature[dead_row] = np.clip(ramp[dead_row], 0.0, 1.0)
 
-    severity = _severity(rng, severity0, decompensated, row, day, exit_day, exit_kind)
+    severity = _severity(rng, frailty, decompensated, row, day, exit_day, exit_kind)
     # The failing liver itself: bilirubin and INR climb to terminal values (targets drawn per patient).
     liver = np.isin(cause, (HEPATIC_FAILURE, MODS))[row] & (signature > 0)
     target = rng.uniform(1.25, 1.45, n)[row]
@@ -149,12 +152,13 @@ def _with_last_assessment(rng, scheduled, exit_day, died) -> tuple[np.ndarray, n
     return row[order], visit_idx[order], day[order]
 
 
-def _severity(rng, severity0, decompensated, row, day, exit_day, exit_kind) -> np.ndarray:
-    """Latent severity at each assessment: recovery towards the patient's floor, worsening before death or
-    transplant."""
-    n = len(severity0)
+def _severity(rng, frailty, decompensated, row, day, exit_day, exit_kind) -> np.ndarray:
+    """Latent severity at each assessment: recovery (slower in sicker patients) from the entry severity
+    towards the patient's floor, worsening before death or transplant."""
+    n = len(frailty)
+    severity0 = 1.0 + 0.18 * frailty
     floor = np.where(decompensated, rng.uniform(0.3, 0.6, n), np.abs(rng.normal(0.0, 0.05, n)))
-    tau = rng.lognormal(np.log(40.0), 0.4, n)
+    tau = rng.lognormal(np.log(40.0) + 0.15 * frailty, 0.4)
     t = day.astype(float) - 1.0
     recovering = floor[row] + (severity0[row] - floor[row]) * np.exp(-t / tau[row])
     bad_exit = (exit_kind[row] == 0) | (exit_kind[row] == 1)

@@ -179,18 +179,19 @@ def simulate_disease_events(rng, exit_day, frailty) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def episode_grades(events: pd.DataFrame, course: Course, exit_day: np.ndarray) -> dict[str, np.ndarray]:
+def episode_grades(events: pd.DataFrame, course: Course) -> dict[str, np.ndarray]:
     """Per episode kind, the highest grade (0 none) of the events running at each assessment after baseline
-    (an event runs from its onset day to its end day, or to the patient's exit when it does not resolve)."""
+    (an event runs from its onset day to its end day; one that never resolves, to the last assessment)."""
     m = len(course.row)
-    key = course.row.astype(np.int64) * 100_000 + course.study_day
+    day_span = 100_000
+    key = course.row.astype(np.int64) * day_span + course.study_day
     grades = {kind: np.zeros(m, dtype=int) for kind in EPISODE_KINDS}
     for kind in EPISODE_KINDS:
         ev = events[events["kind"] == kind]
         who = ev["row"].to_numpy(dtype=np.int64)
-        end = np.where(ev["end_day"].to_numpy() < 0, exit_day[who], ev["end_day"].to_numpy())
-        lo = np.searchsorted(key, who * 100_000 + np.maximum(ev["onset_day"].to_numpy(), 2), "left")
-        hi = np.searchsorted(key, who * 100_000 + end, "right")
+        end = np.where(ev["end_day"].to_numpy() < 0, day_span - 1, ev["end_day"].to_numpy())
+        lo = np.searchsorted(key, who * day_span + np.maximum(ev["onset_day"].to_numpy(), 2), "left")
+        hi = np.searchsorted(key, who * day_span + end, "right")
         count = np.maximum(hi - lo, 0)
         at = np.repeat(lo, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
         np.maximum.at(grades[kind], at, np.repeat(ev["grade"].to_numpy(dtype=int), count))

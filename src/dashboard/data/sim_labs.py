@@ -56,6 +56,7 @@ PT_NORMAL_SECONDS = (12.0, 12.5)  # mean normal PT of each variant's reagent
 PT_ISI = (1.0, 1.15)
 PT_CALIBRATION_ALPHA = 0.6
 BILI_CEILING = 1000.0  # umol/L, approached smoothly
+CRP_CEILING = 500.0  # mg/L: the highest values of septic shock
 UNSCHEDULED_VISIT = "Unscheduled"
 # Per episode grade 0-4: log increase of CRP, procalcitonin and white cells during an infection.
 INFECTION_LOG_RISE = {"CRP": (0.0, 1.0, 1.5, 2.0, 2.4), "PCT": (0.0, 0.4, 0.8, 1.4, 2.0), "WBC": (0.0, 0.2, 0.35, 0.5, 0.6)}
@@ -79,7 +80,7 @@ def simulate_labs(rng: np.random.Generator, course: Course, site: np.ndarray, fe
     per_patient = lambda draw: draw[rows]  # noqa: E731
     # The UC-MSC effect on bilirubin, albumin and creatinine rises over the first week, holds through the
     # infusion period to about week 12 and is gone by week 24 (domain.md §2.5).
-    effect = np.where(effect_on[rows], (1.0 - np.exp(-t / 7.0)) / (1.0 + np.exp((t - 110.0) / 18.0)), 0.0)
+    effect = np.where(effect_on[rows], (1.0 - np.exp(-t / 7.0)) / (1.0 + np.exp((t - 120.0) / 18.0)), 0.0)
     cause = np.where(course.signature > 0, course.cause[rows], -1)
     sig = course.signature
     dying = {k: np.where(cause == k, sig, 0.0) for k in range(len(DEATH_CAUSES))}
@@ -89,8 +90,13 @@ def simulate_labs(rng: np.random.Generator, course: Course, site: np.ndarray, fe
     isi = np.take(PT_ISI, variant)
 
     values: dict[str, np.ndarray] = {}
-    log_bili = np.log(12.0) + drive(0.33) * np.log(330.0 / 12.0) - 0.8 * effect
-    log_bili += _eligible_effects(rng, n, rows, baseline, log_bili, 0.15, 0.12, lower=np.log(ENTRY_CRITERIA.bili_min + 0.05))
+    log_bili = np.log(12.0) + drive(0.33) * np.log(330.0 / 12.0) - 0.65 * effect
+    log_bili += _eligible_effects(rng, n, rows, baseline, log_bili, 0.25, 0.12, lower=np.log(ENTRY_CRITERIA.bili_min + 0.05))
+    terminal = dying[HEPATIC_FAILURE] + dying[MODS]
+    # The failing liver: bilirubin climbs above every earlier value, to 250-800 umol/L at least.
+    climbed = np.maximum(_running("max", log_bili, rows) + rng.uniform(0.05, 0.3, n)[rows],
+                         np.log(rng.uniform(250, 800, n)[rows]))
+    log_bili = _toward(log_bili, np.maximum(log_bili, climbed), terminal)
     values["BILI"] = _ceiling(np.exp(log_bili), BILI_CEILING)
     dbil_ratio = np.clip(0.35 + 0.35 * np.minimum(drive(0.33), 1.0) + noise(0.04), 0.2, 0.9)
     values["BILDIR"] = values["BILI"] * dbil_ratio
@@ -112,8 +118,9 @@ def simulate_labs(rng: np.random.Generator, course: Course, site: np.ndarray, fe
     eligible_activity = np.maximum(ENTRY_CRITERIA.pta_max / 100.0 + 0.004, inr_activity) - 0.001
     activity = 1.0 - 0.68 * drive(0.7)
     activity += _eligible_effects(rng, n, rows, baseline, activity, 0.05, 0.04, upper=eligible_activity)
-    terminal = dying[HEPATIC_FAILURE] + dying[MODS]
-    activity = _toward(activity, rng.uniform(0.10, 0.19, n)[rows], terminal)
+    fallen = np.minimum(_running("min", activity, rows) - rng.uniform(0.02, 0.06, n)[rows],
+                        rng.uniform(0.10, 0.19, n)[rows])
+    activity = _toward(activity, np.minimum(activity, fallen), terminal)
     activity = np.clip(activity, 0.10, 1.3)
     values["PTA"] = activity * 100.0
     values["PT"] = pt_normal * (PT_CALIBRATION_ALPHA + (1.0 - PT_CALIBRATION_ALPHA) / activity)
@@ -137,8 +144,11 @@ def simulate_labs(rng: np.random.Generator, course: Course, site: np.ndarray, fe
 
     hgb = (145.0 - 10.0 * s - 18.0 * c - 13.0 * female[rows] + patient(8.0) + noise(4.0)
            - np.take(BLEED_HGB_FALL, episodes["bleeding"]) - 5.0 * (dying[SEPSIS] + dying[MODS]))
-    values["HGB"] = _toward(hgb, hgb * per_patient(rng.uniform(0.5, 0.7, n)), dying[BLEEDING])
-    values["PLAT"] = np.exp(np.log(250.0) - 0.9 * c - 0.25 * s + patient(0.2) + noise(0.1)
+    # A fatal bleed takes 30-50% of the haemoglobin the patient had (before any recovery), to 85 g/L or less.
+    before = np.minimum(hgb, per_patient(_at_baseline(hgb, rows, baseline, n)))
+    bled = np.minimum(before * per_patient(rng.uniform(0.5, 0.7, n)), per_patient(rng.uniform(55, 85, n)))
+    values["HGB"] = _toward(hgb, bled, dying[BLEEDING])
+    values["PLAT"] = np.exp(np.log(250.0) - 1.0 * c - 0.15 * s + patient(0.2) + noise(0.1)
                             + (dying[SEPSIS] + dying[MODS]) * np.log(per_patient(rng.uniform(0.35, 0.7, n)))
                             + dying[BLEEDING] * np.log(0.8))
     leukocytosis = rng.random(n) < 0.85  # sepsis raises white cells in most, lowers them in some
@@ -149,7 +159,7 @@ def simulate_labs(rng: np.random.Generator, course: Course, site: np.ndarray, fe
     log_crp = (np.log(3.0) + 1.6 * s + patient(0.5) + noise(0.35) + np.take(INFECTION_LOG_RISE["CRP"], infection)
                + 1.2 * dying[MODS])
     log_crp = _toward(log_crp, np.log(np.maximum(per_patient(rng.lognormal(np.log(160.0), 0.35, n)), 60.0)), dying[SEPSIS])
-    values["CRP"] = np.maximum(np.exp(log_crp), 0.2)
+    values["CRP"] = np.maximum(_ceiling(np.exp(log_crp), CRP_CEILING), 0.2)
     log_pct = (np.log(0.1) + 1.4 * s + patient(0.5) + noise(0.3) + np.take(INFECTION_LOG_RISE["PCT"], infection)
                + 1.2 * (sepsis > 0) + 1.5 * dying[MODS])
     log_pct = _toward(log_pct, np.log(np.maximum(per_patient(rng.lognormal(np.log(10.0), 0.6, n)), 2.5)), dying[SEPSIS])
@@ -192,6 +202,18 @@ def simulate_labs(rng: np.random.Generator, course: Course, site: np.ndarray, fe
     return values
 
 
+def _at_baseline(x: np.ndarray, rows: np.ndarray, baseline: np.ndarray, n: int) -> np.ndarray:
+    """Per patient, the value of ``x`` at the patient's baseline assessment."""
+    out = np.full(n, np.nan)
+    out[rows[baseline]] = x[baseline]
+    return out
+
+
+def _running(how: str, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Per patient, the running ``how`` ("max" or "min") of ``x`` over the assessments so far."""
+    return getattr(pd.Series(x).groupby(rows), f"cum{how}")().to_numpy()
+
+
 def _toward(x: np.ndarray, target: np.ndarray, share: np.ndarray) -> np.ndarray:
     """``x`` moved ``share`` (0..1) of the way to ``target``."""
     return x + share * (target - x)
@@ -211,27 +233,21 @@ def _eligible_effects(rng, n, rows, baseline, mean, sd_patient, sd_noise, *, low
     distribution given the sum, so later visits inherit the selected patient effect. numpy has no
     truncated normal; scipy.stats.truncnorm would do the sum but not the split."""
     sd = np.hypot(sd_patient, sd_noise)
-    base_rows = np.flatnonzero(baseline)
-    base_of = np.zeros(n, dtype=int)
-    base_of[rows[base_rows]] = base_rows
-    if lower is not None:
-        bound = (np.broadcast_to(lower, mean.shape)[base_of] - mean[base_of]) / sd
-        u = ndtr(bound) + (1.0 - ndtr(bound)) * rng.random(n)
-    else:
-        bound = (np.broadcast_to(upper, mean.shape)[base_of] - mean[base_of]) / sd
-        u = ndtr(bound) * rng.random(n)
+    bound = np.broadcast_to(lower if lower is not None else upper, mean.shape)
+    z = (_at_baseline(bound, rows, baseline, n) - _at_baseline(mean, rows, baseline, n)) / sd
+    u = rng.random(n)
+    u = ndtr(z) + (1.0 - ndtr(z)) * u if lower is not None else ndtr(z) * u
     total = sd * ndtri(np.clip(u, 1e-12, 1.0 - 1e-12))
     share = sd_patient ** 2 / sd ** 2
     effect = share * total + rng.normal(0.0, np.sqrt(share) * sd_noise, n)
     out = effect[rows] + rng.normal(0.0, sd_noise, len(rows))
-    out[base_rows] = total[rows[base_rows]]
+    out[baseline] = total[rows[baseline]]
     return out
 
 
 def lab_limits(code: str, site_of_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The reference range of ``code`` for each row (the range variant of the row's site)."""
     p, m, variant = BY_CODE[code], len(site_of_row), site_of_row % 2
-    p = BY_CODE[code]
     if code in RANGE_VARIANTS:
         pair = RANGE_VARIANTS[code]
         return np.take([pair[0][0], pair[1][0]], variant), np.take([pair[0][1], pair[1][1]], variant)

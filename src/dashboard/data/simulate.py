@@ -127,7 +127,6 @@ def simulate_trial(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
     lf_type = rng.choice(len(LF_TYPES), n, p=LF_TYPE_P)
 
     frailty = rng.normal(0, 1, n)
-    severity0 = 1.0 + 0.18 * frailty
     hazard_mult = np.exp(0.55 * frailty)[:, None]
     death_hr = np.where(active[:, None] & (settings.effect == "default"), DEATH_HR_ACTIVE[None, :], 1.0)
     t_death = _piecewise_times(rng, DEATH_RATE[None, :] * hazard_mult * death_hr)
@@ -146,7 +145,7 @@ def simulate_trial(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
     # never depend on the cut date: a later cut of the same seed holds every earlier record unchanged.
     visits = scheduled_visits(rng, n, exit_day, exit_kind)
     cirrhotic = np.isin(np.array(LF_TYPES)[lf_type], CIRRHOTIC_TYPES)
-    course = simulate_course(rng, severity0, cirrhotic, exit_day, exit_kind, visits)
+    course = simulate_course(rng, frailty, cirrhotic, exit_day, exit_kind, visits)
 
     site_ids = np.array([f"S{i + 1:02d}" for i in range(settings.sites)])
     width = max(4, len(str(n)))
@@ -158,7 +157,7 @@ def simulate_trial(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
         rng, usubjid, active, effect_on, exit_day, day1, weight, (active_name, control_name)
     )
     disease = simulate_disease_events(rng, exit_day, frailty)
-    values = simulate_labs(rng, course, site, female, effect_on, episode_grades(disease, course, exit_day))
+    values = simulate_labs(rng, course, site, female, effect_on, episode_grades(disease, course))
     ascites = ascites_from_course(rng, course, usubjid)
     sodium_lln, _ = lab_limits("SODIUM", site[course.row])
     aes = simulate_adverse_events(rng, usubjid, day1, exit_day, exit_kind, course, disease, infusion_aes,
