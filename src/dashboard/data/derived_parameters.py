@@ -151,8 +151,7 @@ def _derived_rows(labs: _Labs, ascites: pd.DataFrame, subjects: pd.DataFrame) ->
     people = subjects.drop_duplicates("usubjid").set_index("usubjid")
     age = assessments["usubjid"].map(people["age"]).to_numpy(dtype=float)
     female = assessments["usubjid"].map(people["sex"].map({"F": 1.0, "M": 0.0})).to_numpy(dtype=float)
-    asc_key = ascites[KEY + ["grade"]].drop_duplicates(KEY, keep="last")
-    ascites_grade = assessments[KEY].merge(asc_key, on=KEY, how="left")["grade"].to_numpy(dtype=float)
+    ascites_grade = _on_assessments(assessments, ascites, "grade")
     base_creat = assessments["usubjid"].map(_baselines(labs, labs.positions(["CREAT"]))).to_numpy(dtype=float)
 
     bili, inr, creat, he, rrt = x["BILI"], x["INR"], x["CREAT"], x["HEGRADE"], x["RRT"]
@@ -173,6 +172,15 @@ def _derived_rows(labs: _Labs, ascites: pd.DataFrame, subjects: pd.DataFrame) ->
         "AKISTAGE": ls.ica_aki_stage(creat, base_creat, rrt),
     }
     return _long(assessments, values)
+
+
+def _on_assessments(assessments: pd.DataFrame, table: pd.DataFrame, column: str) -> np.ndarray:
+    """``table[column]`` at each assessment (same usubjid, visit_num and study_day; NaN where none). The
+    visit and day are compared as numbers: importers deliver them as nullable or float columns."""
+    def keyed(df: pd.DataFrame) -> pd.DataFrame:
+        return df.assign(**{c: df[c].astype("float64") for c in ("visit_num", "study_day")})
+    right = keyed(table[KEY + [column]]).drop_duplicates(KEY, keep="last")
+    return keyed(assessments[KEY]).merge(right, on=KEY, how="left")[column].to_numpy(dtype=float)
 
 
 def _long(assessments: pd.DataFrame, values: dict[str, np.ndarray]) -> pd.DataFrame:
