@@ -5,8 +5,8 @@ the same derived rows and grades. The formulas are domain functions (domain.meld
 domain.ctcae); this module only matches their inputs and lays the results out as rows.
 
 **Matching inputs.** A derived row is computed per *assessment*: one patient, visit and study day
-(``usubjid`` + ``visit_num`` + ``study_day``; an unscheduled record, ``visit_num`` NULL, matches others of
-the same day). Labs and bedside assessments (HEGRADE, MAP, VASOPRES, SPO2FIO2, RRT) of other days are not
+(``usubjid`` + ``visit_num`` + ``study_day``; an unscheduled record, ``visit_num`` NULL, matches the other
+unscheduled records of its day). Labs and bedside assessments (HEGRADE, MAP, VASOPRES, SPO2FIO2, RRT) of other days are not
 carried over. The ascites grade comes from the ``ascites`` table at the same usubjid + visit_num +
 study_day; age (CLIF-C ACLF) and sex (MELD 3.0) from ``subjects``. A derived row exists where its
 required inputs do:
@@ -20,9 +20,8 @@ AARC, AARCGR            BILI, HEGRADE, INR, LACTATE, CREAT
 AKISTAGE                CREAT and the patient's baseline CREAT (RRT = 1 is stage 3)
 ======================  ====================================================================
 
-A missing MAP, vasopressor flag, SpO2/FiO2 or RRT flag counts as normal because the CLIF consortium counts
-an unmeasured organ variable as normal and wards record them only when abnormal; bilirubin, creatinine,
-INR and the HE grade are never assumed.
+A missing MAP, vasopressor flag, SpO2/FiO2 or RRT flag counts as normal, as the CLIF consortium counts an
+unmeasured organ variable; bilirubin, creatinine, INR and the HE grade are never assumed.
 
 **Baseline** (AKI stage, CTCAE baseline-relative grades) is the dashboard's baseline for change from
 baseline: the patient's visit-0 record of that lab, the latest by study day (``lab_aggregates.BASELINE_CTE``).
