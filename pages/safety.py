@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard.analyses import safety as analyses
 from dashboard.analyses.common import selected_arms
+from dashboard.domain.disclosure import SUPPRESSED, is_small
 from dashboard.domain.safety import FeverIncidence
 from dashboard.domain.safety_signals import SafetySignals
 from dashboard.errors import InsufficientData
@@ -123,11 +124,22 @@ def worst_grade() -> None:
          "Number of patients by their worst CTCAE grade, each counted once per row at the highest grade.")
 
 
+def rates_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The rates table as the viewer may see it: in a blinded view a rate of 1-4 patients (or events) and its CI
+    read "<5" too, since rate x years gives the count back."""
+    if view.sees_arms:
+        return table
+    out = table.astype({c: object for c in ("eair", "eair_lower", "eair_upper", "eaer", "eaer_lower", "eaer_upper")})
+    for count, rate in (("n_patients", "eair"), ("events", "eaer")):
+        out.loc[table[count].map(is_small), [rate, f"{rate}_lower", f"{rate}_upper"]] = SUPPRESSED
+    return out
+
+
 def rates() -> None:
     result = analyses.exposure_adjusted_rates(view, f)
     st.markdown("**EAIR**: patients with a first event per 100 patient-years *at risk*: each patient's time at risk "
                 "ends at their first event of the category. **EAER**: all events per 100 patient-years of follow-up.")
-    show(result.table.drop(columns="category"), "ae_exposure_adjusted_rates", result.method)
+    show(rates_shown(result.table.drop(columns="category").round(2)), "ae_exposure_adjusted_rates", result.method)
 
 
 def serious_and_deaths() -> None:
@@ -145,13 +157,14 @@ P_VALUE = st.column_config.NumberColumn(format="%.3g")
 def comparison_table(result: SafetySignals) -> pd.DataFrame:
     """The DSMB's comparison per SOC and PT: both arms' patients and %, RD (percentage points) and RR with CIs,
     Fisher p, the BH and double-FDR adjusted p-values and flags."""
-    c = result.comparison
+    c = result.comparison.round({"pct_active": 1, "pct_reference": 1, "risk_ratio": 2, "rr_lower": 2, "rr_upper": 2})
     active, reference = c["active"].iat[0], c["reference"].iat[0]
     return pd.DataFrame({
         "SOC": c["soc"], "PT": c["term"].fillna("(any PT of the SOC)"),
         f"{active} · patients": c["n_active"], f"{active} · %": c["pct_active"],
         f"{reference} · patients": c["n_reference"], f"{reference} · %": c["pct_reference"],
-        "RD, points": 100 * c["risk_difference"], "RD lower": 100 * c["rd_lower"], "RD upper": 100 * c["rd_upper"],
+        **{name: (100 * c[column]).round(1) for name, column in (("RD, points", "risk_difference"),
+                                                                  ("RD lower", "rd_lower"), ("RD upper", "rd_upper"))},
         "RR": c["risk_ratio"], "RR lower": c["rr_lower"], "RR upper": c["rr_upper"], "p (Fisher)": c["p"],
         "p BH": c["p_bh"], "double FDR: SOC p adjusted": c["soc_p_adj"],
         "double FDR: p adjusted within SOC": c["p_adj_in_soc"], "flag: double FDR": c["flagged"],
@@ -195,7 +208,8 @@ def signals() -> None:
     result = analyses.safety_signals(view, f)
     clicked = None
     if result.comparison.empty:
-        incidence = result.incidence.assign(term=result.incidence["term"].fillna("(any PT of the SOC)"))
+        incidence = result.incidence.assign(term=result.incidence["term"].fillna("(any PT of the SOC)"),
+                                            pct=result.incidence["pct"].round(1))
         show(wide(incidence, ["soc", "term"], {"n_patients": "patients", "pct": "%", "events": "events"}),
              "safety_signals_incidence", result.method + (
                  " Comparisons between arms and the volcano plot are shown to the DSMB only." if not view.sees_arms

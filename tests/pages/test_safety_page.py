@@ -138,3 +138,14 @@ def test_rates_say_the_time_at_risk_ends_at_the_first_event(unusual_env):
     assert any("ends at their first event" in m.value for m in at.markdown)
     rates = _frame_with(at, "eair")
     assert (rates["years_at_risk"] <= rates["years_followed"]).all()
+
+
+def test_blinded_rates_of_a_small_count_are_hidden_with_it(unusual_env):
+    at = run_page(PAGE, "investigator", {"sex": "F"})  # few women: some categories have 1-4 patients
+    at.button_group(key="safety_section").set_value("Rates per 100 patient-years").run()
+    assert not at.exception, [e.value for e in at.exception]
+    rates = _frame_with(at, "eair")
+    small = rates["n_patients"].astype(str) == "<5"
+    # Rate x years at risk would give the hidden count back: the rate and its CI read "<5" with it.
+    assert small.any() and (rates.loc[small, ["eair", "eair_lower", "eair_upper"]] == "<5").all().all()
+    assert (rates.loc[~small, "eair"] != "<5").all()
