@@ -116,6 +116,10 @@ chosen = [v for v in visit_order if v in chosen]
 if len(chosen) < 2:
     st.info("Choose at least two visits to see how patients move between grades.")
 else:
-    links = (analyses.state_transitions if keep_dead else analyses.transitions)(view, f, tuple(chosen))
-    chart(ctx, sankey_figure(links.table, small_cells=small_cells), key="ascites_sankey", page="ascites")
-    st.caption(f"{links.population} Node colour darkens with grade.")
+    try:
+        links = (analyses.state_transitions if keep_dead else analyses.transitions)(view, f, tuple(chosen))
+    except InsufficientData as exc:
+        st.info(f"No grade transitions: {exc}")
+    else:
+        chart(ctx, sankey_figure(links.table, small_cells=small_cells), key="ascites_sankey", page="ascites")
+        st.caption(f"{links.population} Node colour darkens with grade.")

@@ -35,6 +35,7 @@ from dashboard.domain.disclosure import shown_count
 from dashboard.domain.labstats import VisitSummary, summary_from_aggregates
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.domain.survival import KMResult
+from dashboard.errors import InsufficientData
 
 # Where the cumulative incidence of resolution is read off: end of treatment, then follow-up.
 CIF_VISITS = ("W4", "W12", "W24", "W48")
@@ -95,9 +96,17 @@ def shift(view: TrialView, f: SubjectFilter, visits: tuple[str, ...]) -> Counted
                    + population(view, f).note)
 
 
+def _scheduled(view: TrialView, visits: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``visits`` the schedule holds: the views that keep the dead need a visit's target day and window."""
+    known = set(view.visit_schedule()["visit"])
+    return tuple(v for v in visits if v in known)
+
+
 @analysis
 def state_shift(view: TrialView, f: SubjectFilter, visits: tuple[str, ...]) -> Counted:
-    """Every patient with a baseline grade at each of ``visits``: the shift, or died, transplanted, left."""
+    """Every patient with a baseline grade at each of ``visits`` (those scheduled): the shift, or died,
+    transplanted, left."""
+    visits = _scheduled(view, visits)
     table = state_shift_from_counts(view.ascites_state_shift_counts(f, visits), visits=visits, groups=groups(view, f))
     return Counted(table, STATE_SHIFT_METHOD)
 
@@ -133,7 +142,11 @@ def transitions(view: TrialView, f: SubjectFilter, visits: tuple[str, ...]) -> C
 
 @analysis
 def state_transitions(view: TrialView, f: SubjectFilter, visits: tuple[str, ...]) -> Counted:
-    """Sankey links between consecutive ``visits`` with every selected patient in a state at every visit."""
+    """Sankey links between consecutive ``visits`` (those scheduled) with every selected patient in a state at
+    every visit; InsufficientData when fewer than two of them are scheduled."""
+    visits = _scheduled(view, visits)
+    if len(visits) < 2:
+        raise InsufficientData("fewer than two of the chosen visits are in the visit schedule.")
     links = transitions_from_counts(view.ascites_state_transition_counts(f, visits), visits=visits,
                                     groups=groups(view, f))
     first = links[links["source_visit"] == visits[0]].groupby("group", sort=False)["count"].sum()
