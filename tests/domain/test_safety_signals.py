@@ -289,6 +289,8 @@ def test_double_fdr_flags_nothing_in_an_unflagged_soc_and_checks_its_levels():
     assert ss.double_fdr(terms.iloc[0:0]).empty
     with pytest.raises(ValueError, match="double_fdr: argument alpha_term=0"):
         ss.double_fdr(terms, alpha_term=0)
+    with pytest.raises(ValueError, match=r"double_fdr: argument p must hold p-values .*\[2.0\]"):
+        ss.double_fdr(terms.assign(p=[0.1, 2.0, 0.3]))
 
 
 # ---------------------------------------------------------------- exposure-adjusted rates

@@ -126,15 +126,19 @@ def fisher_p(x1: int, n1: int, x2: int, n2: int) -> float:
 # ---------------------------------------------------------------- multiplicity
 
 
+def _p_values(func: str, p: Sequence[float]) -> np.ndarray:
+    """``p`` as an array, refused unless every value is a p-value (0 to 1, not missing)."""
+    values = np.asarray(p, dtype=float)
+    bad = np.isnan(values) | (values < 0) | (values > 1)
+    if bad.any():
+        raise ValueError(f"{func}: argument p must hold p-values between 0 and 1, found {values[bad][:5].tolist()}.")
+    return values
+
+
 def benjamini_hochberg(p: Sequence[float]) -> np.ndarray:
     """BH-adjusted p-values, equal to R ``p.adjust(p, method="BH")``; an empty input gives an empty array."""
-    values = np.asarray(p, dtype=float)
-    if values.size == 0:
-        return values
-    if np.isnan(values).any() or (values < 0).any() or (values > 1).any():
-        raise ValueError("benjamini_hochberg: argument p must hold p-values between 0 and 1, found "
-                         f"{values[np.isnan(values) | (values < 0) | (values > 1)][:5].tolist()}.")
-    return stats.false_discovery_control(values, method="bh")
+    values = _p_values("benjamini_hochberg", p)
+    return values if values.size == 0 else stats.false_discovery_control(values, method="bh")
 
 
 def double_fdr(terms: pd.DataFrame, *, alpha_soc: float = FDR_ALPHA, alpha_term: float = FDR_ALPHA) -> pd.DataFrame:
@@ -152,7 +156,7 @@ def double_fdr(terms: pd.DataFrame, *, alpha_soc: float = FDR_ALPHA, alpha_term:
     out = terms.copy()
     if out.empty:
         return out.assign(soc_p=[], soc_p_adj=[], soc_flagged=[], p_adj_in_soc=[], flagged=[])
-    benjamini_hochberg(out["p"])  # the argument check: every p a p-value
+    _p_values(func, out["p"])
     soc_p = out.groupby("soc", sort=True)["p"].min()
     soc_p_adj = pd.Series(benjamini_hochberg(soc_p.to_numpy()), index=soc_p.index)
     out["soc_p"] = out["soc"].map(soc_p)
