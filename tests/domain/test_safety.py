@@ -413,20 +413,15 @@ def test_ae_overview_counts_by_hand(group, category, big_n, n_patients, events):
     assert hit["pct"] == pytest.approx(100 * n_patients / big_n)
 
 
-def test_ae_overview_and_rates_list_groups_in_arms_order_else_alphabetically():
+def test_ae_overview_lists_groups_in_arms_order_else_alphabetically():
     ae, subjects = ae_data()
-    def rates(ae, subjects, *, group_col, arms=None):
-        return adverse_events.exposure_adjusted_rates(oracle_aes.ae_overview(ae, subjects, group_col=group_col,
-                                                                             arms=arms), subjects, group_col=group_col)
-
-    for func in (oracle_aes.ae_overview, rates):
-        default = func(ae, subjects, group_col="arm").table
-        ordered = func(ae, subjects, group_col="arm", arms=("UC-MSC", "Placebo")).table
-        assert list(dict.fromkeys(default["group"])) == ["Placebo", "UC-MSC"]
-        assert list(dict.fromkeys(ordered["group"])) == ["UC-MSC", "Placebo"]
-        pd.testing.assert_frame_equal(  # same rows, only the order differs
-            ordered.sort_values(["group", "category"]).reset_index(drop=True),
-            default.sort_values(["group", "category"]).reset_index(drop=True))
+    default = oracle_aes.ae_overview(ae, subjects, group_col="arm").table
+    ordered = oracle_aes.ae_overview(ae, subjects, group_col="arm", arms=("UC-MSC", "Placebo")).table
+    assert list(dict.fromkeys(default["group"])) == ["Placebo", "UC-MSC"]
+    assert list(dict.fromkeys(ordered["group"])) == ["UC-MSC", "Placebo"]
+    pd.testing.assert_frame_equal(  # same rows, only the order differs
+        ordered.sort_values(["group", "category"]).reset_index(drop=True),
+        default.sort_values(["group", "category"]).reset_index(drop=True))
 
 
 def test_ae_overview_discontinuation_only_when_the_column_exists():
@@ -508,32 +503,6 @@ def test_ae_by_worst_grade_counts_each_patient_once_at_the_highest_grade():
     pyr = t[(t["term"] == "Pyrexia") & (t["group"] == "UC-MSC")].set_index("grade")["n_patients"]
     assert pyr.to_dict() == {1: 0, 2: 1, 3: 0, 4: 0, 5: 0}  # S1's grade 1 pyrexia not counted again
     assert row(t, level="any", group="Placebo", grade=1)["pct"] == pytest.approx(50.0)
-
-
-@pytest.mark.parametrize(("group", "category", "events_case", "patients_case"), [
-    ("UC-MSC", "any", "pois_5_3.5", "pois_2_3.5"),
-    ("Placebo", "any", "pois_1_2", "pois_1_2"),
-    ("Placebo", "serious", "pois_0_2", "pois_0_2"),
-])
-def test_exposure_adjusted_rates_match_r_poisson_test(group, category, events_case, patients_case):
-    ae, subjects = ae_data()
-    res = adverse_events.exposure_adjusted_rates(oracle_aes.ae_overview(ae, subjects, group_col="arm"), subjects,
-                                                 group_col="arm")
-    hit = row(res.table, group=group, category=category)
-    assert hit["patient_years"] == pytest.approx(3.5 if group == "UC-MSC" else 2.0)
-    assert hit["event_rate"] == pytest.approx(100 * hit["events"] / hit["patient_years"])
-    assert hit["event_rate_lower"] == pytest.approx(r(events_case, "rate_lower"), abs=1e-7)
-    assert hit["event_rate_upper"] == pytest.approx(r(events_case, "rate_upper"), abs=1e-7)
-    assert hit["patient_rate_lower"] == pytest.approx(r(patients_case, "rate_lower"), abs=1e-7)
-    assert hit["patient_rate_upper"] == pytest.approx(r(patients_case, "rate_upper"), abs=1e-7)
-    assert "poisson.test" in res.method
-
-
-def test_exposure_adjusted_rates_need_the_exposure_column():
-    ae, subjects = ae_data()
-    with pytest.raises(ValueError, match="exposure_adjusted_rates: argument subjects lacks column"):
-        adverse_events.exposure_adjusted_rates(oracle_aes.ae_overview(ae, subjects, group_col=None),
-                                               subjects.drop(columns="exposure_days"), group_col=None)
 
 
 # ---------------------------------------------------------------- listings

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.checks import check_conf_level, check_group_col, require_columns
+from dashboard.domain.checks import check_group_col, require_columns
 from dashboard.domain.labstats import with_group
 from dashboard.domain.safety_common import (
     SafetyTable,
@@ -192,47 +192,6 @@ def ae_by_worst_grade(ae: pd.DataFrame, subjects: pd.DataFrame, *, group_col: st
     table = pd.DataFrame(rows, columns=["level", "soc", "term", "group", "N", "grade", "n_patients"])
     table["pct"] = _pct(table["n_patients"], table["N"])
     return SafetyTable(table, "Worst CTCAE grade per patient (% of patients in the group).")
-
-
-def exposure_adjusted_rates(
-    overview: SafetyTable,
-    subjects: pd.DataFrame,
-    *,
-    group_col: str | None,
-    exposure_col: str = "exposure_days",
-    conf_level: float = 0.95,
-) -> SafetyTable:
-    """Events and patients with an event per 100 patient-years, with exact Poisson CIs.
-
-    ``table`` columns: group, category, label, N, patient_years, events, event_rate, event_rate_lower,
-    event_rate_upper, n_patients, patient_rate, patient_rate_lower, patient_rate_upper. ``overview`` is the
-    :func:`ae_overview_from_counts` of the same patients, whose categories and group order are kept. Exposure
-    is the sum of
-    ``subjects[exposure_col]`` (days on study) / 365.25 per group, for events and patients alike
-    (time to first event is not used).
-    """
-    func = "exposure_adjusted_rates"
-    require_columns(func, subjects, ("usubjid", exposure_col), arg="subjects")
-    check_conf_level(func, conf_level)
-    if (subjects[exposure_col].isna() | (subjects[exposure_col] < 0)).any():
-        raise ValueError(f"{func}: subjects column {exposure_col} must be non-negative days, found missing or negative.")
-    overview = overview.table
-    subj = with_group(subjects, group_col).drop_duplicates("usubjid")
-    py = subj.groupby("group")[exposure_col].sum() / 365.25
-    if (py <= 0).any():
-        raise InsufficientData("A group has no follow-up time, so no rate per patient-year can be computed.")
-    out = overview[["group", "category", "label", "N", "events", "n_patients"]].copy()
-    out.insert(4, "patient_years", out["group"].map(py))
-    for count, prefix in (("events", "event_rate"), ("n_patients", "patient_rate")):
-        ci = [poisson_exact(int(x), t, conf_level) for x, t in zip(out[count], out["patient_years"])]
-        out[prefix] = 100 * out[count] / out["patient_years"]
-        out[f"{prefix}_lower"] = [100 * c[0] for c in ci]
-        out[f"{prefix}_upper"] = [100 * c[1] for c in ci]
-    cols = ["group", "category", "label", "N", "patient_years", "events", "event_rate", "event_rate_lower",
-            "event_rate_upper", "n_patients", "patient_rate", "patient_rate_lower", "patient_rate_upper"]
-    method = (f"Rate per 100 patient-years (days on study / 365.25) with {conf_level:.0%} exact Poisson CI "
-              "(chi-square quantiles, as R poisson.test).")
-    return SafetyTable(out[cols], method)
 
 
 # ---------------------------------------------------------------- listings
