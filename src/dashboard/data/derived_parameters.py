@@ -194,9 +194,11 @@ def _long(assessments: pd.DataFrame, values: dict[str, np.ndarray]) -> pd.DataFr
         # str for each of millions of rows.
         return np.array(per_code, dtype=object)[which]
 
-    out = {c: assessments[c].take(at).reset_index(drop=True) for c in assessments.columns}
+    out = {c: assessments[c].array.take(at) for c in assessments.columns}
     out.update(paramcd=text(codes), param=text([BY_CODE[c].name for c in codes]),
                unit=text([BY_CODE[c].unit for c in codes]),
                value=np.concatenate([values[c][p] for c, p in zip(codes, present)]),
                lower_limit=np.full(len(at), np.nan), upper_limit=np.full(len(at), np.nan))
-    return pd.DataFrame({c: out[c] for c in LAB_COLUMNS})
+    # copy=False: pandas would otherwise copy every object column into one block, a second pass over
+    # millions of Python references that the concat with the measured rows repeats anyway.
+    return pd.DataFrame({c: out[c] for c in LAB_COLUMNS}, copy=False)
