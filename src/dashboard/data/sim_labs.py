@@ -40,7 +40,6 @@ from dashboard.data.sim_course import (
 )
 from dashboard.domain.deviations import ENTRY_CRITERIA
 from dashboard.domain.labs import BY_CODE, MEASURED_CODES
-from dashboard.domain.meld import meld, meld3, meld_na
 from dashboard.domain.visits import VISITS
 
 # Two reference-range variants, as the trial's local labs differ (domain.md §3.2); each site uses one.
@@ -69,7 +68,8 @@ RRT_P = {HEPATORENAL: 0.35, MODS: 0.3}
 
 def simulate_labs(rng: np.random.Generator, course: Course, site: np.ndarray, female: np.ndarray,
                   effect_on: np.ndarray, episodes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Every lab and assessment (MELD scores included) at every assessment of ``course``, by parameter code."""
+    """Every measured lab and assessment at every assessment of ``course``, by parameter code (the derived
+    scores come from data.derived_parameters)."""
     n, m = len(female), len(course.row)
     rows, s, c = course.row, course.severity, course.chronic[course.row]
     t = course.study_day.astype(float) - 1.0
@@ -192,14 +192,7 @@ def simulate_labs(rng: np.random.Generator, course: Course, site: np.ndarray, fe
     he = _toward(he, per_patient(rng.uniform(1.5, 4.4, n)), dying[MODS])
     values["HEGRADE"] = np.maximum(np.clip(np.rint(he), 0, 4), episodes["encephalopathy"])
 
-    for code in MEASURED_CODES:
-        values[code] = np.round(values[code], BY_CODE[code].decimals)
-    fem = female[rows]
-    dialysis = values["RRT"] == 1
-    values["MELD"] = meld(values["BILI"], values["INR"], values["CREAT"], dialysis)
-    values["MELDNA"] = meld_na(values["BILI"], values["INR"], values["CREAT"], values["SODIUM"], dialysis)
-    values["MELD3"] = meld3(values["BILI"], values["INR"], values["CREAT"], values["SODIUM"], values["ALB"], fem, dialysis)
-    return values
+    return {code: np.round(values[code], BY_CODE[code].decimals) for code in MEASURED_CODES}
 
 
 def _at_baseline(x: np.ndarray, rows: np.ndarray, baseline: np.ndarray, n: int) -> np.ndarray:

@@ -19,6 +19,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from dashboard.data.derived_parameters import derive_parameters
 from dashboard.data.sim_course import CIRRHOTIC_TYPES, DEATH_CAUSES, scheduled_visits, simulate_course
 from dashboard.data.sim_events import (
     episode_grades,
@@ -163,8 +164,6 @@ def simulate_trial(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
     aes = simulate_adverse_events(rng, usubjid, day1, exit_day, exit_kind, course, disease, infusion_aes,
                                   hyponatraemia_events(rng, course, usubjid, values["SODIUM"], sodium_lln), cut64)
     death_cause = np.array(DEATH_CAUSES, dtype=object)[course.cause]
-    known = (course.visit_idx == 0) & (day1[course.row] <= cut64)
-    baseline_meld = pd.Series(values["MELD"][known], index=usubjid[course.row[known]])
 
     visit_dates = day1[visits["row"]] + (visits["study_day"] - 1).astype("timedelta64[D]")
     visits = {k: v[visit_dates <= cut64] for k, v in visits.items()}
@@ -178,8 +177,15 @@ def simulate_trial(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
     vitals = vitals[vital_on <= cut64].drop(columns="given_on").reset_index(drop=True)
     subjects = _subjects_table(
         usubjid, site_ids[site], arm, randomized, day1, age, female, weight, etiology, lf_type,
-        exit_day, exit_kind, cut64, visits, baseline_meld, ascites, death_cause,
+        exit_day, exit_kind, cut64, visits, ascites, death_cause,
     )
+    # MELD, the liver-failure grades and the CTCAE grades, as every imported cut gets them. Each derived value
+    # depends only on its assessment's own records, the patient's baseline and age and sex, so deriving the
+    # cut's rows gives what deriving the whole course and then cutting would, with less work.
+    labs = derive_parameters(labs, ascites, subjects)
+    meld = labs[labs["paramcd"] == "MELD"]
+    meld = meld[meld["visit_num"].eq(0).fillna(False).to_numpy(dtype=bool)]
+    subjects["baseline_meld"] = subjects["usubjid"].map(meld.set_index("usubjid")["value"])
     # Every record is dated on or after the patient's day 1, so the cut keeps no record of a patient it drops.
     subjects = subjects[keep].reset_index(drop=True)
 
@@ -212,7 +218,7 @@ def simulate_trial(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
 
 
 def _subjects_table(usubjid, site, arm, randomized, day1, age, female, weight, etiology, lf_type,
-                    exit_day, exit_kind, cut64, visits, baseline_meld, ascites, death_cause) -> pd.DataFrame:
+                    exit_day, exit_kind, cut64, visits, ascites, death_cause) -> pd.DataFrame:
     """One row per patient with status as known at the cut (later events do not exist yet)."""
     exit_date = day1 + (exit_day - 1).astype("timedelta64[D]")
     happened = exit_date <= cut64
@@ -249,7 +255,6 @@ def _subjects_table(usubjid, site, arm, randomized, day1, age, female, weight, e
         "withdrawn_on": withdrawn_on,
         "last_contact_on": last_contact,
     })
-    df["baseline_meld"] = df["usubjid"].map(baseline_meld)
     df["baseline_ascites_grade"] = df["usubjid"].map(base_ascites).astype("Int64")
     return df
 
