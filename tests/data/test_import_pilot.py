@@ -114,3 +114,16 @@ def test_sdtm_baseline_flags_become_the_baseline_visit(sdtm):
     # Change from baseline exists for every patient with a flagged ALT.
     with_base = con.execute("SELECT count(DISTINCT usubjid) FROM lab_results WHERE paramcd = 'ALT' AND visit_num = 0")
     assert with_base.fetchone()[0] == flagged.loc[flagged["LBTESTCD"] == "ALT", "USUBJID"].nunique()
+
+
+def test_imported_pilot_cut_stores_ctcae_grades_and_derived_aki_stages(pilot):
+    con, _ = pilot
+    graded = dict(con.execute("SELECT paramcd, count(toxgr_high) FROM lab_results WHERE paramcd IN ('ALT', 'CREAT') "
+                              "GROUP BY paramcd").fetchall())
+    assert graded["ALT"] > 0 and graded["CREAT"] > 0
+    # The pilot has creatinine at every visit but no INR or HE grade: AKI stage is derived, MELD and ACLF are not.
+    derived = {r[0] for r in con.execute("SELECT DISTINCT paramcd FROM lab_results "
+                                         "WHERE paramcd IN ('AKISTAGE', 'MELD', 'ACLFGR')").fetchall()}
+    assert derived == {"AKISTAGE"}
+    assert con.execute("SELECT count(*) FROM lab_results WHERE paramcd = 'AKISTAGE' AND toxgr_high IS NOT NULL"
+                       ).fetchone()[0] == 0

@@ -40,7 +40,8 @@ TABLES: dict[str, str] = {
     "lab_results": """
         usubjid VARCHAR NOT NULL, paramcd VARCHAR NOT NULL, param VARCHAR NOT NULL,
         unit VARCHAR NOT NULL, visit VARCHAR, visit_num INTEGER, study_day INTEGER NOT NULL,
-        collected_on DATE NOT NULL, value DOUBLE NOT NULL, lower_limit DOUBLE, upper_limit DOUBLE""",
+        collected_on DATE NOT NULL, value DOUBLE NOT NULL, lower_limit DOUBLE, upper_limit DOUBLE,
+        toxgr_low INTEGER, toxgr_high INTEGER""",
     "infusions": """
         usubjid VARCHAR NOT NULL, infusion_num INTEGER NOT NULL, given_on DATE NOT NULL,
         study_day INTEGER NOT NULL, product VARCHAR, dose_cells_1e6 DOUBLE, volume_ml DOUBLE""",
