@@ -18,13 +18,17 @@ import pandas as pd
 from dashboard.data.queries import SUBJECT_COLUMNS, SUBJECT_DATE_COLUMNS
 from dashboard.domain import adverse_events, safety
 from dashboard.domain.ascites import MEASURES
+from dashboard.domain.death_aware import state_scale
 from dashboard.domain.labstats import EXIT_STATUSES, add_change_from_baseline, with_group
 from dashboard.domain.subject_filter import SubjectFilter
 
 # The row-level statistics are test oracles (tests/oracle), not production code; bench/run.py runs with bench/
 # on the path, so the repository root, which holds the tests package, goes there too.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.oracle import ascites  # noqa: E402
+from tests.oracle import (
+    ascites,  # noqa: E402
+    death_aware,  # noqa: E402
+)
 from tests.oracle import safety as safety_oracle  # noqa: E402
 from tests.oracle.adverse_events import ae_overview  # noqa: E402
 from tests.oracle.arm_comparison import comparison_aggregates_of_rows  # noqa: E402
@@ -165,6 +169,22 @@ class NaiveSource:
     def lab_shift_counts(self, f: SubjectFilter, paramcd: str) -> pd.DataFrame:
         return shift_counts(self.lab_rows(f, (paramcd,)), group_col=self.group_col, paramcd=paramcd)
 
+    def _state_inputs(self, f: SubjectFilter, paramcd: str) -> tuple:
+        """What the oracle of the views that keep the dead reads: rows, patients with exit days, schedule, cut."""
+        return (self.lab_rows(f, (paramcd,)), add_exit_day(self.subjects(f)), self.visit_schedule(),
+                self.study()["data_cut_date"])
+
+    def lab_state_counts(self, f: SubjectFilter, paramcd: str) -> pd.DataFrame:
+        return death_aware.lab_state_counts(*self._state_inputs(f, paramcd), state_scale(paramcd), self.group_col)
+
+    def lab_landmark_rows(self, f: SubjectFilter, paramcd: str, visit_num: int) -> pd.DataFrame:
+        return death_aware.lab_landmark_rows(*self._state_inputs(f, paramcd), visit_num, self.group_col)
+
+    def lab_grade_shift_counts(self, f: SubjectFilter, paramcd: str, direction: str) -> pd.DataFrame:
+        rows = self._rows("lab_results", f, ["usubjid", "study_day"])
+        rows = rows[rows["paramcd"] == paramcd]
+        return death_aware.grade_shift_counts(rows, rows[f"toxgr_{direction}"], self.group_col)
+
     def lab_comparison_aggregates(self, f: SubjectFilter, paramcd: str, active: str, reference: str) -> pd.DataFrame:
         return comparison_aggregates_of_rows(self.lab_rows(f, (paramcd,)), group_col="arm", active=active, reference=reference)
 
@@ -203,8 +223,22 @@ class NaiveSource:
         return links.assign(pair=links["source_visit"].map({v: i for i, v in enumerate(visits)}))
 
     def ascites_resolution_times(self, f: SubjectFilter) -> pd.DataFrame:
-        exit_days = add_exit_day(self.subject_dates(f)).set_index("usubjid")["exit_day"]
-        return ascites.resolution_times(self.ascites_rows(f), exit_days, group_col=self.group_col)
+        return ascites.resolution_times(self.ascites_rows(f), add_exit_day(self.subject_dates(f)),
+                                        group_col=self.group_col)
+
+    def _ascites_state_inputs(self, f: SubjectFilter) -> tuple:
+        """What the oracle of the views that keep the dead reads: rows, patients with exit days, schedule, cut."""
+        return (self.ascites_rows(f), add_exit_day(self.subject_dates(f)), self.visit_schedule(),
+                self.study()["data_cut_date"])
+
+    def ascites_visit_states(self, f: SubjectFilter) -> pd.DataFrame:
+        return ascites.visit_state_counts(*self._ascites_state_inputs(f), group_col=self.group_col)
+
+    def ascites_state_shift_counts(self, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
+        return ascites.state_shift_counts(*self._ascites_state_inputs(f), visits=visits, group_col=self.group_col)
+
+    def ascites_state_transition_counts(self, f: SubjectFilter, visits: tuple[str, ...]) -> pd.DataFrame:
+        return ascites.state_transition_counts(*self._ascites_state_inputs(f), visits=visits, group_col=self.group_col)
 
     def ascites_measure_summaries(self, f: SubjectFilter) -> pd.DataFrame:
         """TrialView.ascites_measure_summaries in pandas from the fetched rows."""

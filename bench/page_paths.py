@@ -33,7 +33,8 @@ from dashboard.domain.lab_safety import MDISH_DEFAULT_CUTS
 from dashboard.domain.labs import describe
 from dashboard.domain.survival import CONF_TYPES
 from dashboard.errors import InsufficientData
-from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure
+from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, resolution_cif_figure, sankey_figure
+from dashboard.figures.death_aware import state_bars_figure
 from dashboard.figures.km import km_figure
 from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
 from dashboard.figures.overview import completeness_figure, disposition_figure, enrolment_figure
@@ -101,8 +102,9 @@ def patient(view, f, m: Marks, usubjid: str) -> list[go.Figure]:
     return figs
 
 
-def labs(view, f, m: Marks, section: str = "Summary table", code: str = "MELD") -> list[go.Figure]:
-    """pages/labs.py: the curve of ``code`` (scale "value", statistic "mean"), then the chosen view's analysis."""
+def labs(view, f, m: Marks, section: str = "Keep the dead", code: str = "MELD") -> list[go.Figure]:
+    """pages/labs.py: the curve of ``code`` (scale "value", statistic "mean"), then the chosen view's analysis (the
+    default: states by visit with the dead kept, the state at W12 and, for the DSMB, MELD with death ranked worst)."""
     colors = arm_colors(view.arms())
     view.count_subjects(f)
     available = view.lab_parameters().set_index("paramcd")
@@ -110,7 +112,15 @@ def labs(view, f, m: Marks, section: str = "Summary table", code: str = "MELD") 
     curve = lab_analyses.lab_curve(view, f, code, "value")
     y_title = f"{param.name} ({param.unit})"
     extra: Callable[[], list[go.Figure]] = lambda: []  # noqa: E731 - the summary table draws nothing more
-    if section == "Arm comparison":
+    if section == "Keep the dead":
+        states = lab_analyses.lab_states(view, f, code)
+        lab_analyses.lab_state_shift(view, f, code, "W12")
+        try:
+            lab_analyses.death_ranked_worst(view, f, code, "W12")
+        except InsufficientData:
+            pass  # the page says why in place of the comparison
+        extra = lambda: [state_bars_figure(states)]  # noqa: E731
+    elif section == "Arm comparison":
         lab_analyses.arm_comparison(view, f, code)
     elif section == "Box plots":
         boxes = lab_analyses.box_stats(view, f, code, "value")
@@ -119,7 +129,7 @@ def labs(view, f, m: Marks, section: str = "Summary table", code: str = "MELD") 
         sample = lab_analyses.trajectories(view, f, code, "value")
         extra = lambda: [spaghetti_figure(sample, colors, y_title=y_title)]  # noqa: E731
     elif section == "Shift table":
-        lab_analyses.shift_table(view, f, code)
+        lab_analyses.shift_tables(view, f, code)
     elif section == "Liver safety":
         dish = lab_analyses.liver_safety(view, f, *MDISH_DEFAULT_CUTS)
         extra = lambda: [edish_figure(dish, colors, title="mDISH (x baseline)")]  # noqa: E731
@@ -132,30 +142,30 @@ SANKEY_VISITS = ("Baseline", *SHIFT_VISITS)
 
 
 def ascites(view, f, m: Marks) -> list[go.Figure]:
-    """pages/ascites.py: summaries, shift, resolution and transitions between the default Sankey visits."""
+    """pages/ascites.py with the dead kept (its default): summaries, the state shift, resolution with death
+    competing and the state transitions between the default Sankey visits."""
     colors = arm_colors(view.arms())
     view.count_subjects(f)
     data = ascites_analyses.summaries(view, f)
     visit_order = data.visit_order
     pd.concat([s.summary.assign(measure=k) for k, s in data.measures.items()], ignore_index=True)
-    ascites_analyses.shift(view, f, tuple(v for v in SHIFT_VISITS if v in visit_order))
+    ascites_analyses.state_shift(view, f, tuple(v for v in SHIFT_VISITS if v in visit_order))
     try:
-        km = ascites_analyses.resolution(view, f)
+        resolved = ascites_analyses.resolution_competing(view, f)
     except InsufficientData:
-        km = None
+        resolved = None
     chosen = tuple(v for v in SANKEY_VISITS if v in visit_order)
-    links = ascites_analyses.transitions(view, f, chosen) if len(chosen) >= 2 else None
+    links = ascites_analyses.state_transitions(view, f, chosen) if len(chosen) >= 2 else None
     m.mark("data")
     figs = [grade_bars_figure(data.grades),
             *(mean_by_visit_figure(s, colors, stat="mean", title=MEASURE_LABELS[k], y_title=MEASURE_LABELS[k])
               for k, s in data.measures.items()),
             free_of_ascites_figure(data.free, colors)]
-    if km is not None:
-        ticks = range(0, int(km.table["time"].max()) + 28, 28)
-        figs.append(km_figure(km, colors=colors, show_median=True, tick_days=ticks,
-                              y_title="Probability of still having ascites"))
+    if resolved is not None:
+        ticks = range(0, int(resolved.cif.table["time"].max()) + 28, 28)
+        figs.append(resolution_cif_figure(resolved, colors, tick_days=ticks))
     if links is not None:
-        figs.append(sankey_figure(links))
+        figs.append(sankey_figure(links.table))
     return figs
 
 
@@ -201,6 +211,7 @@ PATHS: dict[str, tuple[str, Callable, dict]] = {
     "patients": ("pages/patients.py", patients, {}),
     "patient": ("pages/patient.py", patient, {}),
     "labs": ("pages/labs.py", labs, {}),
+    "labs: summary table": ("", labs, {"section": "Summary table"}),
     "labs: box plots": ("", labs, {"section": "Box plots"}),
     "labs: trajectories": ("", labs, {"section": "Trajectories"}),
     "labs: liver safety": ("", labs, {"section": "Liver safety"}),

@@ -12,6 +12,7 @@ from dashboard.data.lab_state_aggregates import lab_landmark_rows, lab_state_cou
 from dashboard.domain.death_aware import DIED, EXIT_CODES, NO_VALUE, TRANSPLANTED, state_distribution, state_scale
 from dashboard.domain.subject_filter import SubjectFilter
 from tests.data.sql_helpers import SqlRecorder, messy_copy
+from tests.oracle.death_aware import lab_landmark_rows as landmark_oracle
 from tests.oracle.death_aware import lab_state_counts as oracle
 from tests.oracle.labstats import add_exit_day
 
@@ -98,33 +99,17 @@ def test_bands_follow_the_worse_direction_and_exit_codes_never_collide_with_band
 
 
 @pytest.mark.parametrize("visit_num", [5, 6])
-def test_landmark_rows_equal_the_subjects_and_lab_rows(demo_con, visit_num):
-    f = SubjectFilter()
-    got = lab_landmark_rows(demo_con, f, "MELD", visit_num, True).set_index("usubjid")
-    subjects = queries.subjects(demo_con, f, True).set_index("usubjid")
-    rows = queries.lab_rows(demo_con, f, ("MELD",), True).sort_values("study_day", kind="stable")
-    visit = demo_con.execute("SELECT target_day, window_hi FROM visits WHERE visit_num = ?", [visit_num]).fetchone()
-    cut = pd.Timestamp(demo_con.execute("SELECT max(data_cut_date) FROM study").fetchone()[0])
-
-    def day(on):
-        return (pd.Timestamp(on) - pd.Timestamp(subjects.at[u, "day1_on"])).days + 1 if pd.notna(on) else float("nan")
-
-    expected = {}
-    for u in subjects.index:
-        mine = rows[rows["usubjid"] == u]
-        base, value = (mine.loc[mine["visit_num"] == n, "value"] for n in (0, visit_num))
-        death, transplant = day(subjects.at[u, "death_on"]), day(subjects.at[u, "transplant_on"])
-        left_early = min(death if death == death else 1e9, transplant if transplant == transplant else 1e9) <= visit[0]
-        if len(value) or day(cut) >= visit[1] or left_early:
-            expected[u] = dict(group=subjects.at[u, "arm"], baseline=base.iloc[-1] if len(base) else float("nan"),
-                               value=value.iloc[-1] if len(value) else float("nan"), death_day=death,
-                               transplant_day=transplant,
-                               followup_day=day(subjects.at[u, "death_on"] if death == death
-                                                else subjects.at[u, "last_contact_on"]))
-    expected = pd.DataFrame.from_dict(expected, orient="index")
-    expected.index.name = "usubjid"
-    pd.testing.assert_frame_equal(got, expected[got.columns], check_dtype=False)
-    assert got["death_day"].notna().any() and got["value"].isna().any()
+@pytest.mark.parametrize("which", ["demo_con", "messy_con"])
+def test_landmark_rows_equal_the_oracle(request, which, include_arm, visit_num):
+    con, f = request.getfixturevalue(which), SubjectFilter()
+    got = lab_landmark_rows(con, f, "MELD", visit_num, include_arm)
+    rows = queries.lab_rows(con, f, ("MELD",), include_arm)
+    subjects = queries.subjects(con, f, include_arm)
+    visits = con.execute("SELECT visit, visit_num, target_day, window_hi FROM visits").df()
+    cut = con.execute("SELECT max(data_cut_date) FROM study").fetchone()[0]
+    expected = landmark_oracle(rows, subjects, visits, cut, visit_num, "arm" if include_arm else None)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert got["death_day"].notna().any() and got["value"].isna().any() and got["value"].notna().any()
 
 
 def test_grades_are_their_own_bands_and_scores_without_bands_say_which_to_choose():
