@@ -149,19 +149,21 @@ def show_trajectories() -> None:
 
 def show_shift() -> None:
     try:
-        table = analyses.shift_table(view, f, code)
+        shifts = analyses.shift_tables(view, f, code)
     except UnsuitableData:
-        stop_with_info(f"{param.name} has no reference range, so it has no shift table; choose a measured lab.")
-    st.caption("Patients by baseline category (rows) and worst post-baseline category (columns), against "
-               "each record's reference limits.")
-    table = disclosed(view, table)
-    by_group = table.groupby("group", sort=False)
-    for k, (col, (g, part)) in enumerate(zip(st.columns(by_group.ngroups), by_group)):
-        order = part["baseline"].unique()
-        col.markdown(f"**{g}**")
-        col.dataframe(part.pivot(index="baseline", columns="worst_post_baseline", values="n")
-                      .reindex(index=order, columns=order), key=f"labs_shift_{k}")
-    download_table(ctx, table, f"{code}_shift_table", key="labs_shift_download", page=PAGE)
+        stop_with_info(f"{param.name} has no CTCAE grade and no reference range, so it has no shift table; choose "
+                       "a measured lab, or 'Keep the dead' for its states by visit.")
+    for i, shift in enumerate(shifts):
+        st.markdown(f"**{shift.title}**: baseline (rows) against the worst after baseline (columns)")
+        table = disclosed(view, shift.table)
+        by_group = table.groupby("group", sort=False)
+        for k, (col, (g, part)) in enumerate(zip(st.columns(by_group.ngroups), by_group)):
+            order = part["baseline"].unique()
+            col.markdown(f"**{g}**")
+            col.dataframe(part.pivot(index="baseline", columns="worst_post_baseline", values="n")
+                          .reindex(index=order, columns=order), key=f"labs_shift_{i}_{k}")
+        download_table(ctx, table, f"{code}_shift_table_{i + 1}", key=f"labs_shift_download_{i}", page=PAGE)
+    st.caption(shifts[0].note)
 
 
 def show_liver_safety() -> None:

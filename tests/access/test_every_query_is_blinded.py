@@ -70,6 +70,7 @@ ARGUMENTS: dict[str, Callable[[TrialView], tuple]] = {
     "lab_trajectory_sample": lambda view: (EVERYONE, "MELD", "value"),
     "lab_shift_counts": lambda view: (EVERYONE, "ALT"),
     "lab_state_counts": lambda view: (EVERYONE, "MELD"),
+    "lab_grade_shift_counts": lambda view: (EVERYONE, "ALB", "low"),
     "lab_landmark_rows": lambda view: (EVERYONE, "MELD", 5),
     "lab_comparison_aggregates": lambda view: (EVERYONE, "MELD", *UNUSUAL_ARMS),
     "patient": lambda view: (view.subject_ids(EVERYONE)[0],),

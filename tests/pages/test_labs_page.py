@@ -85,10 +85,13 @@ def test_change_from_baseline_mode_leaves_out_baseline(unusual_env):
 
 def test_shift_table_has_one_matrix_per_arm_and_meld_explains_why_it_has_none(unusual_env):
     at = open_view("dsmb", "Shift table", lab="ALB")
+    matrices = [d.value for d in at.dataframe if "Grade 3" in d.value.columns]
+    assert len(matrices) == 2 and sum(int(m.to_numpy().sum()) for m in matrices) == 70
+    at = open_view("dsmb", "Shift table", lab="PTA")
     matrices = [d.value for d in at.dataframe if "<LLN" in d.value.columns]
     assert len(matrices) == 2 and sum(int(m.to_numpy().sum()) for m in matrices) == 70
     at = open_view("dsmb", "Shift table")
-    assert "no reference range" in at.info[0].value
+    assert "no CTCAE grade and no reference range" in at.info[0].value
 
 
 def test_liver_safety_counts_quadrants_per_arm_with_adjustable_mdish_cut_offs(unusual_env):
@@ -124,9 +127,9 @@ def test_liver_safety_says_why_it_plots_multiples_of_baseline_not_edish(unusual_
 
 def test_blinded_liver_safety_is_pooled_with_small_counts_hidden(unusual_env):
     at = open_view("investigator", "Liver safety")
-    # Cut-offs at 1x baseline put a few patients in the "ALT rise only" quadrant of this trial.
+    # A bilirubin cut-off of 1.5x baseline leaves one patient of this trial in the "bilirubin rise only" quadrant.
     at.number_input(key="labs_mdish_alt").set_value(1.0).run()
-    at.number_input(key="labs_mdish_bili").set_value(1.0).run()
+    at.number_input(key="labs_mdish_bili").set_value(1.5).run()
     table = at.dataframe[0].value
     assert list(table.columns) == [POOLED_LABEL] and "<5" in set(table[POOLED_LABEL])
     assert not any(0 < int(v) < 5 for v in table[POOLED_LABEL] if str(v).isdigit())
@@ -193,3 +196,15 @@ def test_keep_the_dead_is_pooled_without_a_comparison_for_blinded_roles(unusual_
     cells = [v for v in shift.to_numpy().ravel() if isinstance(v, (int, float))]
     assert all(not 0 < v < 5 for v in cells) and (shift == "<5").to_numpy().any()
 
+
+
+@pytest.mark.parametrize("role", ["dsmb", "investigator"])
+def test_shift_tables_grade_by_ctcae_in_both_directions_where_ctcae_grades_the_lab(unusual_env, role):
+    at = open_view(role, "Shift table", lab="SODIUM")
+    titles = " ".join(m.value for m in at.markdown)
+    assert "Hyponatremia: CTCAE v5.0 grade" in titles and "Hypernatremia: CTCAE v5.0 grade" in titles
+    table = at.dataframe[0].value
+    assert "Grade 0" in table.index and "Grade 4" in table.columns
+    assert any("CTCAE v5.0 grades from the laboratory value alone" in c.value for c in at.caption)
+    at = open_view(role, "Shift table", lab="PTA")
+    assert any("reference limits" in m.value for m in at.markdown)

@@ -203,6 +203,12 @@ class TrialView:
         return shift_aggregates.lab_shift_counts(self._cursor(), self._checked(f), paramcd, self.sees_arms)
 
     @aggregate
+    def lab_grade_shift_counts(self, f: SubjectFilter, paramcd: str, direction: str) -> pd.DataFrame:
+        """Patients per baseline and worst post-baseline CTCAE grade of ``paramcd`` (``direction`` low or high)."""
+        return shift_aggregates.lab_grade_shift_counts(self._cursor(), self._checked(f), paramcd, direction,
+                                                       self.sees_arms)
+
+    @aggregate
     def lab_state_counts(self, f: SubjectFilter, paramcd: str) -> pd.DataFrame:
         """Patients per state of ``paramcd`` at each visit, the dead kept (domain.death_aware)."""
         return lab_state_aggregates.lab_state_counts(self._cursor(), self._checked(f), state_scale(paramcd),

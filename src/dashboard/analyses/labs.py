@@ -10,7 +10,7 @@ import pandas as pd
 from dashboard.access.trial_view import TrialView
 from dashboard.analyses import analysis
 from dashboard.analyses.common import groups, selected_arms
-from dashboard.domain import POOLED_LABEL
+from dashboard.domain import POOLED_LABEL, ctcae
 from dashboard.domain.arm_comparison import ArmComparison, comparison_from_aggregates
 from dashboard.domain.composite import WinRatioResult, WorstRankResult, win_ratio, worst_rank_analysis
 from dashboard.domain.death_aware import (
@@ -21,7 +21,7 @@ from dashboard.domain.death_aware import (
     state_scale,
     state_shift,
 )
-from dashboard.domain.lab_safety import DishResult, mdish_from_peaks, shift_from_counts
+from dashboard.domain.lab_safety import DishResult, grade_shift_from_counts, mdish_from_peaks, shift_from_counts
 from dashboard.domain.labplots import MAX_POINTS, BoxStats, Trajectories, box_stats_from_aggregates, trajectories_from_sample
 from dashboard.domain.labstats import VisitSummary, deaths_between_visits, summary_from_aggregates
 from dashboard.domain.subject_filter import SubjectFilter
@@ -85,10 +85,38 @@ def trajectories(view: TrialView, f: SubjectFilter, code: str, scale: str) -> Tr
     return trajectories_from_sample(sample, value_col=scale, max_points=MAX_POINTS)
 
 
+@dataclass(frozen=True)
+class ShiftTable:
+    """One shift table of a lab: ``table`` has group, baseline, worst_post_baseline, n (every combination)."""
+
+    title: str
+    table: pd.DataFrame
+    note: str
+
+
+GRADE_NOTE = ("CTCAE v5.0 grades from the laboratory value alone (criteria that need the clinical state, such as "
+              "'symptomatic', are not applied). Bilirubin, ALT/AST and creatinine are graded against multiples of "
+              "the patient's own baseline when it was abnormal, so in liver failure most patients are grade 0 at "
+              "baseline and a grade after it means a rise from their own level; 'Keep the dead' shows the "
+              "absolute bands. Patients who died count with their worst grade before death.")
+LIMIT_NOTE = ("Patients by baseline category (rows) and worst post-baseline category (columns), against each "
+              "record's reference limits (this lab has no CTCAE grade).")
+
+
 @analysis
-def shift_table(view: TrialView, f: SubjectFilter, code: str) -> pd.DataFrame:
-    """Patients by baseline and worst post-baseline category; UnsuitableData for a lab without limits."""
-    return shift_from_counts(view.lab_shift_counts(f, code), paramcd=code, groups=groups(view, f))
+def shift_tables(view: TrialView, f: SubjectFilter, code: str) -> tuple[ShiftTable, ...]:
+    """Baseline against the worst value after baseline: one table per CTCAE term the lab is graded by (low and
+    high, ADaM ATOXGRL/ATOXGRH), else one against the reference limits; UnsuitableData for a lab with neither."""
+    terms = [(direction, criteria[code]) for direction, criteria in (("low", ctcae.LOW), ("high", ctcae.HIGH))
+             if code in criteria]
+    if terms:
+        return tuple(ShiftTable(f"{term.term}: CTCAE v5.0 grade",
+                                grade_shift_from_counts(view.lab_grade_shift_counts(f, code, direction),
+                                                        groups=groups(view, f)), GRADE_NOTE)
+                     for direction, term in terms)
+    return (ShiftTable("Against the reference limits",
+                       shift_from_counts(view.lab_shift_counts(f, code), paramcd=code, groups=groups(view, f)),
+                       LIMIT_NOTE),)
 
 
 @analysis

@@ -69,3 +69,24 @@ def lab_shift_counts(con: Con, f: SubjectFilter, paramcd: str, include_arm: bool
         SELECT "group", base AS baseline_rank, worst AS worst_rank, n, with_limit
         FROM patterns
         ORDER BY min(first_usubjid) OVER (PARTITION BY "group"), base NULLS LAST, worst NULLS LAST""", params).df()
+
+
+def lab_grade_shift_counts(con: Con, f: SubjectFilter, paramcd: str, direction: str, include_arm: bool) -> pd.DataFrame:
+    """Selected patients with a graded ``paramcd`` record per group, baseline CTCAE grade (of the last visit_num 0
+    record by study day) and worst CTCAE grade after baseline, in ``direction`` "low" (``toxgr_low``, ADaM
+    ATOXGRL) or "high" (``toxgr_high``): columns ``group``, ``baseline_grade``, ``worst_grade`` (NULL where the
+    patient has no graded record there) and ``n``; only combinations with patients."""
+    column = {"low": "toxgr_low", "high": "toxgr_high"}[direction]
+    where, params = subject_where(f, "s")
+    params["paramcd"] = paramcd
+    return con.execute(f"""
+        WITH pp AS (
+            SELECT l.usubjid,
+                   arg_max(l.{column}, (l.study_day, l.value)) FILTER (WHERE l.visit_num = 0) AS base,
+                   max(l.{column}) FILTER (WHERE l.visit_num > 0) AS worst
+            FROM lab_results l
+            WHERE l.paramcd = $paramcd AND l.{column} IS NOT NULL AND l.visit_num IS NOT NULL{selected_rows(where, "l")}
+            GROUP BY l.usubjid)
+        SELECT {group_sql(include_arm)} AS "group", base AS baseline_grade, worst AS worst_grade, count(*) AS n
+        FROM pp JOIN subjects s USING (usubjid) WHERE {where}
+        GROUP BY ALL ORDER BY "group" NULLS FIRST, baseline_grade NULLS LAST, worst_grade NULLS LAST""", params).df()

@@ -206,3 +206,24 @@ def _dish(peaks: pd.DataFrame, scale: str, alt_cut: float, bili_cut: float, grou
     counts = pats.groupby(["group", "quadrant"]).size().reindex(grid, fill_value=0).rename("n").reset_index()
     return DishResult(patients=pats, counts=counts, alt_cut=alt_cut, bili_cut=bili_cut, scale=scale,
                       method=method.format(alt=alt_cut, bili=bili_cut), quadrants=quadrants)
+
+
+GRADE_SHIFT_COLUMNS = ("group", "baseline_grade", "worst_grade", "n")
+CTCAE_GRADES = tuple(f"Grade {g}" for g in range(5))
+
+
+def grade_shift_from_counts(counts: pd.DataFrame, *, groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """Baseline CTCAE grade against the worst grade after baseline, patients per group, from
+    ``shift_aggregates.lab_grade_shift_counts``: columns group, baseline, worst_post_baseline, n, every
+    combination of "Grade 0".."Grade 4" and "missing", zeros included."""
+    require_columns("grade_shift_from_counts", counts, GRADE_SHIFT_COLUMNS, arg="counts")
+    data = counts.assign(group=counts["group"].fillna(POOLED_LABEL).astype(str))
+    present = list(pd.unique(data.loc[data["n"] > 0, "group"]))
+    order = present if groups is None else [g for g in groups if g in present]
+    names = dict(enumerate(CTCAE_GRADES))
+    labels = [*CTCAE_GRADES, MISSING]
+    cells = data.assign(baseline=data["baseline_grade"].map(names).fillna(MISSING),
+                        worst_post_baseline=data["worst_grade"].map(names).fillna(MISSING))
+    grid = pd.MultiIndex.from_product([order, labels, labels], names=["group", "baseline", "worst_post_baseline"])
+    n = cells.groupby(["group", "baseline", "worst_post_baseline"])["n"].sum().reindex(grid, fill_value=0)
+    return n.astype("int64").reset_index()

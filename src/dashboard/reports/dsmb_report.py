@@ -731,11 +731,11 @@ def labs_section(ctx: ReportContext) -> str:
     body = ""
     for code in SHIFT_LABS:
         try:
-            shift = labs.shift_table(ctx.view, EVERYONE, code)
+            shifts = labs.shift_tables(ctx.view, EVERYONE, code)
         except (InsufficientData, ValueError) as exc:
             body += _unavailable(f"{lab(code).name}: {exc}")
             continue
-        body += _shift_table(ctx, code, shift)
+        body += "".join(_shift_table(ctx, code, shift) for shift in shifts)
     mdish = labs.liver_safety(ctx.view, EVERYONE, *MDISH_DEFAULT_CUTS)
     counts = mdish.counts
     sizes = {g: int(counts[counts["group"] == g]["n"].sum()) for g in ctx.groups}
@@ -748,24 +748,26 @@ def labs_section(ctx: ReportContext) -> str:
                              left=("Peaks after baseline",), note=f"{mdish.method} {WHY_MDISH}")
 
 
-def _shift_table(ctx: ReportContext, code: str, shift: pd.DataFrame) -> str:
+def _shift_table(ctx: ReportContext, code: str, shift: labs.ShiftTable) -> str:
     param = lab(code)
-    worst = list(pd.unique(shift["worst_post_baseline"]))
+    table = shift.table
+    worst = list(pd.unique(table["worst_post_baseline"]))
     rows = []
     for group in ctx.groups:
-        part = shift[shift["group"] == group]
+        part = table[table["group"] == group]
         n_group = int(part["n"].sum())
         cells = part.set_index(["baseline", "worst_post_baseline"])["n"]
-        for b in pd.unique(shift["baseline"]):
+        for b in pd.unique(table["baseline"]):
             counts = [int(cells.get((b, w), 0)) for w in worst]
             if sum(counts):
                 rows.append({"Group": _group_header(group, n_group), "Baseline": f"Baseline {b}",
                              **{w: count(n) for w, n in zip(worst, counts)}, "Total": count(sum(counts))})
     labels = {w: ("Missing" if w == "missing" else w[0].upper() + w[1:]) for w in worst}
     return table_html(ctx, pd.DataFrame(rows),
-                      title=f"{param.name} ({param.unit}): baseline vs worst value after baseline, patients",
+                      title=f"{param.name} ({param.unit}), {shift.title}: baseline vs worst value after baseline, "
+                            "patients",
                       stub="Baseline", group="Group", labels=labels, spanners={"Worst value after baseline": worst},
-                      note="Categories against each record's own reference limits; rows without patients left out.")
+                      note=f"{shift.note} Rows without patients left out.")
 
 
 def completeness_section(ctx: ReportContext) -> str:
