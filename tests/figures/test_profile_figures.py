@@ -76,9 +76,14 @@ def test_infusions_and_death_are_vertical_lines_on_every_panel_with_one_legend_e
 
 
 def test_course_figure_has_meld_scores_ascites_and_ae_lanes_on_one_axis():
-    fig = figs.course_figure(labs(), ascites(), lane(), infusion_days=[1, 29], outcomes=OUTCOMES, x_range=SPAN)
+    rows = labs()
+    with_grades = pd.concat([rows, rows[rows["paramcd"] == "MELD"].assign(paramcd="CPCLASS", value=3.0)])
+    fig = figs.course_figure(with_grades, ascites(), lane(), infusion_days=[1, 29], outcomes=OUTCOMES, x_range=SPAN)
     names = [t.name for t in fig.data]
     assert "MELD (UNOS)" in names and "Ascites grade" in names and "Deepest pocket (cm)" in names
+    # The MELD lane draws the three MELD scores only, not the grades derived beside them.
+    assert [n for n in names if n.startswith("MELD")] == ["MELD (UNOS)", "MELD-Na (OPTN 2016)", "MELD 3.0"]
+    assert not any("Child-Pugh" in n or "ACLF" in n for n in names)
     assert [n for n in names if n.startswith("AE grade")] == ["AE grade 1", "AE grade 2", "AE grade 3"]
     assert [a.text for a in fig.layout.annotations] == ["MELD scores", "Ascites", "Adverse events"]
     assert fig.layout.xaxis.matches == fig.layout.xaxis2.matches == "x3"  # the AE lane's axis

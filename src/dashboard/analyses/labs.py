@@ -14,7 +14,6 @@ from dashboard.domain import POOLED_LABEL, ctcae
 from dashboard.domain.arm_comparison import ArmComparison, comparison_from_aggregates
 from dashboard.domain.composite import WinRatioResult, WorstRankResult, win_ratio, worst_rank_analysis
 from dashboard.domain.death_aware import (
-    MELD_CODES,
     StateDistribution,
     observed_cases_note,
     state_distribution,
@@ -24,6 +23,7 @@ from dashboard.domain.death_aware import (
 from dashboard.domain.lab_safety import DishResult, grade_shift_from_counts, mdish_from_peaks, shift_from_counts
 from dashboard.domain.labplots import MAX_POINTS, BoxStats, Trajectories, box_stats_from_aggregates, trajectories_from_sample
 from dashboard.domain.labstats import VisitSummary, deaths_between_visits, summary_from_aggregates
+from dashboard.domain.meld import MELD_CODES
 from dashboard.domain.subject_filter import SubjectFilter
 from dashboard.errors import InsufficientData
 

@@ -27,13 +27,13 @@ from dashboard.domain import POOLED_LABEL
 from dashboard.domain.checks import require_columns
 from dashboard.domain.composite import WinRatioResult, WorstRankResult
 from dashboard.domain.labs import describe
+from dashboard.domain.meld import MELD_CODES
 from dashboard.errors import UnsuitableData
 
 DIED, TRANSPLANTED, LEFT, NO_VALUE = "Died", "Transplanted", "Withdrawn or lost", "No value"
 # Codes of the non-band states in the counts (band codes are 0, 1, ...): far above any band count.
 EXIT_CODES = {DIED: 100, TRANSPLANTED: 101, LEFT: 102, NO_VALUE: 103}
 STATE_COUNT_COLUMNS = ("group", "visit", "visit_num", "baseline_state", "state", "n")
-MELD_CODES = ("MELD", "MELDNA", "MELD3")
 # Graded parameters (integer codes, docs/data-model.md): the cut points of their grades and the grades' names.
 GRADES: dict[str, tuple[tuple[float, ...], tuple[str, ...]]] = {
     "CPCLASS": ((2, 3), ("Child-Pugh A", "Child-Pugh B", "Child-Pugh C")),

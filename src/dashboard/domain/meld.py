@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+# The registry codes of the three MELD scores (domain.labs), in the order they are shown.
+MELD_CODES = ("MELD", "MELDNA", "MELD3")
 BILI_UMOL_PER_MGDL = 17.1
 CREAT_UMOL_PER_MGDL = 88.4
 

@@ -16,7 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.domain.labs import BY_CODE, DERIVED_CODES
+from dashboard.domain.labs import BY_CODE
+from dashboard.domain.meld import MELD_CODES
 from dashboard.domain.profile import SCALES
 from dashboard.domain.safety import FEVER_THRESHOLDS
 from dashboard.figures.style import POOLED_COLOR, base_layout
@@ -164,7 +165,7 @@ def course_figure(labs: pd.DataFrame, ascites: pd.DataFrame, lane: pd.DataFrame,
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07, row_heights=[0.36, 0.28, 0.36],
                         specs=[[{}], [{"secondary_y": True}], [{}]],
                         subplot_titles=["MELD scores", "Ascites", "Adverse events"])
-    for code in DERIVED_CODES:
+    for code in MELD_CODES:
         part = labs[labs["paramcd"] == code].sort_values("study_day")
         fig.add_trace(go.Scatter(x=part["study_day"], y=part["value"], mode="lines+markers", name=BY_CODE[code].name,
                                  line=dict(color=SCORE_COLORS.get(code, VALUE_COLOR)), legendgroup=code), row=1, col=1)
