@@ -372,7 +372,8 @@ def test_tense_ascites_holds_several_litres_and_volume_follows_depth(trial):
     tense = asc[asc["grade"] == 3]
     assert len(tense) >= 5
     assert tense["volume_ml"].min() >= 2000 and tense["volume_ml"].median() >= 4000
-    assert asc.loc[asc["grade"] == 1, "volume_ml"].max() <= 700
+    # Mild ascites is found by ultrasound only: well under the 1.5 L that flank dullness needs (domain.md §7).
+    assert asc.loc[asc["grade"] == 1, "volume_ml"].max() <= 1000
     present = asc[asc["grade"] > 0]
     assert present["depth_cm"].corr(present["volume_ml"], method="spearman") > 0.95
     # Chinese ultrasound bands (domain.md §7): small < 3 cm, moderate 3-10 cm, large > 10 cm.

@@ -68,14 +68,6 @@ class Course:
     severity: np.ndarray
     signature: np.ndarray
 
-    def of_patient(self, values: np.ndarray) -> np.ndarray:
-        """A per-patient array spread over the assessments."""
-        return values[self.row]
-
-    @property
-    def scheduled(self) -> np.ndarray:
-        return self.visit_idx != UNSCHEDULED
-
 
 def simulate_course(rng: np.random.Generator, frailty: np.ndarray, cirrhotic: np.ndarray, exit_day: np.ndarray,
                     exit_kind: np.ndarray, scheduled: dict[str, np.ndarray]) -> Course:

@@ -45,8 +45,6 @@ DISEASE_EVENTS: tuple[tuple[str, str, float, float, tuple[float, float, float, f
     ("Fatigue", GENERAL_SOC, 0.20, 0.10, (0.6, 0.3, 0.1, 0.0), None),
 )
 EPISODE_KINDS = ("infection", "sepsis", "pneumonia", "encephalopathy", "bleeding", "kidney")
-# An infection of any kind raises the inflammation markers; sepsis and pneumonia have their own effects too.
-INFECTION_KINDS = ("infection", "sepsis", "pneumonia")
 DEATH_CAUSE_SOC = {
     "Hepatic failure": "Hepatobiliary disorders",
     "Multiple organ dysfunction syndrome": GENERAL_SOC,
@@ -195,6 +193,7 @@ def episode_grades(events: pd.DataFrame, course: Course) -> dict[str, np.ndarray
         count = np.maximum(hi - lo, 0)
         at = np.repeat(lo, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
         np.maximum.at(grades[kind], at, np.repeat(ev["grade"].to_numpy(dtype=int), count))
+    # An infection of any kind raises the inflammation markers; sepsis and pneumonia have effects of their own too.
     for kind in ("sepsis", "pneumonia"):
         grades["infection"] = np.maximum(grades["infection"], grades[kind])
     return grades

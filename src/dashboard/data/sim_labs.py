@@ -23,13 +23,14 @@ x3 or more, renal replacement). A death's cause moves its values towards the cau
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from dashboard.data.sim_course import (
     BLEEDING,
-    DEATH_CAUSES,
     ENCEPHALOPATHY,
     HEPATIC_FAILURE,
     HEPATORENAL,
@@ -66,139 +67,197 @@ VASOPRESSOR_P = {SEPSIS: 0.7, MODS: 0.85, BLEEDING: 0.5}
 RRT_P = {HEPATORENAL: 0.35, MODS: 0.3}
 
 
+@dataclass(frozen=True)
+class _Assessments:
+    """What every lab formula reads: the course at each assessment and the random source."""
+
+    rng: np.random.Generator
+    course: Course
+    effect: np.ndarray  # the UC-MSC effect at each assessment, 0..1
+    episodes: dict[str, np.ndarray]
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self.course.row
+
+    @property
+    def n(self) -> int:
+        return len(self.course.chronic)
+
+    @property
+    def s(self) -> np.ndarray:
+        return self.course.severity
+
+    @property
+    def c(self) -> np.ndarray:
+        return self.course.chronic[self.course.row]
+
+    @property
+    def baseline(self) -> np.ndarray:
+        return self.course.visit_idx == 0
+
+    def drive(self, k: float) -> np.ndarray:
+        """The lab's driver: 1 at entry, ``k`` x chronic when recovered (module docstring)."""
+        return k * self.c + (1.0 - k * self.c) * self.s
+
+    def patient(self, sd: float) -> np.ndarray:
+        """A patient effect ~ N(0, sd), the same at each of the patient's assessments."""
+        return self.rng.normal(0.0, sd, self.n)[self.rows]
+
+    def noise(self, sd: float) -> np.ndarray:
+        return self.rng.normal(0.0, sd, len(self.rows))
+
+    def each(self, per_patient: np.ndarray) -> np.ndarray:
+        """A per-patient draw spread over the patient's assessments."""
+        return per_patient[self.rows]
+
+    def uniform(self, low: float, high: float) -> np.ndarray:
+        """A per-patient uniform draw, at each of the patient's assessments."""
+        return self.each(self.rng.uniform(low, high, self.n))
+
+    def dying(self, cause: int) -> np.ndarray:
+        """The signature of ``cause`` (0..1) at each assessment; 0 for any other cause or none."""
+        return np.where(self.course.cause[self.rows] == cause, self.course.signature, 0.0)
+
+
 def simulate_labs(rng: np.random.Generator, course: Course, site: np.ndarray, female: np.ndarray,
                   effect_on: np.ndarray, episodes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Every measured lab and assessment at every assessment of ``course``, by parameter code (the derived
     scores come from data.derived_parameters)."""
-    n, m = len(female), len(course.row)
-    rows, s, c = course.row, course.severity, course.chronic[course.row]
     t = course.study_day.astype(float) - 1.0
-    baseline = course.visit_idx == 0
-    patient = lambda sd: rng.normal(0.0, sd, n)[rows]  # noqa: E731 - one-line local shorthands keep formulas readable
-    noise = lambda sd: rng.normal(0.0, sd, m)  # noqa: E731
-    drive = lambda k: k * c + (1.0 - k * c) * s  # noqa: E731
-    per_patient = lambda draw: draw[rows]  # noqa: E731
     # The UC-MSC effect on bilirubin, albumin and creatinine rises over the first week, holds through the
     # infusion period to about week 12 and is gone by week 24 (domain.md §2.5).
-    effect = np.where(effect_on[rows], (1.0 - np.exp(-t / 7.0)) / (1.0 + np.exp((t - 120.0) / 18.0)), 0.0)
-    cause = np.where(course.signature > 0, course.cause[rows], -1)
-    sig = course.signature
-    dying = {k: np.where(cause == k, sig, 0.0) for k in range(len(DEATH_CAUSES))}
-    infection, sepsis = episodes["infection"], episodes["sepsis"]
-    variant = site[rows] % 2
-    pt_normal = np.take(PT_NORMAL_SECONDS, variant)
-    isi = np.take(PT_ISI, variant)
-
-    values: dict[str, np.ndarray] = {}
-    log_bili = np.log(12.0) + drive(0.33) * np.log(330.0 / 12.0) - 0.65 * effect
-    log_bili += _eligible_effects(rng, n, rows, baseline, log_bili, 0.25, 0.12, lower=np.log(ENTRY_CRITERIA.bili_min + 0.05))
-    terminal = dying[HEPATIC_FAILURE] + dying[MODS]
-    # The failing liver: bilirubin climbs above every earlier value, to 250-800 umol/L at least.
-    climbed = np.maximum(_running("max", log_bili, rows) + rng.uniform(0.05, 0.3, n)[rows],
-                         np.log(rng.uniform(250, 800, n)[rows]))
-    log_bili = _toward(log_bili, np.maximum(log_bili, climbed), terminal)
-    values["BILI"] = _ceiling(np.exp(log_bili), BILI_CEILING)
-    dbil_ratio = np.clip(0.35 + 0.35 * np.minimum(drive(0.33), 1.0) + noise(0.04), 0.2, 0.9)
-    values["BILDIR"] = values["BILI"] * dbil_ratio
-    values["ALB"] = np.clip(42.0 - 11.5 * drive(0.9) + patient(2.5) + noise(1.5) + 2.5 * effect, 15, 55)
-    values["PROT"] = np.clip(values["ALB"] + 25.0 + patient(3.0) + noise(2.0), 30, 95)
-    # Transaminases peak at entry and fall quickly even in patients who do badly ("burnt out" liver).
-    alt_drive = (s * np.exp(-t / 18.0) + 0.3 * s) / 1.3 + 0.15 * c
-    values["ALT"] = np.exp(np.log(25.0) + alt_drive * np.log(10.0) + patient(0.7) + noise(0.25))
-    # Cirrhosis raises AST over ALT (the AST/ALT ratio above 1 of advanced fibrosis).
-    values["AST"] = values["ALT"] * np.exp(np.log(0.9) + 0.35 * c + patient(0.35) + noise(0.1))
-    values["CHE"] = np.exp(np.log(7000.0) - drive(0.7) * np.log(7000.0 / 2600.0) + patient(0.3) + noise(0.1))
-    # AFP marks regeneration: it peaks about three weeks in, highest in patients whose liver recovers.
-    regen_capacity = np.clip(4.2 - 2.0 * (s - 0.6), 1.0, 5.0)
-    bump = ((t + 10.0) / 30.0) * np.exp(1.0 - (t + 10.0) / 30.0)
-    values["AFP"] = np.exp(np.log(4.0) + patient(0.9) + regen_capacity * bump + noise(0.2))
-
-    # Prothrombin activity: eligible at baseline when PTA <= 40% or INR >= 1.5 (after rounding, hence the margins).
-    inr_activity = (1.0 - PT_CALIBRATION_ALPHA) / ((ENTRY_CRITERIA.inr_min - 0.004) ** (1.0 / isi) - PT_CALIBRATION_ALPHA)
-    eligible_activity = np.maximum(ENTRY_CRITERIA.pta_max / 100.0 + 0.004, inr_activity) - 0.001
-    activity = 1.0 - 0.68 * drive(0.7)
-    activity += _eligible_effects(rng, n, rows, baseline, activity, 0.05, 0.04, upper=eligible_activity)
-    fallen = np.minimum(_running("min", activity, rows) - rng.uniform(0.02, 0.06, n)[rows],
-                        rng.uniform(0.10, 0.19, n)[rows])
-    activity = _toward(activity, np.minimum(activity, fallen), terminal)
-    activity = np.clip(activity, 0.10, 1.3)
-    values["PTA"] = activity * 100.0
-    values["PT"] = pt_normal * (PT_CALIBRATION_ALPHA + (1.0 - PT_CALIBRATION_ALPHA) / activity)
-    values["INR"] = (values["PT"] / pt_normal) ** isi
-
-    aki = episodes["kidney"]
-    lo, hi = np.array(AKI_FACTOR).T
-    kidney_injury = np.log(lo[aki] + (hi[aki] - lo[aki]) * rng.random(m))
-    log_creat = (np.log(68.0) + 0.15 * s + 0.1 * c + 1.2 * np.maximum(s - 1.05, 0.0) + patient(0.2) + noise(0.08)
-                 - 0.12 * effect + kidney_injury + 0.3 * dying[SEPSIS])
-    log_creat = _toward(log_creat, np.log(np.clip(per_patient(rng.lognormal(np.log(270.0), 0.3, n)), 180, 700)),
-                        dying[HEPATORENAL])
-    log_creat = _toward(log_creat, np.log(np.clip(per_patient(rng.lognormal(np.log(230.0), 0.25, n)), 180, 600)),
-                        dying[MODS])
-    values["CREAT"] = np.exp(log_creat)
-    rrt_p = np.select([cause == HEPATORENAL, cause == MODS], [RRT_P[HEPATORENAL], RRT_P[MODS]], 0.0)
-    values["RRT"] = ((aki == 4) | ((sig >= 0.5) & (per_patient(rng.random(n)) < rrt_p))).astype(float)
-    values["SODIUM"] = (142.0 - 5.0 * drive(0.4) - 8.0 * np.maximum(s - 1.05, 0.0) - 2.0 * course.decompensated[rows]
-                        + patient(3.0) + noise(2.0) - dying[HEPATORENAL] * per_patient(rng.uniform(4, 14, n))
-                        - (dying[HEPATIC_FAILURE] + dying[MODS]) * per_patient(rng.uniform(0, 8, n)))
-
-    hgb = (145.0 - 10.0 * s - 18.0 * c - 13.0 * female[rows] + patient(8.0) + noise(4.0)
-           - np.take(BLEED_HGB_FALL, episodes["bleeding"]) - 5.0 * (dying[SEPSIS] + dying[MODS]))
-    # A fatal bleed takes 30-50% of the haemoglobin the patient had (before any recovery), to 85 g/L or less.
-    before = np.minimum(hgb, per_patient(_at_baseline(hgb, rows, baseline, n)))
-    bled = np.minimum(before * per_patient(rng.uniform(0.5, 0.7, n)), per_patient(rng.uniform(55, 85, n)))
-    values["HGB"] = _toward(hgb, bled, dying[BLEEDING])
-    values["PLAT"] = np.exp(np.log(250.0) - 1.0 * c - 0.15 * s + patient(0.2) + noise(0.1)
-                            + (dying[SEPSIS] + dying[MODS]) * np.log(per_patient(rng.uniform(0.35, 0.7, n)))
-                            + dying[BLEEDING] * np.log(0.8))
-    leukocytosis = rng.random(n) < 0.85  # sepsis raises white cells in most, lowers them in some
-    septic_wbc = np.where(leukocytosis, rng.uniform(12.0, 28.0, n), rng.uniform(1.5, 3.4, n))
-    log_wbc = (np.log(5.5) + 0.35 * s - 0.35 * c + patient(0.25) + noise(0.15) + np.take(INFECTION_LOG_RISE["WBC"], infection)
-               + 0.6 * dying[MODS])
-    values["WBC"] = np.exp(_toward(log_wbc, np.log(per_patient(septic_wbc)), dying[SEPSIS]))
-    log_crp = (np.log(3.0) + 1.6 * s + patient(0.5) + noise(0.35) + np.take(INFECTION_LOG_RISE["CRP"], infection)
-               + 1.2 * dying[MODS])
-    log_crp = _toward(log_crp, np.log(np.maximum(per_patient(rng.lognormal(np.log(160.0), 0.35, n)), 60.0)), dying[SEPSIS])
-    values["CRP"] = np.maximum(_ceiling(np.exp(log_crp), CRP_CEILING), 0.2)
-    log_pct = (np.log(0.1) + 1.4 * s + patient(0.5) + noise(0.3) + np.take(INFECTION_LOG_RISE["PCT"], infection)
-               + 1.2 * (sepsis > 0) + 1.5 * dying[MODS])
-    log_pct = _toward(log_pct, np.log(np.maximum(per_patient(rng.lognormal(np.log(10.0), 0.6, n)), 2.5)), dying[SEPSIS])
-    values["PCT"] = np.maximum(np.exp(log_pct), 0.02)
-    log_lactate = (np.log(1.1) + 0.5 * s + patient(0.15) + noise(0.15) + 0.5 * (sepsis >= 3) + 0.4 * (episodes["bleeding"] >= 3)
-                   + 0.5 * dying[HEPATIC_FAILURE])
-    for k, (low, high) in {SEPSIS: (2.8, 8.0), MODS: (3.5, 9.0), BLEEDING: (2.5, 6.0)}.items():
-        log_lactate = _toward(log_lactate, np.log(per_patient(rng.uniform(low, high, n))), dying[k])
-    values["LACTATE"] = np.exp(log_lactate)
-
-    # Circulation: shock in sepsis, multi-organ failure and bleeding, treated with vasopressors in most; the
-    # pressure on vasopressors is the supported one.
-    pressor_p = np.select([cause == k for k in VASOPRESSOR_P], list(VASOPRESSOR_P.values()), 0.0)
-    pressor = ((sig >= 0.5) & (per_patient(rng.random(n)) < pressor_p)) | (sepsis == 4)
-    shock = dying[SEPSIS] + dying[MODS] + dying[BLEEDING]
-    map_ = 88.0 - 6.0 * s - 4.0 * c + patient(5.0) + noise(4.0) - 10.0 * (sepsis >= 3) - 12.0 * (episodes["bleeding"] >= 3)
-    map_ = _toward(map_, np.where(pressor, per_patient(rng.uniform(60, 72, n)), per_patient(rng.uniform(50, 64, n))), shock)
-    map_ = _toward(map_, per_patient(rng.uniform(62, 75, n)), dying[HEPATORENAL]) - 5.0 * dying[HEPATIC_FAILURE]
-    values["MAP"] = np.where(sepsis == 4, np.minimum(map_, 70.0), map_)
-    values["VASOPRES"] = pressor.astype(float)
-    lungs = np.take((1.0, 1.0, 1.0, 0.65, 0.45), episodes["pneumonia"]) * np.where(sepsis >= 3, 0.8, 1.0)
-    spo2fio2 = np.minimum(470.0 - 12.0 * s + noise(10.0), 476.0) * lungs * (1.0 - 0.15 * dying[HEPATIC_FAILURE])
-    spo2fio2 = _toward(spo2fio2, per_patient(rng.uniform(110, 260, n)), dying[MODS])
-    values["SPO2FIO2"] = _toward(spo2fio2, per_patient(rng.uniform(180, 340, n)), dying[SEPSIS])
-
-    # West Haven grade: a latent rounded to 0-4; about 18% have encephalopathy at entry (domain.md §3.1).
-    he = -2.36 + 1.9 * s + 0.3 * c + patient(0.6) + noise(0.45)
-    he = _toward(he, per_patient(rng.uniform(2.6, 4.4, n)), dying[ENCEPHALOPATHY])
-    he = _toward(he, he + per_patient(rng.uniform(0.5, 2.5, n)), dying[HEPATIC_FAILURE])
-    he = _toward(he, per_patient(rng.uniform(1.5, 4.4, n)), dying[MODS])
-    values["HEGRADE"] = np.maximum(np.clip(np.rint(he), 0, 4), episodes["encephalopathy"])
-
+    effect = np.where(effect_on[course.row], (1.0 - np.exp(-t / 7.0)) / (1.0 + np.exp((t - 120.0) / 18.0)), 0.0)
+    a = _Assessments(rng, course, effect, episodes)
+    values = {**_liver(a, site[course.row] % 2), **_kidney_and_sodium(a), **_blood(a, female[course.row]),
+              **_inflammation(a), **_circulation_and_lungs(a), "HEGRADE": _encephalopathy(a)}
     return {code: np.round(values[code], BY_CODE[code].decimals) for code in MEASURED_CODES}
 
 
-def _at_baseline(x: np.ndarray, rows: np.ndarray, baseline: np.ndarray, n: int) -> np.ndarray:
+def _liver(a: _Assessments, variant: np.ndarray) -> dict[str, np.ndarray]:
+    """Bilirubin, proteins, enzymes, AFP and the prothrombin activity with PT and INR (``variant``: the site's
+    reagent and range variant)."""
+    s, c, t = a.s, a.c, a.course.study_day.astype(float) - 1.0
+    failing = a.dying(HEPATIC_FAILURE) + a.dying(MODS)
+    values: dict[str, np.ndarray] = {}
+    log_bili = np.log(12.0) + a.drive(0.33) * np.log(330.0 / 12.0) - 0.65 * a.effect
+    log_bili += _eligible_effects(a, log_bili, 0.25, 0.12, lower=np.log(ENTRY_CRITERIA.bili_min + 0.05))
+    # The failing liver: bilirubin climbs above every earlier value, to 250-800 umol/L at least.
+    climbed = np.maximum(_running("max", log_bili, a.rows) + a.uniform(0.05, 0.3), np.log(a.uniform(250, 800)))
+    log_bili = _toward(log_bili, np.maximum(log_bili, climbed), failing)
+    values["BILI"] = _ceiling(np.exp(log_bili), BILI_CEILING)
+    values["BILDIR"] = values["BILI"] * np.clip(0.35 + 0.35 * np.minimum(a.drive(0.33), 1.0) + a.noise(0.04), 0.2, 0.9)
+    values["ALB"] = np.clip(42.0 - 11.5 * a.drive(0.9) + a.patient(2.5) + a.noise(1.5) + 2.5 * a.effect, 15, 55)
+    values["PROT"] = np.clip(values["ALB"] + 25.0 + a.patient(3.0) + a.noise(2.0), 30, 95)
+    # Transaminases peak at entry and fall quickly even in patients who do badly ("burnt out" liver).
+    alt_drive = (s * np.exp(-t / 18.0) + 0.3 * s) / 1.3 + 0.15 * c
+    values["ALT"] = np.exp(np.log(25.0) + alt_drive * np.log(10.0) + a.patient(0.7) + a.noise(0.25))
+    # Cirrhosis raises AST over ALT (the AST/ALT ratio above 1 of advanced fibrosis).
+    values["AST"] = values["ALT"] * np.exp(np.log(0.9) + 0.35 * c + a.patient(0.35) + a.noise(0.1))
+    values["CHE"] = np.exp(np.log(7000.0) - a.drive(0.7) * np.log(7000.0 / 2600.0) + a.patient(0.3) + a.noise(0.1))
+    # AFP marks regeneration: it peaks about three weeks in, highest in patients whose liver recovers.
+    regen_capacity = np.clip(4.2 - 2.0 * (s - 0.6), 1.0, 5.0)
+    bump = ((t + 10.0) / 30.0) * np.exp(1.0 - (t + 10.0) / 30.0)
+    values["AFP"] = np.exp(np.log(4.0) + a.patient(0.9) + regen_capacity * bump + a.noise(0.2))
+
+    pt_normal, isi = np.take(PT_NORMAL_SECONDS, variant), np.take(PT_ISI, variant)
+    # Eligible at baseline: PTA <= 40% or INR >= 1.5, after rounding (hence the margins).
+    inr_activity = (1.0 - PT_CALIBRATION_ALPHA) / ((ENTRY_CRITERIA.inr_min - 0.004) ** (1.0 / isi) - PT_CALIBRATION_ALPHA)
+    eligible_activity = np.maximum(ENTRY_CRITERIA.pta_max / 100.0 + 0.004, inr_activity) - 0.001
+    activity = 1.0 - 0.68 * a.drive(0.7)
+    activity += _eligible_effects(a, activity, 0.05, 0.04, upper=eligible_activity)
+    fallen = np.minimum(_running("min", activity, a.rows) - a.uniform(0.02, 0.06), a.uniform(0.10, 0.19))
+    activity = np.clip(_toward(activity, np.minimum(activity, fallen), failing), 0.10, 1.3)
+    values["PTA"] = activity * 100.0
+    values["PT"] = pt_normal * (PT_CALIBRATION_ALPHA + (1.0 - PT_CALIBRATION_ALPHA) / activity)
+    values["INR"] = (values["PT"] / pt_normal) ** isi
+    return values
+
+
+def _kidney_and_sodium(a: _Assessments) -> dict[str, np.ndarray]:
+    s, c, aki = a.s, a.c, a.episodes["kidney"]
+    lo, hi = np.array(AKI_FACTOR).T
+    kidney_injury = np.log(lo[aki] + (hi[aki] - lo[aki]) * a.rng.random(len(aki)))
+    log_creat = (np.log(68.0) + 0.15 * s + 0.1 * c + 1.2 * np.maximum(s - 1.05, 0.0) + a.patient(0.2) + a.noise(0.08)
+                 - 0.12 * a.effect + kidney_injury + 0.3 * a.dying(SEPSIS))
+    hepatorenal = np.clip(a.each(a.rng.lognormal(np.log(270.0), 0.3, a.n)), 180, 700)
+    log_creat = _toward(log_creat, np.log(hepatorenal), a.dying(HEPATORENAL))
+    organs_failing = np.clip(a.each(a.rng.lognormal(np.log(230.0), 0.25, a.n)), 180, 600)
+    log_creat = _toward(log_creat, np.log(organs_failing), a.dying(MODS))
+    dialysed = sum((a.dying(cause) >= 0.5) & (a.uniform(0, 1) < p) for cause, p in RRT_P.items())
+    sodium = (142.0 - 5.0 * a.drive(0.4) - 8.0 * np.maximum(s - 1.05, 0.0) - 2.0 * a.course.decompensated[a.rows]
+              + a.patient(3.0) + a.noise(2.0) - a.dying(HEPATORENAL) * a.uniform(4, 14)
+              - (a.dying(HEPATIC_FAILURE) + a.dying(MODS)) * a.uniform(0, 8))
+    return {"CREAT": np.exp(log_creat), "RRT": ((aki == 4) | (dialysed > 0)).astype(float), "SODIUM": sodium}
+
+
+def _blood(a: _Assessments, female: np.ndarray) -> dict[str, np.ndarray]:
+    s, c, bleeding = a.s, a.c, a.episodes["bleeding"]
+    septic = a.dying(SEPSIS) + a.dying(MODS)
+    hgb = (145.0 - 10.0 * s - 18.0 * c - 13.0 * female + a.patient(8.0) + a.noise(4.0)
+           - np.take(BLEED_HGB_FALL, bleeding) - 5.0 * septic)
+    # A fatal bleed takes 30-50% of the haemoglobin the patient had (before any recovery), to 85 g/L or less.
+    before = np.minimum(hgb, a.each(_at_baseline(hgb, a)))
+    bled = np.minimum(before * a.uniform(0.5, 0.7), a.uniform(55, 85))
+    plat = np.exp(np.log(250.0) - 1.0 * c - 0.15 * s + a.patient(0.2) + a.noise(0.1)
+                  + septic * np.log(a.uniform(0.35, 0.7)) + a.dying(BLEEDING) * np.log(0.8))
+    # Sepsis raises white cells in most, lowers them in some.
+    septic_wbc = np.where(a.uniform(0, 1) < 0.85, a.uniform(12.0, 28.0), a.uniform(1.5, 3.4))
+    log_wbc = (np.log(5.5) + 0.35 * s - 0.35 * c + a.patient(0.25) + a.noise(0.15)
+               + np.take(INFECTION_LOG_RISE["WBC"], a.episodes["infection"]) + 0.6 * a.dying(MODS))
+    return {"HGB": _toward(hgb, bled, a.dying(BLEEDING)), "PLAT": plat,
+            "WBC": np.exp(_toward(log_wbc, np.log(septic_wbc), a.dying(SEPSIS)))}
+
+
+def _inflammation(a: _Assessments) -> dict[str, np.ndarray]:
+    """CRP, procalcitonin and lactate."""
+    s, infection, sepsis = a.s, a.episodes["infection"], a.episodes["sepsis"]
+    log_crp = (np.log(3.0) + 1.6 * s + a.patient(0.5) + a.noise(0.35) + np.take(INFECTION_LOG_RISE["CRP"], infection)
+               + 1.2 * a.dying(MODS))
+    septic_crp = np.maximum(a.each(a.rng.lognormal(np.log(160.0), 0.35, a.n)), 60.0)
+    log_crp = _toward(log_crp, np.log(septic_crp), a.dying(SEPSIS))
+    log_pct = (np.log(0.1) + 1.4 * s + a.patient(0.5) + a.noise(0.3) + np.take(INFECTION_LOG_RISE["PCT"], infection)
+               + 1.2 * (sepsis > 0) + 1.5 * a.dying(MODS))
+    septic_pct = np.maximum(a.each(a.rng.lognormal(np.log(10.0), 0.6, a.n)), 2.5)
+    log_pct = _toward(log_pct, np.log(septic_pct), a.dying(SEPSIS))
+    log_lactate = (np.log(1.1) + 0.5 * s + a.patient(0.15) + a.noise(0.15) + 0.5 * (sepsis >= 3)
+                   + 0.4 * (a.episodes["bleeding"] >= 3) + 0.5 * a.dying(HEPATIC_FAILURE))
+    for cause, (low, high) in {SEPSIS: (2.8, 8.0), MODS: (3.5, 9.0), BLEEDING: (2.5, 6.0)}.items():
+        log_lactate = _toward(log_lactate, np.log(a.uniform(low, high)), a.dying(cause))
+    return {"CRP": np.maximum(_ceiling(np.exp(log_crp), CRP_CEILING), 0.2), "PCT": np.maximum(np.exp(log_pct), 0.02),
+            "LACTATE": np.exp(log_lactate)}
+
+
+def _circulation_and_lungs(a: _Assessments) -> dict[str, np.ndarray]:
+    """Mean arterial pressure, vasopressors and SpO2/FiO2: shock in sepsis, multi-organ failure and bleeding,
+    treated with vasopressors in most (the pressure on vasopressors is the supported one)."""
+    s, c, sepsis, bleeding = a.s, a.c, a.episodes["sepsis"], a.episodes["bleeding"]
+    pressor = sum((a.dying(cause) >= 0.5) & (a.uniform(0, 1) < p) for cause, p in VASOPRESSOR_P.items()) > 0
+    pressor |= sepsis == 4
+    shock = sum(a.dying(cause) for cause in VASOPRESSOR_P)
+    map_ = 88.0 - 6.0 * s - 4.0 * c + a.patient(5.0) + a.noise(4.0) - 10.0 * (sepsis >= 3) - 12.0 * (bleeding >= 3)
+    map_ = _toward(map_, np.where(pressor, a.uniform(60, 72), a.uniform(50, 64)), shock)
+    map_ = _toward(map_, a.uniform(62, 75), a.dying(HEPATORENAL)) - 5.0 * a.dying(HEPATIC_FAILURE)
+    lungs = np.take((1.0, 1.0, 1.0, 0.65, 0.45), a.episodes["pneumonia"]) * np.where(sepsis >= 3, 0.8, 1.0)
+    spo2fio2 = np.minimum(470.0 - 12.0 * s + a.noise(10.0), 476.0) * lungs * (1.0 - 0.15 * a.dying(HEPATIC_FAILURE))
+    spo2fio2 = _toward(spo2fio2, a.uniform(110, 260), a.dying(MODS))
+    return {"MAP": np.where(sepsis == 4, np.minimum(map_, 70.0), map_), "VASOPRES": pressor.astype(float),
+            "SPO2FIO2": _toward(spo2fio2, a.uniform(180, 340), a.dying(SEPSIS))}
+
+
+def _encephalopathy(a: _Assessments) -> np.ndarray:
+    """West Haven grade: a latent rounded to 0-4; about 18% have encephalopathy at entry (domain.md §3.1)."""
+    he = -2.36 + 1.9 * a.s + 0.3 * a.c + a.patient(0.6) + a.noise(0.45)
+    he = _toward(he, a.uniform(2.6, 4.4), a.dying(ENCEPHALOPATHY))
+    he = _toward(he, he + a.uniform(0.5, 2.5), a.dying(HEPATIC_FAILURE))
+    he = _toward(he, a.uniform(1.5, 4.4), a.dying(MODS))
+    return np.maximum(np.clip(np.rint(he), 0, 4), a.episodes["encephalopathy"])
+
+
+def _at_baseline(x: np.ndarray, a: _Assessments) -> np.ndarray:
     """Per patient, the value of ``x`` at the patient's baseline assessment."""
-    out = np.full(n, np.nan)
-    out[rows[baseline]] = x[baseline]
+    out = np.full(a.n, np.nan)
+    out[a.rows[a.baseline]] = x[a.baseline]
     return out
 
 
@@ -218,7 +277,7 @@ def _ceiling(x: np.ndarray, ceiling: float, sharpness: float = 8.0) -> np.ndarra
     return ceiling * np.exp(-np.log1p(np.exp(sharpness * (np.log(ceiling) - np.log(x)))) / sharpness)
 
 
-def _eligible_effects(rng, n, rows, baseline, mean, sd_patient, sd_noise, *, lower=None, upper=None) -> np.ndarray:
+def _eligible_effects(a: _Assessments, mean, sd_patient, sd_noise, *, lower=None, upper=None) -> np.ndarray:
     """Patient effect plus measurement noise for every assessment, drawn so that the baseline value
     (``mean`` + effect + noise) lies at or above ``lower`` / at or below ``upper`` (per assessment; read at
     the baseline rows). Screening keeps only eligible patients: the baseline sum is drawn from its normal
@@ -227,14 +286,14 @@ def _eligible_effects(rng, n, rows, baseline, mean, sd_patient, sd_noise, *, low
     truncated normal; scipy.stats.truncnorm would do the sum but not the split."""
     sd = np.hypot(sd_patient, sd_noise)
     bound = np.broadcast_to(lower if lower is not None else upper, mean.shape)
-    z = (_at_baseline(bound, rows, baseline, n) - _at_baseline(mean, rows, baseline, n)) / sd
-    u = rng.random(n)
+    z = (_at_baseline(bound, a) - _at_baseline(mean, a)) / sd
+    u = a.rng.random(a.n)
     u = ndtr(z) + (1.0 - ndtr(z)) * u if lower is not None else ndtr(z) * u
     total = sd * ndtri(np.clip(u, 1e-12, 1.0 - 1e-12))
     share = sd_patient ** 2 / sd ** 2
-    effect = share * total + rng.normal(0.0, np.sqrt(share) * sd_noise, n)
-    out = effect[rows] + rng.normal(0.0, sd_noise, len(rows))
-    out[baseline] = total[rows[baseline]]
+    effect = share * total + a.rng.normal(0.0, np.sqrt(share) * sd_noise, a.n)
+    out = a.each(effect) + a.noise(sd_noise)
+    out[a.baseline] = total[a.rows[a.baseline]]
     return out
 
 
