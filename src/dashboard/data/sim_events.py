@@ -17,7 +17,7 @@ cause beginning at the cause's onset (sim_course), a septic death also fever.
 
 Seriousness follows the grade without equalling it ([E]: a grade 2 infection treated in hospital is
 serious, a grade 3 event managed on the ward may not be): serious with probability 2%, 20%, 70% and 100%
-for grades 1-4, always for a death.
+for grades 1-4, always for a death; an infusion reaction (hours long) only from grade 3.
 """
 
 from __future__ import annotations
@@ -140,7 +140,8 @@ def simulate_infusion_day(rng, usubjid, active, effect_on, exit_day, day1, weigh
 def _reaction_rows(rng, ids, col, day, mask, term, soc, grade, onset_hours) -> pd.DataFrame:
     g = np.asarray(grade)[mask]
     return pd.DataFrame({
-        "usubjid": ids[mask], "term": term, "soc": soc, "grade": g, "serious": _serious(rng, g),
+        # A reaction lasts hours in a patient already in hospital: serious only when severe.
+        "usubjid": ids[mask], "term": term, "soc": soc, "grade": g, "serious": _serious(rng, g) & (g >= 3),
         "related": True, "infusion_related": True, "infusion_num": col[mask] + 1,
         "onset_hours_after": np.round(np.asarray(onset_hours)[mask], 1),
         "onset_day": day[mask], "end_day": day[mask] + (np.asarray(onset_hours)[mask] > 12).astype(int),
