@@ -15,7 +15,6 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard.domain.ascites import (
     DIED,
@@ -30,7 +29,7 @@ from dashboard.domain.ascites import (
     ResolutionCIF,
 )
 from dashboard.domain.disclosure import shown_count
-from dashboard.figures.style import POOLED_COLOR, base_layout
+from dashboard.figures.style import POOLED_COLOR, base_layout, stacked_percent_figure
 
 # Sequential light-to-dark so "worse" reads darker (colour-blind safe, from ColorBrewer Blues).
 GRADE_COLORS = {0: "#deebf7", 1: "#9ecae1", 2: "#4292c6", 3: "#08306b"}
@@ -49,28 +48,9 @@ def grade_bars_figure(distribution: pd.DataFrame, *, title: str | None = None, s
     (a blinded view): counts of 1-4 in the ticks and hovers read "<5"."""
     _need("grade_bars_figure", "distribution", distribution,
           ("group", "visit_num", "visit", "grade", "count", "n", "pct"))
-    groups = list(pd.unique(distribution["group"]))
-    fig = make_subplots(rows=1, cols=max(len(groups), 1), shared_yaxes=True, subplot_titles=groups,
-                        horizontal_spacing=0.04)
-    for col, g in enumerate(groups, start=1):
-        part = distribution[distribution["group"] == g].sort_values(["visit_num", "grade"])
-        visits = part.drop_duplicates("visit_num")
-        ticks = [f"{v}<br>n={shown_count(n, small_cells)}" for v, n in zip(visits["visit"], visits["n"])]
-        for grade in GRADES:
-            rows = part[part["grade"] == grade]
-            fig.add_trace(go.Bar(x=ticks, y=rows["pct"], name=GRADE_LABELS[grade], legendgroup=str(grade),
-                                 showlegend=col == 1, marker_color=GRADE_COLORS[grade],
-                                 customdata=[[shown_count(c, small_cells), shown_count(n, small_cells)]
-                                             for c, n in zip(rows["count"], rows["n"])],
-                                 hovertemplate=f"{g}<br>{GRADE_LABELS[grade]}: %{{y:.1f}}% "
-                                               "(%{customdata[0]} of %{customdata[1]})<extra></extra>"),
-                          row=1, col=col)
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(title_text="Patients (%)", range=[0, 100], row=1, col=1)
-    base_layout(fig, title=title)
-    # The panel titles sit just above the plot: lift the legend over them.
-    fig.update_layout(legend=dict(y=1.1), margin=dict(t=(60 if title else 30) + 30))
-    return fig
+    return stacked_percent_figure(distribution, category_col="grade", categories=GRADES, labels=GRADE_LABELS,
+                                  colors=GRADE_COLORS, count_col="count", total_col="n", y_title="Patients (%)",
+                                  title=title, small_cells=small_cells)
 
 
 def free_of_ascites_figure(result: FreeOfAscites, colors: Mapping[str, str], *,
