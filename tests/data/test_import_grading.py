@@ -4,6 +4,7 @@ bedside assessments through the mapping file's [lab_codes], and derive_parameter
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from dashboard.data.importers.pipeline import ImportSettings, build_tables
@@ -91,3 +92,26 @@ def test_a_delivered_meld_is_replaced_by_the_derivation_with_a_warning(tmp_path)
     result = build_tables(ImportSettings("csv", str(source), date(2024, 6, 1)))
     assert "MELD" not in set(result.tables["lab_results"]["paramcd"])  # P-003 has INR only: no MELD inputs
     assert any("1 delivered record(s) of derived parameters (MELD) replaced" in w for w in result.warnings)
+
+
+def test_a_csv_export_of_the_simulated_trial_imports_with_its_grades_derived_again(trial_db, tmp_path):
+    """The delivery the bench times: every table of the demo as CSV, derived rows with their units (class, organs,
+    stage, grade, points) included; they are derived again on import and come out as they went in."""
+    from dashboard.data.importers.csv_template import FILES
+    from tests.conftest import connect_unblinded
+
+    export = tmp_path / "export"
+    export.mkdir()
+    with connect_unblinded(trial_db) as con:
+        cut = con.execute("SELECT data_cut_date FROM study").fetchone()[0]
+        for table in FILES:
+            con.execute(f"COPY {table} TO '{export / (table + '.csv')}' (HEADER)")
+        derived = con.execute("SELECT usubjid, paramcd, study_day, value FROM lab_results "
+                              "WHERE paramcd IN (SELECT unnest(?)) ORDER BY ALL", [list(DERIVED_CODES)]).df()
+    result = build_tables(ImportSettings("csv", str(export), cut))
+    labs = result.tables["lab_results"]
+    again = (labs[labs["paramcd"].isin(DERIVED_CODES)][["usubjid", "paramcd", "study_day", "value"]]
+             .sort_values(["usubjid", "paramcd", "study_day", "value"]).reset_index(drop=True))
+    assert {"CPCLASS", "NOF", "AKISTAGE", "ACLFGR"} <= set(derived["paramcd"])
+    pd.testing.assert_frame_equal(again, derived, check_dtype=False)
+    assert any("replaced by the dashboard's own derivation" in w for w in result.warnings)

@@ -29,8 +29,9 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "C": ("c", "°c", "degc", "celsius"), "F": ("f", "°f", "degf", "fahrenheit"), "kg": ("kg",), "LB": ("lb", "lbs"),
     "cm": ("cm",), "in": ("in", "inch"), "mmHg": ("mmhg", "mm[hg]"), "beats/min": ("beats/min", "bpm", "/min"),
     "breaths/min": ("breaths/min",), "kg/m2": ("kg/m2", "kg/m^2"), "points": ("points",), "cells/uL": ("cells/ul",),
-    # Bedside assessments stored with the labs (domain.labs): West Haven grade, 0/1 therapy flags.
-    "grade": ("grade",), "yes=1": ("yes=1",),
+    # Bedside assessments stored with the labs (domain.labs): West Haven grade, 0/1 therapy flags; and the units of
+    # the derived grades, which a delivery exported from this product carries (they are derived again on import).
+    "grade": ("grade",), "yes=1": ("yes=1",), "class": ("class",), "organs": ("organs",), "stage": ("stage",),
 }
 SPELLING = {alias: canon for canon, aliases in _SYNONYMS.items() for alias in (*aliases, canon.lower())}
 
@@ -40,7 +41,8 @@ _GENERIC: dict[tuple[str, str], tuple[float, float]] = {
     ("ukat/L", "U/L"): (60.0, 0.0), ("g/dL", "g/L"): (10.0, 0.0), ("1", "ratio"): (1.0, 0.0),
     ("", "ratio"): (1.0, 0.0), ("F", "C"): (5 / 9, -32 * 5 / 9), ("LB", "kg"): (0.45359237, 0.0),
     ("in", "cm"): (2.54, 0.0), ("mg/dL", "mg/L"): (10.0, 0.0), ("10^3/uL", "10^9/L"): (1.0, 0.0),
-    ("", "grade"): (1.0, 0.0), ("", "yes=1"): (1.0, 0.0),
+    ("", "grade"): (1.0, 0.0), ("", "yes=1"): (1.0, 0.0), ("", "class"): (1.0, 0.0), ("", "organs"): (1.0, 0.0),
+    ("", "stage"): (1.0, 0.0),
 }
 # Conversions that depend on the analyte (molar mass): bilirubin 17.1, creatinine 88.4 (DESIGN §5).
 _BY_ANALYTE: dict[str, dict[str, float]] = {
