@@ -134,7 +134,9 @@ def test_the_dsmb_sees_boundaries_looks_conditional_power_and_safety_rules(demo_
     assert any("Efficacy boundary" in t for t in legend), legend
     assert any("Log-rank Z" in t for t in legend), legend
     assert "favours UC-MSC" in boundaries.locator(".ytitle").text_content()
-    # The looks table and the safety rules table (and the planned looks beside the events figure).
+    # The looks table and the safety rules table (and the planned looks beside the events figure). The page may
+    # still be drawing its last table when the headings are there (seen on a loaded machine): wait for all four.
+    page.wait_for_function("document.querySelectorAll('[data-testid=\"stDataFrame\"]').length >= 4", timeout=30_000)
     columns = _table_columns(page)
     looks = [c for c in columns if "Boundary Z" in c]
     # The grid renders only the columns in view; the hazard ratio and the repeated CI are further right.
