@@ -68,20 +68,31 @@ def test_a_filter_applies_and_women_are_counted_alone(demo_con):
     assert got.loc[got["visit_num"] == 0, "n"].sum() == n_women
 
 
-def test_dead_and_transplanted_stay_so_and_every_due_patient_counts_once(demo_con):
-    dist = state_distribution(lab_state_counts(demo_con, SubjectFilter(), state_scale("MELD"), True),
+@pytest.fixture(scope="module")
+def late_cut_con(trial_db):
+    """The demo read as if the cut came after everyone's last visit: every visit is due for every patient."""
+    with messy_copy(trial_db, ("study", "subjects", "visits", "lab_results", "infusions"),
+                    "UPDATE study SET data_cut_date = DATE '2030-01-01';") as c:
+        yield c
+
+
+def test_dead_and_transplanted_stay_so_and_every_due_patient_counts_once(late_cut_con, demo_con):
+    dist = state_distribution(lab_state_counts(late_cut_con, SubjectFilter(), state_scale("MELD"), True),
                               state_scale("MELD"))
     t = dist.table
     for group, part in t.groupby("group"):
         by_visit = part.pivot(index="visit_num", columns="state", values="n")
-        # Absorbing: the count of dead never falls from one visit to the next; transplanted likewise.
-        assert (by_visit[DIED].diff().dropna() >= 0).all()
-        assert (by_visit[TRANSPLANTED].diff().dropna() >= 0).all()
+        # Every patient is due at every visit, so absorbing states never lose a patient from one visit to the next.
+        assert by_visit.sum(axis=1).nunique() == 1
+        assert (by_visit[DIED].diff().dropna() >= 0).all() and (by_visit[TRANSPLANTED].diff().dropna() >= 0).all()
         assert by_visit[DIED].iloc[-1] > 0
     due = t.groupby(["group", "visit_num"])["n"].sum()
     assert (due == t.groupby(["group", "visit_num"])["due"].first()).all()
     assert abs(t.groupby(["group", "visit_num"])["pct"].sum().dropna() - 100).max() < 1e-9
     assert "had died" in dist.population
+    # At the real cut, a late visit counts only the patients who could have reached it, dead or alive.
+    real = state_distribution(lab_state_counts(demo_con, SubjectFilter(), state_scale("MELD"), True), state_scale("MELD"))
+    assert real.table.groupby("visit_num")["n"].sum().iloc[-1] < t.groupby("visit_num")["n"].sum().iloc[-1]
 
 
 def test_pooled_query_never_reads_the_arm(demo_con):

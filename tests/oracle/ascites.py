@@ -250,8 +250,10 @@ def grade_transitions(df: pd.DataFrame, *, visits: Sequence[str], group_col: str
 
 
 def visit_states(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.DataFrame, cut_date, *,
-                 group_col: str | None = None, visits: Sequence[str] | None = None, kept: bool = True) -> pd.DataFrame:
-    """Each selected patient's state at each visit, by ``dashboard.domain.ascites.VISIT_STATE_RULE``.
+                 group_col: str | None = None, visits: Sequence[str] | None = None, kept: bool = True,
+                 due_first: bool = False) -> pd.DataFrame:
+    """Each selected patient's state at each visit, by ``dashboard.domain.ascites.VISIT_STATE_RULE`` (with
+    ``due_first``, not yet due for everyone whose window closes after the cut, as the shift table counts).
 
     Parameters
     ----------
@@ -297,6 +299,8 @@ def visit_states(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.DataFram
     state = np.where(grid["grade"].notna(), grid["grade"],
                      np.where(grid["exit_day"] <= grid["target_day"], grid["status"].map(EXIT_STATES),
                               np.where(cut_day < grid["window_hi"], NOT_DUE, NOT_ASSESSED)))
+    if due_first:
+        state = np.where(cut_day < grid["window_hi"], NOT_DUE, state)
     return grid.assign(state=state.astype(int))[["usubjid", "group", "pos", "visit", "visit_num", "state"]]
 
 
@@ -319,7 +323,7 @@ def state_shift_counts(df: pd.DataFrame, subjects: pd.DataFrame, schedule: pd.Da
                        visits: Sequence[str], group_col: str | None = None) -> pd.DataFrame:
     """``ascites_aggregates.ascites_state_shift_counts`` from rows: patients per group, visit, baseline grade
     (the last visit_num 0 grade by (study day, grade), as :func:`grade_shift`) and state."""
-    states = visit_states(df, subjects, schedule, cut_date, group_col=group_col, visits=visits)
+    states = visit_states(df, subjects, schedule, cut_date, group_col=group_col, visits=visits, due_first=True)
     graded = df.dropna(subset=["grade"])
     base = (graded[graded["visit_num"] == 0].sort_values(["study_day", "grade"], kind="stable")
             .drop_duplicates("usubjid", keep="last").set_index("usubjid")["grade"])

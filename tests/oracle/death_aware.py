@@ -45,8 +45,8 @@ def lab_state_counts(rows: pd.DataFrame, subjects: pd.DataFrame, visits: pd.Data
     measured = grid["x"].notna().to_numpy()
     left = (grid["exit_day"] <= grid["target_day"]).to_numpy() & grid["status"].isin(list(_EXIT_CODE)).to_numpy()
     due = (grid["cut_day"] >= grid["window_hi"]).to_numpy()
-    state = np.select([measured, left, due], [band, grid["status"].map(_EXIT_CODE).fillna(-1).to_numpy(),
-                                              EXIT_CODES[NO_VALUE]], np.nan)
+    state = np.select([~due, measured, left], [np.nan, band, grid["status"].map(_EXIT_CODE).fillna(-1).to_numpy()],
+                       EXIT_CODES[NO_VALUE])
     grid = grid.assign(state=state)
     baseline = grid.loc[grid["visit_num"] == 0].set_index("usubjid")["state"]
     grid = grid[grid["state"].notna()].assign(baseline_state=lambda g: g["usubjid"].map(baseline))
@@ -71,8 +71,7 @@ def lab_landmark_rows(rows: pd.DataFrame, subjects: pd.DataFrame, visits: pd.Dat
                         "value": subjects["usubjid"].map(value_at[visit_num]),
                         "death_day": day("death_on"), "transplant_day": day("transplant_on"),
                         "followup_day": day("death_on").fillna(day("last_contact_on"))})
-    left_by_target = out[["death_day", "transplant_day"]].min(axis=1) <= visit["target_day"]
-    keep = out["value"].notna() | (_cut_day(subjects, cut_date) >= visit["window_hi"]) | left_by_target
+    keep = _cut_day(subjects, cut_date) >= visit["window_hi"]
     return out[keep].sort_values("usubjid").reset_index(drop=True)
 
 

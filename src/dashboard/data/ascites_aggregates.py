@@ -144,14 +144,16 @@ def _schedule(con: Con, visits: Sequence[str] | None) -> list[tuple]:
 
 
 def _state_patterns(f: SubjectFilter, schedule: Sequence[tuple], include_arm: bool, *,
-                    kept: bool) -> tuple[str, dict]:
+                    kept: bool, due_first: bool = False) -> tuple[str, dict]:
     """CTE ``patterns``: selected patients counted (``patients``) per ``group``, baseline grade ``base`` (the
     last visit_num 0 grade by study day) and state ``s1`` .. ``sk`` at each visit of ``schedule``
     (:func:`_schedule`), with ``first_usubjid``, the pattern's first patient. A state follows
     ``dashboard.domain.ascites.VISIT_STATE_RULE``: the first grade by study day when assessed there (with
     ``kept``, only when that assessment is on or before the exit day), else the exit state when the patient
     left on or before the visit's target day, else not yet due when its window closes after the data cut,
-    else not assessed.
+    else not assessed. With ``due_first``, a visit whose window closes after the cut is not yet due for every
+    patient, dead or alive: a table of percentages must not count the early deaths of late enrollees at a
+    visit their living fellows have not reached.
 
     Each patient's first assessment at a visit is its smallest ``study_day * 4 + grade`` (``_DAY_GRADE``),
     so one pass of per-patient minima over the assessments gives day and grade alike (grade: that number
@@ -170,9 +172,11 @@ def _state_patterns(f: SubjectFilter, schedule: Sequence[tuple], include_arm: bo
         params.update({f"visit_num_{i}": visit_num, f"target_day_{i}": target_day, f"window_hi_{i}": window_hi})
         keys.append(f", min({_DAY_GRADE}) FILTER (WHERE a.visit_num = $visit_num_{i}) AS k{i}")
         assessed = f"k{i} IS NOT NULL" + (f" AND (sel.exit_day IS NULL OR k{i} < (sel.exit_day + 1) * 4)" if kept else "")
+        not_due = f"WHEN sel.cut_day < $window_hi_{i} THEN $not_due"
         states.append(f""",
-                   CASE WHEN {assessed} THEN (k{i} % 4 + 4) % 4 WHEN sel.exit_day <= $target_day_{i} THEN sel.exit_state
-                        WHEN sel.cut_day < $window_hi_{i} THEN $not_due ELSE $not_assessed END AS s{i}""")
+                   CASE {not_due if due_first else ""} WHEN {assessed} THEN (k{i} % 4 + 4) % 4
+                        WHEN sel.exit_day <= $target_day_{i} THEN sel.exit_state
+                        {"" if due_first else not_due} ELSE $not_assessed END AS s{i}""")
     return f"""
         WITH sel AS (
             SELECT s.usubjid, {group_sql(include_arm)} AS "group", {exit_day} AS exit_day,
@@ -214,12 +218,13 @@ def ascites_visit_states(con: Con, f: SubjectFilter, include_arm: bool) -> pd.Da
 def ascites_state_shift_counts(con: Con, f: SubjectFilter, visits: Sequence[str], include_arm: bool) -> pd.DataFrame:
     """Per ``group``, ``visit`` of ``visits`` (those the schedule holds), baseline grade ``base`` (the last
     visit_num 0 grade by study day; NULL without one) and ``state`` at the visit (assessments after the exit
-    day not counted): the selected ``patients``. Only combinations with patients, groups in order of their
+    day not counted; not yet due for everyone, dead or alive, whose window for it closes after the cut): the
+    selected ``patients``. Only combinations with patients, groups in order of their
     first patient."""
     schedule = _schedule(con, visits)
     if not schedule:
         return pd.DataFrame(columns=["group", "visit", "base", "state", "patients"])
-    ctes, params = _state_patterns(f, schedule, include_arm, kept=True)
+    ctes, params = _state_patterns(f, schedule, include_arm, kept=True, due_first=True)
     params.update(labels=[r[0] for r in schedule], positions=list(range(len(schedule))))
     return con.execute(f"""{ctes},
         at_visit AS (

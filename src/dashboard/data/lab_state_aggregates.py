@@ -30,9 +30,11 @@ def lab_state_counts(con: Con, f: SubjectFilter, scale: StateScale, include_arm:
     """Selected patients per ``group``, ``visit``, ``visit_num``, ``baseline_state`` (code of the state at
     visit_num 0) and ``state`` (code at this visit: a band index, or ``EXIT_CODES``), with ``n`` patients.
 
-    A patient's value at a visit is the last one by study day; an exit on or before the visit's target day
-    makes the patient Died/Transplanted/Withdrawn or lost there; a visit whose window ends after the cut and
-    holds no value is not yet due and not counted. Rows only for combinations with patients.
+    A visit counts the patients whose window for it had closed by the cut (counted from each patient's day 1),
+    dead or alive: counting the dead at a visit the living have not reached yet would inflate the deaths of
+    the late visits. A patient's value at a visit is the last one by study day; without one, an exit on or before
+    the visit's target day makes the patient Died/Transplanted/Withdrawn or lost there. Rows only for
+    combinations with patients.
     """
     where, params = subject_where(f, "s")
     limit_side = _DEFAULT_LIMIT[scale.measure]
@@ -57,10 +59,10 @@ def lab_state_counts(con: Con, f: SubjectFilter, scale: StateScale, include_arm:
             GROUP BY ALL),
         states AS (
             SELECT sel.usubjid, sel."group", v.visit, v.visit_num,
-                   CASE WHEN vals.x IS NOT NULL AND NOT isnan(vals.x) THEN {band}
+                   CASE WHEN sel.cut_day < v.window_hi THEN NULL
+                        WHEN vals.x IS NOT NULL AND NOT isnan(vals.x) THEN {band}
                         WHEN sel.exit_day <= v.target_day THEN
                             CASE sel.status WHEN 'died' THEN $died WHEN 'transplanted' THEN $transplanted ELSE $left END
-                        WHEN sel.cut_day < v.window_hi THEN NULL
                         ELSE $no_value END AS state
             FROM sel CROSS JOIN visits v
             LEFT JOIN vals ON vals.usubjid = sel.usubjid AND vals.visit_num = v.visit_num
@@ -76,8 +78,9 @@ def lab_state_counts(con: Con, f: SubjectFilter, scale: StateScale, include_arm:
 
 
 def lab_landmark_rows(con: Con, f: SubjectFilter, paramcd: str, visit_num: int, include_arm: bool) -> pd.DataFrame:
-    """One row per selected patient whose ``visit_num`` was due by the cut or who died or was transplanted by its
-    target day: ``usubjid``, ``group``, ``baseline`` and ``value`` (the last value at visit 0 and at the visit,
+    """One row per selected patient whose window for ``visit_num`` had closed by the cut, dead or alive (a landmark
+    analysis of the patients who could have reached the landmark, so that early deaths of late enrollees do not
+    outweigh their survival): ``usubjid``, ``group``, ``baseline`` and ``value`` (the last value at visit 0 and at the visit,
     NULL when none), ``death_day``, ``transplant_day`` (study days, NULL when none by the cut) and
     ``followup_day`` (the study day of the last contact): the input of ``domain.composite``."""
     where, params = subject_where(f, "s")
@@ -100,5 +103,5 @@ def lab_landmark_rows(con: Con, f: SubjectFilter, paramcd: str, visit_num: int, 
         SELECT sel.usubjid, sel."group", vals.baseline, vals.value, sel.death_day::DOUBLE AS death_day,
                sel.transplant_day::DOUBLE AS transplant_day, sel.followup_day::DOUBLE AS followup_day
         FROM sel CROSS JOIN v LEFT JOIN vals USING (usubjid)
-        WHERE vals.value IS NOT NULL OR sel.cut_day >= v.window_hi OR least(sel.death_day, sel.transplant_day) <= v.target_day
+        WHERE sel.cut_day >= v.window_hi
         ORDER BY sel.usubjid""", params).df()

@@ -51,7 +51,9 @@ VISIT_STATE_RULE = (
     "A patient's state at a visit: the ICA grade when assessed there; else died, transplanted, or withdrawn or "
     "lost when the patient left the study on or before the visit's target day (as the counts of who left "
     "between visits on /labs); else not yet due when the visit window closes after the data cut; else not "
-    "assessed.")
+    "assessed. The shift table counts a visit whose window closes after the cut as not yet due for everyone, "
+    "dead or alive, so that the early deaths of late enrollees do not count at visits the living have not "
+    "reached.")
 
 
 @dataclass(frozen=True)

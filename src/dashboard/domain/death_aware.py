@@ -8,9 +8,12 @@ else as "No value" (alive and on study, not measured). Once dead or transplanted
 later visit (absorbing states); withdrawn and lost patients are censored, shown apart so the columns add up.
 
 A visit is due for a patient when the data cut falls on or after its window's last day (counted from the
-patient's day 1), or the patient already has a value there; patients whose visit is not yet due are not in
-its denominator. Bands: MELD scores by the thresholds transplant programmes use (15: transplant benefit
-exceeds risk, Merion 2005 Am J Transplant 5:307; 25 and 35: the UNOS/OPTN "Share 35" high-priority tiers);
+patient's day 1); only patients for whom it is due are in its denominator, dead or alive, measured or not.
+Counting the dead at visits that the living enrolled with them have not reached would inflate the deaths of
+the late visits (late enrollees who died early would count there, those alive would not).
+
+Bands: MELD scores by the thresholds transplant programmes use (15: transplant benefit exceeds risk, Merion 2005
+Am J Transplant 5:307; 25 and 35: the UNOS/OPTN "Share 35" high-priority tiers);
 graded parameters (Child-Pugh class, ACLF and AARC grades, AKI stage, HE grade) by their grades; other measured
 labs by multiples of their reference limit in the worse direction, as the shift table.
 """
