@@ -31,6 +31,7 @@ from dashboard.domain.checks import require_columns
 from dashboard.domain.composite import WinRatioResult, WorstRankResult
 from dashboard.domain.labs import describe
 from dashboard.domain.meld import MELD_CODES
+from dashboard.domain.report_format import MISSING, fmt_number, fmt_p
 from dashboard.errors import UnsuitableData
 
 DIED, TRANSPLANTED, LEFT, NO_VALUE = "Died", "Transplanted", "Withdrawn or lost", "No value"
@@ -171,19 +172,20 @@ def observed_cases_note(exits: pd.DataFrame) -> str:
 
 def death_ranked_worst_tables(worst: WorstRankResult, wins: WinRatioResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Display tables of the MELD composite: outcomes per arm (patients, deaths, transplants, survivors, mean
-    rank), and the comparisons (win ratio with CI and p; Wilcoxon p on the worst ranks; rank ANCOVA)."""
+    rank), and the comparisons written as a report prints them (estimate, CI "(lower, upper)", p to three
+    significant digits, "–" where a statistic has no CI): the win ratio, the rank ANCOVA, the Wilcoxon test on
+    the worst ranks."""
     outcomes = worst.summary.rename(columns={"group": "Arm", "n": "Patients analysed", "deaths": "Died",
                                              "transplants": "Transplanted", "survivors": "Alive (MELD change)",
-                                             "mean_rank": "Mean rank (1 = worst)"})
-    level = int(round(100 * wins.conf_level))
-    comparisons = pd.DataFrame([
-        dict(Comparison=f"Win ratio {wins.active} vs {wins.reference}", Estimate=wins.win_ratio,
-             **{f"{level}% CI lower": wins.lower, f"{level}% CI upper": wins.upper}, p=wins.p),
-        dict(Comparison=f"Rank ANCOVA: difference in mean rank, {worst.active} - {worst.reference}",
-             Estimate=worst.ancova_difference,
-             **{f"{level}% CI lower": worst.ancova_lower, f"{level}% CI upper": worst.ancova_upper}, p=worst.ancova_p),
-        dict(Comparison="Wilcoxon rank-sum on the worst-rank scores (probability of a better outcome on "
-                        f"{worst.active})", Estimate=worst.win_probability,
-             **{f"{level}% CI lower": float("nan"), f"{level}% CI upper": float("nan")}, p=worst.p_wilcoxon),
-    ])
+                                             "mean_rank": "Mean rank (1 = worst)"}).round({"Mean rank (1 = worst)": 1})
+    level = f"{round(100 * wins.conf_level)}% CI"
+    rows = [(f"Win ratio, {wins.active} vs {wins.reference}", wins.win_ratio, wins.lower, wins.upper, wins.p, 2),
+            (f"Rank ANCOVA: difference in mean rank, {worst.active} - {worst.reference}", worst.ancova_difference,
+             worst.ancova_lower, worst.ancova_upper, worst.ancova_p, 1),
+            (f"Wilcoxon rank-sum on the worst ranks: probability of a better outcome on {worst.active}",
+             worst.win_probability, None, None, worst.p_wilcoxon, 2)]
+    comparisons = pd.DataFrame([{"Comparison": name, "Estimate": fmt_number(estimate, decimals),
+                                 level: MISSING if lower is None else
+                                 f"({fmt_number(lower, decimals)}, {fmt_number(upper, decimals)})",
+                                 "p": fmt_p(p)} for name, estimate, lower, upper, p, decimals in rows])
     return outcomes, comparisons
