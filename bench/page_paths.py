@@ -36,7 +36,7 @@ from dashboard.errors import InsufficientData
 from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, resolution_cif_figure, sankey_figure
 from dashboard.figures.death_aware import state_bars_figure
 from dashboard.figures.km import km_figure
-from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
+from dashboard.figures.labs import box_by_visit_figure, mdish_figure, mean_by_visit_figure, spaghetti_figure
 from dashboard.figures.overview import completeness_figure, disposition_figure, enrolment_figure
 from dashboard.figures.profile import course_figure, lab_panels_figure, post_infusion_temperature_figure
 from dashboard.figures.safety import ae_overview_figure, fever_incidence_figure, temperature_figure
@@ -132,7 +132,7 @@ def labs(view, f, m: Marks, section: str = "Keep the dead", code: str = "MELD") 
         lab_analyses.shift_tables(view, f, code)
     elif section == "Liver safety":
         dish = lab_analyses.liver_safety(view, f, *MDISH_DEFAULT_CUTS)
-        extra = lambda: [edish_figure(dish, colors, title="mDISH (x baseline)")]  # noqa: E731
+        extra = lambda: [mdish_figure(dish, colors, title="mDISH (x baseline)")]  # noqa: E731
     m.mark("data")
     return [mean_by_visit_figure(curve.summary, colors, stat="mean", exits=curve.exits, y_title=y_title), *extra()]
 

@@ -13,7 +13,7 @@ from dashboard.domain.lab_safety import MDISH_DEFAULT_CUTS, WHY_MDISH
 from dashboard.domain.labs import BY_CODE, LAB_PARAMETERS, describe
 from dashboard.errors import InsufficientData, UnsuitableData
 from dashboard.figures.death_aware import state_bars_figure
-from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
+from dashboard.figures.labs import box_by_visit_figure, mdish_figure, mean_by_visit_figure, spaghetti_figure
 from dashboard.figures.style import arm_colors
 from dashboard.ui.context import current
 from dashboard.ui.downloads import chart, download_table
@@ -175,7 +175,7 @@ def show_liver_safety() -> None:
                                key="labs_mdish_bili")
     mdish = analyses.liver_safety(view, f, float(alt_cut), float(bili_cut))
     figure, table = st.columns([3, 2])
-    event = chart(ctx, edish_figure(mdish, colors, title="Peak after baseline, multiples of baseline (mDISH)",
+    event = chart(ctx, mdish_figure(mdish, colors, title="Peak after baseline, multiples of baseline (mDISH)",
                                     small_cells=not view.sees_arms),
                   key="labs_dish", on_select="rerun", selection_mode=("points", "box"), page="labs", container=figure)
     counts = (mdish.counts.pivot(index="quadrant", columns="group", values="n")

@@ -8,12 +8,12 @@ import pytest
 from dashboard.data import queries
 from dashboard.data.lab_aggregates import dish_peaks, lab_box_stats, lab_trajectory_sample
 from dashboard.domain import POOLED_LABEL
-from dashboard.domain.lab_safety import edish_from_peaks, mdish_from_peaks
+from dashboard.domain.lab_safety import mdish_from_peaks
 from dashboard.domain.labplots import box_stats_from_aggregates, trajectories_from_sample
 from dashboard.domain.labstats import add_change_from_baseline
 from dashboard.domain.subject_filter import SubjectFilter
 from tests.data.sql_helpers import messy_copy, study_groups
-from tests.oracle.lab_safety import edish, mdish
+from tests.oracle.lab_safety import mdish
 from tests.oracle.labplots import box_stats, sample_trajectories
 
 FILTERS = {"all": SubjectFilter(), "women": SubjectFilter(sex=("F",))}
@@ -55,11 +55,10 @@ def con(request):
 
 
 @pytest.mark.parametrize("f", FILTERS.values(), ids=FILTERS.keys())
-@pytest.mark.parametrize("scale", ["edish", "mdish"])
-def test_dish_from_sql_peaks_equals_the_pandas_dish(con, include_arm, f, scale):
+def test_mdish_from_sql_peaks_equals_the_pandas_mdish(con, include_arm, f):
     groups = study_groups(con, include_arm)
     rows = queries.lab_rows(con, f, ("ALT", "BILI"), include_arm)
-    from_rows, from_peaks = (edish, edish_from_peaks) if scale == "edish" else (mdish, mdish_from_peaks)
+    from_rows, from_peaks = mdish, mdish_from_peaks
     group_col = "arm" if include_arm else None
     # Cut-offs at the median peaks, so that patients fall on both sides (the demo's peaks are low).
     peaks = from_rows(rows, group_col=group_col).patients
@@ -69,7 +68,7 @@ def test_dish_from_sql_peaks_equals_the_pandas_dish(con, include_arm, f, scale):
     assert len(expected.patients) > 0 and (expected.counts["n"] > 0).sum() >= 2
     pd.testing.assert_frame_equal(got.patients, expected.patients, **CLOSE)
     pd.testing.assert_frame_equal(got.counts, expected.counts)
-    assert (got.method, got.scale, got.alt_cut, got.bili_cut) == (expected.method, expected.scale, *cuts.values())
+    assert (got.method, got.alt_cut, got.bili_cut) == (expected.method, *cuts.values())
     # Arms in study order, not in the order the rows happen to meet them; pooled is one group.
     assert list(got.counts["group"].unique()) == (groups or [POOLED_LABEL])
 

@@ -14,10 +14,10 @@ from dashboard.domain import POOLED_LABEL
 from dashboard.domain.lab_safety import MDISH_QUADRANTS
 from dashboard.domain.labstats import add_change_from_baseline, deaths_between_visits
 from dashboard.figures.ascites import free_of_ascites_figure, grade_bars_figure, sankey_figure
-from dashboard.figures.labs import box_by_visit_figure, edish_figure, mean_by_visit_figure, spaghetti_figure
+from dashboard.figures.labs import box_by_visit_figure, mdish_figure, mean_by_visit_figure, spaghetti_figure
 from dashboard.figures.style import arm_colors
 from tests.oracle.ascites import free_of_ascites, grade_distribution, grade_transitions
-from tests.oracle.lab_safety import edish, mdish
+from tests.oracle.lab_safety import mdish
 from tests.oracle.labplots import box_stats, sample_trajectories
 from tests.oracle.labstats import summarise_by_visit
 
@@ -57,7 +57,7 @@ def test_pooled_figures_contain_only_the_pooled_label(alt):
     figs = [mean_by_visit_figure(summarise_by_visit(pooled, group_col=None), COLORS),
             box_by_visit_figure(box_stats(pooled), COLORS),
             spaghetti_figure(sample_trajectories(pooled), COLORS),
-            edish_figure(edish(pd.concat([pooled, pooled.assign(paramcd="BILI")]), group_col=None), COLORS)]
+            mdish_figure(mdish(pd.concat([pooled, pooled.assign(paramcd="BILI")]), group_col=None), COLORS)]
     for fig in figs:
         assert {t.name.split(" (")[0] for t in fig.data} == {POOLED_LABEL}
         _no_arm_text(fig)
@@ -119,16 +119,6 @@ def test_spaghetti_caps_the_points_sent():
     assert "of 2000 patients" in fig.layout.title.text
 
 
-def test_edish_figure_has_cut_lines_and_counts_in_legend():
-    df = pd.DataFrame([dict(usubjid=u, arm=a, paramcd=p, visit_num=1, value=v, upper_limit=uln)
-                       for u, a, alt_v, bili_v in [("a", "UC-MSC", 200, 50), ("b", "Placebo", 50, 10)]
-                       for p, v, uln in [("ALT", alt_v, 40.0), ("BILI", bili_v, 20.0)]])
-    fig = edish_figure(edish(df, group_col="arm"), COLORS)
-    assert [t.name for t in fig.data] == ["UC-MSC (n=1; Hy's law 1)", "Placebo (n=1; Hy's law 0)"]
-    assert sorted(s.x0 for s in fig.layout.shapes if s.x0 == s.x1) == [3.0]
-    assert fig.layout.xaxis.type == "log"
-
-
 def _mdish_rows(arms: bool) -> pd.DataFrame:
     """ALT/bilirubin at baseline and two later visits: peaks 0.6x to 42x baseline (ALT) and 0.8x to 2.5x."""
     rows = []
@@ -143,7 +133,7 @@ def _mdish_rows(arms: bool) -> pd.DataFrame:
 
 def test_mdish_figure_names_new_rises_and_writes_log_ticks_in_full():
     r = mdish(_mdish_rows(arms=True), group_col="arm", groups=list(ARMS))
-    fig = edish_figure(r, COLORS)
+    fig = mdish_figure(r, COLORS)
     assert [t.name for t in fig.data] == ["UC-MSC (n=2; ALT and bilirubin rise 0)", "Placebo (n=1; ALT and bilirubin rise 0)"]
     notes = {a.text for a in fig.layout.annotations}
     assert set(MDISH_QUADRANTS) <= notes and "Hy's law" not in notes
@@ -158,9 +148,9 @@ def test_mdish_figure_names_new_rises_and_writes_log_ticks_in_full():
 
 def test_a_blinded_mdish_legend_writes_small_counts_as_less_than_five():
     r = mdish(_mdish_rows(arms=False), group_col=None)
-    assert [t.name for t in edish_figure(r, COLORS, small_cells=True).data] == [
+    assert [t.name for t in mdish_figure(r, COLORS, small_cells=True).data] == [
         f"{POOLED_LABEL} (n=<5; ALT and bilirubin rise 0)"]
-    assert [t.name for t in edish_figure(r, COLORS).data] == [f"{POOLED_LABEL} (n=3; ALT and bilirubin rise 0)"]
+    assert [t.name for t in mdish_figure(r, COLORS).data] == [f"{POOLED_LABEL} (n=3; ALT and bilirubin rise 0)"]
 
 
 def _ascites():
@@ -195,7 +185,7 @@ def test_ascites_figures_by_arm_and_pooled():
     (lambda a: mean_by_visit_figure(summarise_by_visit(a), COLORS, stat="mode"), "stat must be one of"),
     (lambda a: spaghetti_figure(a, COLORS), "Trajectories"),
     (lambda a: box_by_visit_figure(a, COLORS), "BoxStats"),
-    (lambda a: edish_figure(a, COLORS), "DishResult"),
+    (lambda a: mdish_figure(a, COLORS), "DishResult"),
 ])
 def test_bad_figure_arguments_raise(alt, call, message):
     with pytest.raises(ValueError) as info:

@@ -1,9 +1,9 @@
-"""Oracle of ``dashboard.domain.lab_safety``: shift tables and eDISH/mDISH from lab rows.
+"""Oracle of ``dashboard.domain.lab_safety``: shift tables and mDISH from lab rows.
 
 ``shift_counts`` is what ``shift_aggregates.lab_shift_counts`` counts in SQL and ``dish_peaks`` what
-``lab_aggregates.dish_peaks`` computes; ``shift_table``, ``edish`` and ``mdish`` hand them to the domain
-module's own tails (``_shift_grid``, ``_dish``), so they equal ``shift_from_counts``, ``edish_from_peaks`` and
-``mdish_from_peaks`` on the same rows.
+``lab_aggregates.dish_peaks`` computes; ``shift_table`` and ``mdish`` hand them to the domain module's own
+tails (``_shift_grid``, ``_dish``), so they equal ``shift_from_counts`` and ``mdish_from_peaks`` on the same
+rows.
 """
 
 from __future__ import annotations
@@ -71,18 +71,6 @@ def shift_counts(df: pd.DataFrame, *, group_col: str | None, paramcd: str) -> pd
             .agg(n="size", with_limit="sum").reset_index())
 
 
-def edish(df_alt_bili: pd.DataFrame, *, group_col: str | None, alt_cut: float = 3.0,
-          bili_cut: float = 2.0, groups: Sequence[str] | None = None) -> DishResult:
-    """eDISH from ALT and bilirubin rows: per patient peak post-baseline values as multiples of ULN
-    (:func:`dish_peaks`); ``group_col`` is the arm column, None pools. Cut-offs, quadrants, ``groups`` and the
-    result as ``edish_from_peaks``.
-    """
-    _check_dish_input("edish", "df_alt_bili", df_alt_bili, _DISH_ROW_COLUMNS, alt_cut, bili_cut, group_col)
-    data = _dish_rows(df_alt_bili, group_col)
-    order = list(pd.unique(data["group"])) if groups is None else list(groups)
-    return _dish(_dish_peaks(data), "xULN", alt_cut, bili_cut, order)
-
-
 def mdish(df_alt_bili: pd.DataFrame, *, group_col: str | None, alt_cut: float = 3.8,
           bili_cut: float = 4.8, groups: Sequence[str] | None = None) -> DishResult:
     """mDISH from ALT and bilirubin rows: per patient peak post-baseline values as multiples of the
@@ -92,37 +80,32 @@ def mdish(df_alt_bili: pd.DataFrame, *, group_col: str | None, alt_cut: float = 
     _check_dish_input("mdish", "df_alt_bili", df_alt_bili, _DISH_ROW_COLUMNS, alt_cut, bili_cut, group_col)
     data = _dish_rows(df_alt_bili, group_col)
     order = list(pd.unique(data.loc[data["base"] > 0, "group"])) if groups is None else list(groups)
-    return _dish(_dish_peaks(data), "xbaseline", alt_cut, bili_cut, order)
+    return _dish(_dish_peaks(data), alt_cut, bili_cut, order)
 
 
 def dish_peaks(df_alt_bili: pd.DataFrame, *, group_col: str | None) -> pd.DataFrame:
     """Per patient of ALT and bilirubin rows: the ``DISH_PEAK_COLUMNS`` frame that
-    ``lab_aggregates.dish_peaks`` computes in SQL, the input of ``edish_from_peaks``."""
+    ``lab_aggregates.dish_peaks`` computes in SQL, the input of ``mdish_from_peaks``."""
     _check_dish_input("dish_peaks", "df_alt_bili", df_alt_bili, _DISH_ROW_COLUMNS, 1.0, 1.0, group_col)
     return _dish_peaks(_dish_rows(df_alt_bili, group_col))
 
 
 def _dish_rows(df: pd.DataFrame, group_col: str | None) -> pd.DataFrame:
-    """ALT and bilirubin rows with a value and a visit, with ``group``, ``xuln`` (value / ULN) and
-    ``base``/``xbase`` (value / baseline where the baseline is > 0)."""
+    """ALT and bilirubin rows with a value and a visit, with ``group`` and ``base``/``xbase`` (value / baseline
+    where the baseline is > 0)."""
     data = with_group(df[df["paramcd"].isin(["ALT", "BILI"])], group_col).dropna(subset=["value", "visit_num"])
-    # Registry fallback is per parameter: a BILI row with no ULN takes BILI's default, not ALT's.
-    uln = pd.Series(np.nan, index=data.index)
-    for code in ("ALT", "BILI"):
-        mask = data["paramcd"] == code
-        uln[mask] = _limits(data[mask], code)[1]
-    data = add_change_from_baseline(data.assign(xuln=data["value"] / uln))
+    data = add_change_from_baseline(data)
     return data.assign(xbase=(data["value"] / data["base"]).where(data["base"] > 0))
 
 
 def _dish_peaks(data: pd.DataFrame) -> pd.DataFrame:
     """Per patient of ``_dish_rows``: the ``DISH_PEAK_COLUMNS`` frame, ordered by usubjid."""
-    post = data[data["visit_num"] > 0].groupby(["usubjid", "paramcd"])[["xuln", "xbase"]].max()
+    post = data[data["visit_num"] > 0].groupby(["usubjid", "paramcd"])[["xbase"]].max()
     base = data.groupby(["usubjid", "paramcd"])["base"].max()
     wide = pd.concat([post, base], axis=1).unstack("paramcd")
     patients = data.drop_duplicates("usubjid").set_index("usubjid")["group"].sort_index()
     out = pd.DataFrame({"group": patients.to_numpy(), "usubjid": patients.index.to_numpy()})
-    for col in ("xuln", "base", "xbase"):
+    for col in ("base", "xbase"):
         for code in ("ALT", "BILI"):
             values = wide[(col, code)] if (col, code) in wide.columns else pd.Series(dtype=float)
             out[f"{code.lower()}_{col}"] = values.reindex(patients.index).to_numpy(float)

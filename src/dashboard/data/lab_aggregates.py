@@ -1,5 +1,5 @@
 """Data layer: the lab aggregates behind /labs: the summary by visit, box statistics, the trajectory sample
-and the eDISH/mDISH peaks, and the CTEs (selected rows, baseline, visit labels) other lab queries share.
+and the mDISH peaks, and the CTEs (selected rows, baseline, visit labels) other lab queries share.
 
 Each query takes ``include_arm``; the result's ``"group"`` column is the arm, or NULL when pooled, so with
 False the SQL never selects ``arm`` (DESIGN §4). Baseline is, as in ``add_change_from_baseline``, the
@@ -14,7 +14,6 @@ import pandas as pd
 
 from dashboard.data.filters import group_sql, subject_where
 from dashboard.data.queries import visit_stats
-from dashboard.domain.labs import describe
 from dashboard.domain.subject_filter import SubjectFilter
 
 Con = duckdb.DuckDBPyConnection
@@ -36,14 +35,14 @@ LAB_SUMMARY_VALUES = {
 }
 
 
-def lab_rows_cte(f: SubjectFilter, include_arm: bool, paramcd_where: str, with_uln: bool = False) -> tuple[str, dict]:
+def lab_rows_cte(f: SubjectFilter, include_arm: bool, paramcd_where: str) -> tuple[str, dict]:
     """CTE ``r``: the selected patients' lab rows passing ``paramcd_where``, with ``group`` (and ``upper_limit``)."""
     where, params = subject_where(f, "s")
     group = group_sql(include_arm)
     return f"""
         WITH r AS (
             SELECT {group} AS "group", l.usubjid, l.paramcd, l.visit, l.visit_num, l.study_day,
-                   l.value{", l.upper_limit" if with_uln else ""}
+                   l.value
             FROM lab_results l JOIN subjects s USING (usubjid)
             WHERE {paramcd_where} AND {where})""", params
 
@@ -79,34 +78,27 @@ def lab_visit_summary(con: Con, f: SubjectFilter, paramcd: str, value_col: str, 
 
 
 def _dish_columns(code: str) -> str:
-    """One pass over the patient's rows: peak post-baseline x ULN, baseline, peak post-baseline value."""
-    c, post = code.lower(), f"paramcd = '{code}' AND visit_num > 0"
-    # 0 / 0 (a value of 0 over an ULN of 0) is NaN, which DuckDB's max() ranks above every number while
-    # pandas skips it: leave it out, as pandas does.
-    return (f"max(xuln) FILTER (WHERE {post} AND NOT isnan(xuln)) AS {c}_xuln, "
-            f"arg_max(value, (study_day, value)) FILTER (WHERE paramcd = '{code}' AND visit_num = 0) AS {c}_base, "
-            f"max(value) FILTER (WHERE {post}) AS {c}_peak")
+    """One pass over the patient's rows: baseline and peak post-baseline value."""
+    c = code.lower()
+    return (f"arg_max(value, (study_day, value)) FILTER (WHERE paramcd = '{code}' AND visit_num = 0) AS {c}_base, "
+            f"max(value) FILTER (WHERE paramcd = '{code}' AND visit_num > 0) AS {c}_peak")
 
 
 def dish_peaks(con: Con, f: SubjectFilter, include_arm: bool) -> pd.DataFrame:
-    """One row per selected patient with an ALT or bilirubin record (``edish_from_peaks``/``mdish_from_peaks``).
+    """One row per selected patient with an ALT or bilirubin record (``mdish_from_peaks``).
 
-    Columns ``group``, ``usubjid``; ``alt_xuln``, ``bili_xuln``: peak post-baseline value / ULN (each
-    record's own ULN, else the registry default); ``alt_base``, ``bili_base``: baselines;
-    ``alt_xbase``, ``bili_xbase``: peak post-baseline value / baseline where the baseline is > 0.
-    NULL where the patient has no such value. Ordered by usubjid.
+    Columns ``group``, ``usubjid``; ``alt_base``, ``bili_base``: baselines; ``alt_xbase``, ``bili_xbase``: peak
+    post-baseline value / baseline where the baseline is > 0. NULL where the patient has no such value. Ordered
+    by usubjid.
     """
-    ctes, params = lab_rows_cte(f, include_arm, "l.paramcd IN ('ALT', 'BILI')", with_uln=True)
-    params.update(alt_uln=describe("ALT").upper_limit, bili_uln=describe("BILI").upper_limit)
+    ctes, params = lab_rows_cte(f, include_arm, "l.paramcd IN ('ALT', 'BILI')")
     # value / base peaks at the peak value: division by one positive number keeps the order, exactly.
     return con.execute(f"""{ctes},
         p AS (
             SELECT usubjid, any_value("group") AS "group", {_dish_columns("ALT")}, {_dish_columns("BILI")}
-            FROM (SELECT *, value / coalesce(upper_limit, CASE paramcd WHEN 'ALT' THEN $alt_uln::DOUBLE
-                                                                       ELSE $bili_uln::DOUBLE END) AS xuln
-                  FROM r WHERE value IS NOT NULL AND visit_num IS NOT NULL)
+            FROM r WHERE value IS NOT NULL AND visit_num IS NOT NULL
             GROUP BY usubjid)
-        SELECT "group", usubjid, alt_xuln, bili_xuln, alt_base, bili_base,
+        SELECT "group", usubjid, alt_base, bili_base,
                CASE WHEN alt_base > 0 THEN alt_peak / alt_base END AS alt_xbase,
                CASE WHEN bili_base > 0 THEN bili_peak / bili_base END AS bili_xbase
         FROM p ORDER BY usubjid""", params).df()

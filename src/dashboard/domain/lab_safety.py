@@ -1,6 +1,6 @@
 """Domain layer: lab safety by reference range and liver injury: shift tables (baseline vs worst
-post-baseline category) and the eDISH/mDISH plots of peak ALT and bilirubin (mDISH is the one that means
-something in liver failure: :data:`WHY_MDISH`).
+post-baseline category, CTCAE grades or reference limits) and the mDISH plot of peak ALT and bilirubin after
+baseline as multiples of baseline (eDISH's multiples of ULN mean nothing in liver failure: :data:`WHY_MDISH`).
 
 Both from aggregates computed in DuckDB (``data.shift_aggregates``, ``data.lab_aggregates``), with the
 same rules as :mod:`dashboard.domain.labstats` (a pooled result has the one group ``POOLED_LABEL``; arms are
@@ -25,7 +25,6 @@ from dashboard.errors import UnsuitableData
 HIGH_CATEGORIES = ("normal", ">1x ULN", ">3x ULN", ">10x ULN")
 LOW_CATEGORIES = ("normal", "<LLN")
 MISSING = "missing"
-QUADRANTS = ("Hy's law", "Temple's corollary", "cholestasis", "normal range")
 # mDISH's quadrants (same order: both high, ALT only, bilirubin only, neither) name new rises from the patient's
 # own baseline; Hy's law is defined against the ULN in patients whose liver tests were normal.
 # The DIA-ASA hepatic explorer's baseline-relative defaults (ALT, bilirubin), see mdish_from_peaks.
@@ -46,15 +45,14 @@ WHY_MDISH = (
 
 @dataclass(frozen=True)
 class DishResult:
-    """eDISH/mDISH: ``patients`` (usubjid, group, alt_peak, bili_peak, quadrant), ``counts``
-    (group, quadrant, n), the cut-offs, the scale ("xULN" or "xbaseline") and its ``quadrants`` (both above
-    the cut-offs, ALT only, bilirubin only, neither: :data:`QUADRANTS` or :data:`MDISH_QUADRANTS`)."""
+    """mDISH: ``patients`` (usubjid, group, alt_peak, bili_peak, quadrant), ``counts`` (group, quadrant, n), the
+    cut-offs and the ``quadrants`` (both above the cut-offs, ALT only, bilirubin only, neither:
+    :data:`MDISH_QUADRANTS`)."""
 
     patients: pd.DataFrame
     counts: pd.DataFrame
     alt_cut: float
     bili_cut: float
-    scale: str
     method: str
     quadrants: tuple[str, ...]
 
@@ -117,47 +115,22 @@ def _shift_grid(func: str, counts: pd.DataFrame, paramcd: str, groups: Sequence[
 
 # ---------------------------------------------------------------------------------------------------
 
-DISH_PEAK_COLUMNS = ("group", "usubjid", "alt_xuln", "bili_xuln", "alt_base", "bili_base", "alt_xbase", "bili_xbase")
-# The peak columns each scale classifies, the footnote naming its cut-offs, and its quadrants.
-_DISH_SCALES = {
-    "xULN": (("alt_xuln", "bili_xuln"),
-             "eDISH: peak post-baseline ALT and total bilirubin as multiples of ULN (each record's own ULN); Hy's law "
-             "quadrant ALT >= {alt:g}x ULN and bilirubin >= {bili:g}x ULN.", QUADRANTS),
-    "xbaseline": (("alt_xbase", "bili_xbase"),
-                  "mDISH: each patient's peak ALT and peak total bilirubin after baseline (not necessarily on the same "
-                  "day) as multiples of his or her own baseline (the last value of the baseline visit); 1 = no "
-                  "change. Patients without a baseline or a later value of both are left out; cut-offs ALT {alt:g}x "
-                  "and bilirubin {bili:g}x baseline.", MDISH_QUADRANTS),
-}
-
-
-def edish_from_peaks(peaks: pd.DataFrame, *, alt_cut: float = 3.0, bili_cut: float = 2.0,
-                     groups: Sequence[str] | None = None) -> DishResult:
-    """eDISH: per patient peak post-baseline ALT and total bilirubin as multiples of ULN.
-
-    ``peaks`` is the per-patient frame of ``lab_aggregates.dish_peaks`` (columns ``DISH_PEAK_COLUMNS``,
-    ``group`` None when pooled), one row per patient with an ALT or bilirubin record, ordered by usubjid;
-    ``groups`` lists the groups to report and their order (default: order of first appearance in ``peaks``);
-    a listed group with no ALT or bilirubin record gets no counts.
-
-    Notes
-    -----
-    Peaks are taken separately (not necessarily on the same day), as in the FDA eDISH plot, each value over
-    its record's own ULN (else the registry's). Quadrants: "Hy's law" ALT >= 3x ULN and BILI >= 2x ULN;
-    "Temple's corollary" ALT >= 3x, BILI < 2x; "cholestasis" ALT < 3x, BILI >= 2x; "normal range" otherwise.
-    Patients without a post-baseline value of both labs are left out.
-    """
-    _check_dish_input("edish_from_peaks", "peaks", peaks, DISH_PEAK_COLUMNS, alt_cut, bili_cut)
-    peaks, order = _pooled(peaks, groups)
-    return _dish(peaks, "xULN", alt_cut, bili_cut, order)
+DISH_PEAK_COLUMNS = ("group", "usubjid", "alt_base", "bili_base", "alt_xbase", "bili_xbase")
+_MDISH_METHOD = ("mDISH: each patient's peak ALT and peak total bilirubin after baseline (not necessarily on the same "
+                 "day) as multiples of his or her own baseline (the last value of the baseline visit); 1 = no "
+                 "change. Patients without a baseline or a later value of both are left out; cut-offs ALT {alt:g}x "
+                 "and bilirubin {bili:g}x baseline.")
 
 
 def mdish_from_peaks(peaks: pd.DataFrame, *, alt_cut: float = MDISH_DEFAULT_CUTS[0], bili_cut: float = MDISH_DEFAULT_CUTS[1],
                      groups: Sequence[str] | None = None) -> DishResult:
     """mDISH: peak post-baseline ALT and bilirubin as multiples of each patient's own baseline.
 
-    ``peaks`` and ``groups`` as in :func:`edish_from_peaks`; a listed group with no positive baseline gets no
-    counts.
+    ``peaks`` is the per-patient frame of ``lab_aggregates.dish_peaks`` (columns ``DISH_PEAK_COLUMNS``,
+    ``group`` None when pooled), one row per patient with an ALT or bilirubin record, ordered by usubjid;
+    ``groups`` lists the groups to report and their order (default: order of first appearance in ``peaks``);
+    a listed group with no positive baseline gets no counts. Peaks are taken separately (not necessarily on the
+    same day), as in the FDA eDISH plot.
 
     Notes
     -----
@@ -172,7 +145,7 @@ def mdish_from_peaks(peaks: pd.DataFrame, *, alt_cut: float = MDISH_DEFAULT_CUTS
     """
     _check_dish_input("mdish_from_peaks", "peaks", peaks, DISH_PEAK_COLUMNS, alt_cut, bili_cut)
     peaks, order = _pooled(peaks, groups)
-    return _dish(peaks, "xbaseline", alt_cut, bili_cut, order)
+    return _dish(peaks, alt_cut, bili_cut, order)
 
 
 def _pooled(peaks: pd.DataFrame, groups: Sequence[str] | None) -> tuple[pd.DataFrame, list[str]]:
@@ -189,23 +162,22 @@ def _check_dish_input(func: str, arg: str, df: pd.DataFrame, columns: Sequence[s
             raise ValueError(f"{func}: {name} must be a positive number, got {v!r}.")
 
 
-def _dish(peaks: pd.DataFrame, scale: str, alt_cut: float, bili_cut: float, groups: list[str]) -> DishResult:
+def _dish(peaks: pd.DataFrame, alt_cut: float, bili_cut: float, groups: list[str]) -> DishResult:
     """Quadrants and counts per group from the peaks frame: the tail shared by the rows and the SQL path."""
-    (alt_col, bili_col), method, quadrants = _DISH_SCALES[scale]
-    # A group is reported when it has a patient on this scale: any record for xULN, a positive baseline
-    # for xbaseline (a patient without one has no multiple of baseline to show).
-    on_scale = peaks if scale == "xULN" else peaks[(peaks["alt_base"] > 0) | (peaks["bili_base"] > 0)]
-    present = set(on_scale["group"])
+    # A group is reported when it has a patient with a positive baseline (without one there is no multiple of
+    # baseline to show).
+    present = set(peaks.loc[(peaks["alt_base"] > 0) | (peaks["bili_base"] > 0), "group"])
     order = [g for g in groups if g in present]
-    pats = peaks[peaks[alt_col].notna() & peaks[bili_col].notna() & peaks["group"].isin(order)]
+    pats = peaks[peaks["alt_xbase"].notna() & peaks["bili_xbase"].notna() & peaks["group"].isin(order)]
     pats = pd.DataFrame({"usubjid": pats["usubjid"].to_numpy(object), "group": pats["group"].to_numpy(object),
-                         "alt_peak": pats[alt_col].to_numpy(float), "bili_peak": pats[bili_col].to_numpy(float)})
+                         "alt_peak": pats["alt_xbase"].to_numpy(float), "bili_peak": pats["bili_xbase"].to_numpy(float)})
     a, b = pats["alt_peak"] >= alt_cut, pats["bili_peak"] >= bili_cut
+    quadrants = MDISH_QUADRANTS
     pats["quadrant"] = np.select([a & b, a & ~b, ~a & b], list(quadrants[:3]), default=quadrants[3])
     grid = pd.MultiIndex.from_product([order, list(quadrants)], names=["group", "quadrant"])
     counts = pats.groupby(["group", "quadrant"]).size().reindex(grid, fill_value=0).rename("n").reset_index()
-    return DishResult(patients=pats, counts=counts, alt_cut=alt_cut, bili_cut=bili_cut, scale=scale,
-                      method=method.format(alt=alt_cut, bili=bili_cut), quadrants=quadrants)
+    return DishResult(patients=pats, counts=counts, alt_cut=alt_cut, bili_cut=bili_cut,
+                      method=_MDISH_METHOD.format(alt=alt_cut, bili=bili_cut), quadrants=quadrants)
 
 
 GRADE_SHIFT_COLUMNS = ("group", "baseline_grade", "worst_grade", "n")

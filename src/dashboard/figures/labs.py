@@ -1,4 +1,4 @@
-"""Figures layer: lab figures by visit (mean/median with CI or IQR, boxes, spaghetti, eDISH/mDISH).
+"""Figures layer: lab figures by visit (mean/median with CI or IQR, boxes, spaghetti, mDISH).
 
 Pure builders: results in, ``go.Figure`` out; no Streamlit, no SQL. Group names come from the data
 the access layer allowed, so a pooled (blinded) result draws one series, ``POOLED_LABEL``, and no arm.
@@ -218,15 +218,15 @@ def spaghetti_figure(trajectories: Trajectories, colors: Mapping[str, str], *, t
     return base_layout(fig, title=(title or "") + note if (title or note) else None)
 
 
-def edish_figure(edish_result: DishResult, colors: Mapping[str, str], *, title: str | None = None,
+def mdish_figure(result: DishResult, colors: Mapping[str, str], *, title: str | None = None,
                  small_cells: bool = False) -> go.Figure:
-    """eDISH/mDISH scatter on log axes (ticks 0.5, 1, 2, 5, 10, 20, ... written in full) with the cut-off lines,
-    and on the baseline scale dotted lines at 1 (no change from baseline); legend entries carry per-group counts,
-    a count of 1-4 written "<5" with ``small_cells`` (a blinded view)."""
-    if not isinstance(edish_result, DishResult):
-        raise ValueError("edish_figure: edish_result must be a DishResult from edish_from_peaks() or mdish_from_peaks().")
-    r = edish_result
-    unit = "x ULN" if r.scale == "xULN" else "x baseline"
+    """mDISH scatter on log axes (ticks 0.5, 1, 2, 5, 10, 20, ... written in full) with the cut-off lines and dotted
+    lines at 1 (no change from baseline); legend entries carry per-group counts, a count of 1-4 written "<5"
+    with ``small_cells`` (a blinded view)."""
+    if not isinstance(result, DishResult):
+        raise ValueError("mdish_figure: result must be a DishResult from mdish_from_peaks().")
+    r = result
+    unit = "x baseline"
     fig = go.Figure()
     for g in _groups(r.counts):
         pts = r.patients[r.patients["group"] == g]
@@ -240,16 +240,15 @@ def edish_figure(edish_result: DishResult, colors: Mapping[str, str], *, title: 
                           "<br>%{text}<extra></extra>"))
     fig.add_vline(x=r.alt_cut, line_dash="dash", line_color="#777")
     fig.add_hline(y=r.bili_cut, line_dash="dash", line_color="#777")
-    if r.scale == "xbaseline":
-        fig.add_vline(x=1, line_dash="dot", line_color="#bbb")
-        fig.add_hline(y=1, line_dash="dot", line_color="#bbb")
+    fig.add_vline(x=1, line_dash="dot", line_color="#bbb")
+    fig.add_hline(y=1, line_dash="dot", line_color="#bbb")
     for text, xa, ya, xanchor, yanchor in ((r.quadrants[0], 0.99, 0.99, "right", "top"),
                                            (r.quadrants[1], 0.99, 0.01, "right", "bottom"),
                                            (r.quadrants[2], 0.01, 0.99, "left", "top"),
                                            (r.quadrants[3], 0.01, 0.01, "left", "bottom")):
         fig.add_annotation(x=xa, y=ya, xref="paper", yref="paper", text=text, showarrow=False,
                            xanchor=xanchor, yanchor=yanchor, font=dict(size=11, color="#777"))
-    # The axes span the points, 1 (the ULN, or no change from baseline) and twice each cut-off, so the quadrants
+    # The axes span the points, 1 (no change from baseline) and twice each cut-off, so the quadrants
     # beyond the cut-offs have room for their labels even when no patient reaches them.
     fig.update_xaxes(type="log", title_text=f"Peak ALT ({unit})",
                      **log_ticks([1.0, 2 * r.alt_cut, *r.patients["alt_peak"]]))

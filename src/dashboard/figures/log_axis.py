@@ -1,4 +1,4 @@
-"""Figures: labelled ticks for log axes (eDISH/mDISH, forest plot).
+"""Figures: labelled ticks for log axes (mDISH, forest plot).
 
 Plotly's log-axis ticks (``dtick="D2"``) label the ticks between decades with their leading digit only, so 20
 and 50 read "2" and "5"; these axes get explicit ticks at 1, 2 and 5 times each power of ten, each written in
