@@ -116,8 +116,8 @@ class SubjectFilter:
             kwargs["id_search"] = q
         return cls(**kwargs, notes=tuple(notes))
 
-    def criteria(self) -> list[str]:
-        """Each active criterion in words ("sex = F", "age 40-60"); empty when every patient is selected."""
+    def describe(self) -> str:
+        """The population in words, for captions and export footers."""
         parts = []
         labels = {"site": "site", "sex": "sex", "etiology": "etiology", "lf_type": "LF type", "status": "status", "arm": "arm"}
         for key, label in labels.items():
@@ -129,10 +129,5 @@ class SubjectFilter:
                 parts.append(f"{label} {'' if lo is None else f'{lo:g}'}-{'' if hi is None else f'{hi:g}'}")
         if self.id_search:
             parts.append(f"id contains '{self.id_search}'")
-        return parts
-
-    def describe(self) -> str:
-        """The population in words, for captions and export footers."""
-        parts = self.criteria()
         return "All randomised patients" if not parts else "Patients with " + "; ".join(parts)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 
 import streamlit as st
@@ -23,18 +22,6 @@ def header(ctx: PageContext) -> None:
     )
     st.caption(f"{study['study_id']} · {study['title']} · data cut {study['data_cut_date']:%Y-%m-%d} · "
                f"**{selected} of {total} patients selected**")
-    criteria = ctx.subject_filter.criteria()
-    if criteria:
-        # Orange, apart from the blinding banner's red and blue: a presenter must not show a subset as everyone.
-        st.markdown(f":orange-background[**Subset:** {_literal('; '.join(criteria))} ({selected} of {total} patients)]",
-                    help="The sidebar's patient filters are active; every figure, table and export on this page "
-                         "shows these patients only.")
-
-
-def _literal(text: str) -> str:
-    """``text`` shown as written in Streamlit markdown: the patient id search is free text, and a "[a](b)", "*",
-    "$" or ":" in it must not become a link, emphasis, LaTeX or a colour directive."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~:$])", r"\\\1", text)
 
 
 def provenance(ctx: PageContext) -> str:
